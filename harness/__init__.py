@@ -1,0 +1,1 @@
+"""Starts and stops the stack under test: local Turso, Toxiproxy, the app."""

@@ -1,0 +1,126 @@
+"""Child processes that are waited for by asking them, and are always stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+class ProcessStartError(RuntimeError):
+    """A child process exited or never became ready; the message carries its log tail."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def http_ready(url: str, headers: dict[str, str] | None = None) -> Callable[[], bool]:
+    """A readiness probe: true once `url` answers with a 2xx."""
+
+    def probe() -> bool:
+        try:
+            return httpx.get(url, headers=headers, timeout=1.0).is_success
+        except httpx.HTTPError:
+            return False
+
+    return probe
+
+
+@dataclass
+class ManagedProcess:
+    """One server process with its log file; `start` returns only once it is ready."""
+
+    name: str
+    argv: Sequence[str]
+    ready: Callable[[], bool]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    _popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen else None
+
+    @property
+    def running(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def start(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        if self.running:
+            raise ProcessStartError(f"{self.name} is already running (pid {self.pid})")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._popen = subprocess.Popen(
+                list(self.argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env},
+                cwd=self.cwd,
+                start_new_session=True,  # a Ctrl-C in the terminal reaches us, not the children
+            )
+        self._wait_ready(timeout_s)
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        delay_s = 0.01
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise ProcessStartError(f"{self.name} exited during start:\n{self.log_tail()}")
+            if self.ready():
+                return
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.2)
+        self.stop()
+        raise ProcessStartError(f"{self.name} not ready after {timeout_s}s:\n{self.log_tail()}")
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+        if self._popen is None:
+            return None
+        if self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGTERM)
+            try:
+                self._popen.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+                self._popen.wait()
+        return self._popen.returncode
+
+    def kill(self) -> None:
+        """SIGKILL with no chance to clean up, as a crash would."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.kill()
+            self._popen.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+@contextlib.contextmanager
+def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
+    """Start `process` and stop it on the way out, whatever happened inside."""
+    try:
+        process.start()
+        yield process
+    finally:
+        process.stop()

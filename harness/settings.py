@@ -1,0 +1,29 @@
+"""The harness's settings, read once from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class HarnessSettings(BaseSettings):
+    """Where the harness finds its tools and which database it points the app at."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    toxiproxy_url: str | None = Field(
+        default=None, description="A running toxiproxy API to use instead of starting one."
+    )
+    toxiproxy_server: Path = Field(
+        default=PROJECT_ROOT / "bin" / "toxiproxy-server",
+        description="The toxiproxy-server binary `make setup` builds.",
+    )
+    turso_database_url: str | None = Field(
+        default=None, description="Real Turso or sqld; unset means start the local server."
+    )
+    turso_auth_token: str | None = None
+    results_dir: Path = PROJECT_ROOT / "results"

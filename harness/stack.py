@@ -1,0 +1,98 @@
+"""The one place that knows how to start and stop each part of the stack.
+
+Bench, chaos, the Locust UI and the tests all start servers through here, so
+ports, readiness checks, logs and shutdown behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.processes import ManagedProcess, free_port, http_ready, running
+from harness.settings import HarnessSettings
+from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class LocalTurso:
+    """A `python -m localturso` process and the URLs clients use to reach it."""
+
+    host: str
+    port: int
+    db: str
+    auth_token: str | None
+    process: ManagedProcess
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+
+def local_turso_process(
+    db: str | Path,
+    log_dir: Path,
+    *,
+    auth_token: str | None = None,
+    port: int | None = None,
+    extra_args: Sequence[str] = (),
+) -> LocalTurso:
+    """A local Turso server, not yet started; `process.start()` waits for /health."""
+    port = port or free_port(LOOPBACK)
+    argv = [sys.executable, "-m", "localturso", "--host", LOOPBACK, "--port", str(port)]
+    argv += ["--db", str(db), *extra_args]
+    env = {"LOCALTURSO_AUTH_TOKEN": auth_token} if auth_token else {}
+    process = ManagedProcess(
+        name="localturso",
+        argv=argv,
+        ready=http_ready(f"http://{LOOPBACK}:{port}/health"),
+        log_path=log_dir / f"localturso-{port}.log",
+        env=env,
+    )
+    return LocalTurso(LOOPBACK, port, str(db), auth_token, process)
+
+
+@contextlib.contextmanager
+def local_turso(
+    db: str | Path,
+    log_dir: Path,
+    *,
+    auth_token: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[LocalTurso]:
+    """A running local Turso server, stopped on exit."""
+    server = local_turso_process(db, log_dir, auth_token=auth_token, extra_args=extra_args)
+    with running(server.process):
+        yield server
+
+
+@contextlib.contextmanager
+def toxiproxy(log_dir: Path, settings: HarnessSettings | None = None) -> Iterator[ToxiproxyApi]:
+    """The toxiproxy API: the one at TOXIPROXY_URL if set, else a server started here.
+
+    Either way every proxy is enabled and free of toxics on the way in and out,
+    so no fault leaks from one scenario or test into the next.
+    """
+    settings = settings or HarnessSettings()
+    with contextlib.ExitStack() as stack:
+        if settings.toxiproxy_url:
+            api_url = settings.toxiproxy_url
+        else:
+            binary = toxiproxy_binary(settings.toxiproxy_server)
+            server = toxiproxy_process(binary, log_dir)
+            stack.enter_context(running(server.process))
+            api_url = server.api_url
+        api = ToxiproxyApi(api_url)
+        stack.callback(api.close)
+        api.reset()
+        stack.callback(api.reset)
+        yield api
