@@ -96,3 +96,77 @@ def toxiproxy(log_dir: Path, settings: HarnessSettings | None = None) -> Iterato
         api.reset()
         stack.callback(api.reset)
         yield api
+
+
+@dataclass
+class App:
+    """The reference app under uvicorn, with the settings it was started with."""
+
+    url: str
+    env: dict[str, str]
+    process: ManagedProcess
+
+
+def app_process(log_dir: Path, *, env: dict[str, str], port: int | None = None) -> App:
+    """The reference app (settings from `env`), not yet started; readiness is /healthz."""
+    port = port or free_port(LOOPBACK)
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
+    argv += ["--host", LOOPBACK, "--port", str(port), "--no-access-log"]
+    url = f"http://{LOOPBACK}:{port}"
+    process = ManagedProcess(
+        name="app",
+        argv=argv,
+        ready=http_ready(f"{url}/healthz"),
+        log_path=log_dir / f"app-{port}.log",
+        env=env,
+    )
+    return App(url, env, process)
+
+
+@contextlib.contextmanager
+def reference_app(log_dir: Path, *, env: dict[str, str]) -> Iterator[App]:
+    """A running reference app, stopped on exit."""
+    app = app_process(log_dir, env=env)
+    with running(app.process):
+        yield app
+
+
+@dataclass
+class Stack:
+    """load -> proxy `api` -> app -> proxy `turso` -> local Turso, all on loopback."""
+
+    turso: LocalTurso
+    toxiproxy: ToxiproxyApi
+    app: App
+    api_url: str  # what load generators call: through the `api` proxy
+    proxies: dict[str, str]  # link name -> toxiproxy proxy name
+
+    @property
+    def db_url(self) -> str:
+        """The database itself, around every proxy: for seeding and for checking."""
+        return self.turso.http_url
+
+    @property
+    def db_auth_token(self) -> str | None:
+        return self.turso.auth_token
+
+
+@contextlib.contextmanager
+def stack(
+    log_dir: Path,
+    *,
+    db: str | Path,
+    app_env: dict[str, str],
+    settings: HarnessSettings | None = None,
+) -> Iterator[Stack]:
+    """Start every part in dependency order with readiness checks; stop all on exit."""
+    with contextlib.ExitStack() as parts:
+        turso = parts.enter_context(local_turso(db, log_dir))
+        api = parts.enter_context(toxiproxy(log_dir, settings))
+        turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
+        api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
+        env = {"TURSO_DATABASE_URL": f"http://{turso_listen}", **app_env}
+        app = parts.enter_context(reference_app(log_dir, env=env))
+        api_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
+        api.create_proxy("api", api_listen, app.url.removeprefix("http://"))
+        yield Stack(turso, api, app, f"http://{api_listen}", {"turso": "turso", "api": "api"})
