@@ -1,0 +1,71 @@
+"""What a scenario is: the faults it injects on which link, and what must still hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from harness.toxiproxy import Toxic
+
+Link = Literal["turso", "api"]  # app -> database, and load -> app
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The link's proxy is disabled (connections refused and dropped) for a while."""
+
+    start_s: float  # from the start of the fault window
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Toxics and outages on one link for the fault window."""
+
+    link: Link
+    toxics: tuple[Toxic, ...] = ()
+    outages: tuple[Outage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The bounds this scenario's invariants are checked against in hardened mode."""
+
+    # Added to deadline + 10% where the fault adds latency outside the app's control.
+    latency_allowance_ms: float = 0.0
+    # Intermittent faults only: retries must keep success at or above this.
+    min_success_rate: float | None = None
+    recovery_bound_s: float | None = 2.0
+    # Faults on the load -> app link can leave a request with no answer at all.
+    unanswered_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    faults: tuple[Fault, ...] = ()
+    expect: Expectation = field(default_factory=Expectation)
+
+    @property
+    def injects_faults(self) -> bool:
+        return any(f.toxics or f.outages for f in self.faults)
+
+    def __add__(self, other: Scenario) -> Scenario:
+        """Both scenarios' faults at once, checked against the looser of their bounds."""
+        mine, theirs = self.expect, other.expect
+        rates = [r for r in (mine.min_success_rate, theirs.min_success_rate) if r is not None]
+        bounds = [b for b in (mine.recovery_bound_s, theirs.recovery_bound_s) if b is not None]
+        expect = replace(
+            mine,
+            latency_allowance_ms=mine.latency_allowance_ms + theirs.latency_allowance_ms,
+            min_success_rate=min(rates) if rates else None,
+            recovery_bound_s=max(bounds) if bounds else None,
+            unanswered_allowed=mine.unanswered_allowed or theirs.unanswered_allowed,
+        )
+        return Scenario(
+            name=f"{self.name}+{other.name}",
+            description=f"{self.description}; and {other.description}",
+            faults=self.faults + other.faults,
+            expect=expect,
+        )

@@ -1,0 +1,57 @@
+"""Scenario selection and combination."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.scenarios import SCENARIOS, select
+
+
+def test_every_scenario_of_the_issue_is_listed() -> None:
+    assert set(SCENARIOS) == {
+        "baseline",
+        "latency",
+        "bandwidth",
+        "slow_close",
+        "blackhole",
+        "reset_peer",
+        "reset_peer_intermittent",
+        "slicer",
+        "limit_data",
+        "outage",
+        "flapping",
+        "api_latency",
+    }
+
+
+def test_all_selects_every_scenario_in_order() -> None:
+    assert [s.name for s in select("all")] == list(SCENARIOS)
+
+
+def test_a_comma_list_selects_those_scenarios() -> None:
+    assert [s.name for s in select("outage, latency")] == ["outage", "latency"]
+
+
+def test_plus_combines_faults_and_takes_the_looser_bounds() -> None:
+    (combined,) = select("api_latency+reset_peer_intermittent")
+
+    assert combined.name == "api_latency+reset_peer_intermittent"
+    assert {f.link for f in combined.faults} == {"api", "turso"}
+    assert (
+        combined.expect.latency_allowance_ms == SCENARIOS["api_latency"].expect.latency_allowance_ms
+    )
+    assert combined.expect.min_success_rate == 0.99
+
+
+def test_an_unknown_name_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown scenario 'latncy'; known: baseline"):
+        select("latncy")
+
+
+def test_an_empty_selection_is_refused() -> None:
+    with pytest.raises(ValueError, match="no scenario"):
+        select(" , ")
+
+
+def test_only_baseline_injects_no_fault() -> None:
+    assert [s.name for s in SCENARIOS.values() if not s.injects_faults] == ["baseline"]
