@@ -1,0 +1,129 @@
+"""Assembles the server: routes, the gate (auth, admission limit), database and stream lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from localturso.database import Database
+from localturso.errors import ServerError, overloaded, unauthorized
+from localturso.http import HttpApi
+from localturso.settings import Settings
+from localturso.streams import StreamRegistry
+from localturso.websocket import serve_websocket
+
+log = logging.getLogger(__name__)
+
+# Readiness checks must work without credentials, as with sqld.
+OPEN_PATHS = frozenset({"/health"})
+
+
+class Gate:
+    """In front of every HTTP request: bearer-token auth (401) and the concurrency limit (429)."""
+
+    def __init__(self, app: ASGIApp, token: str | None, max_concurrent: int) -> None:
+        self._app = app
+        self._token = token.encode() if token is not None else None
+        self._max_concurrent = max_concurrent
+        self._in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self._app(scope, receive, send)
+            return
+        error = self._auth_error(scope) if self._token is not None else None
+        if error is None and self._in_flight >= self._max_concurrent:
+            error = overloaded()
+        if error is not None:
+            await _send_error(send, error)
+            return
+        self._in_flight += 1
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._in_flight -= 1
+
+    def _auth_error(self, scope: Scope) -> ServerError | None:
+        header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        if header is None:
+            return unauthorized(
+                "The `Authorization` HTTP header is required but was not specified",
+                "AUTH_HTTP_HEADER_MISSING",
+            )
+        scheme, _, credentials = header.partition(b" ")
+        if scheme.lower() != b"bearer":
+            return unauthorized(
+                "The authentication scheme in the `Authorization` HTTP header is not supported",
+                "AUTH_HTTP_HEADER_UNSUPPORTED_SCHEME",
+            )
+        assert self._token is not None
+        if not hmac.compare_digest(credentials.strip(), self._token):
+            return unauthorized("The JWT is invalid", "AUTH_JWT_INVALID")
+        return None
+
+
+async def _send_error(send: Send, error: ServerError) -> None:
+    body = orjson.dumps(error.http_body())
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.http_status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    """The whole server as one ASGI app; opening the database happens here, closing on shutdown."""
+    database = Database(settings.db, settings.busy_timeout_ms, settings.max_connections)
+    streams = StreamRegistry(
+        database, settings.stream_expiry_s, settings.expired_stream_retention_s
+    )
+    api = HttpApi(database, streams, settings.max_body_bytes)
+    token = settings.token
+
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await serve_websocket(websocket, database, token, settings.max_ws_pending_requests)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        expiry = asyncio.create_task(streams.run_expiry())
+        try:
+            yield
+        finally:
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
+            streams.close()
+            await database.close()
+            log.info("database closed")
+
+    routes = [
+        Route("/health", api.health, methods=["GET"]),
+        Route("/version", api.version, methods=["GET"]),
+        Route("/", api.index, methods=["GET"]),
+        Route("/v1", api.v1, methods=["GET"]),
+        Route("/v2", api.v2, methods=["GET"]),
+        Route("/v3", api.v3, methods=["GET"]),
+        Route("/v1/execute", api.v1_execute, methods=["POST"]),
+        Route("/v1/batch", api.v1_batch, methods=["POST"]),
+        Route("/v2/pipeline", api.v2_pipeline, methods=["POST"]),
+        Route("/v3/pipeline", api.v3_pipeline, methods=["POST"]),
+        Route("/v3/cursor", api.v3_cursor, methods=["POST"]),
+        WebSocketRoute("/", websocket_endpoint),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return Gate(app, token, settings.max_concurrent_requests)

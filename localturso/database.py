@@ -1,0 +1,137 @@
+"""The SQLite database file and its pool of connections, each driven by its own thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import apsw
+
+from localturso.engine import SqlConnection
+from localturso.errors import overloaded
+from localturso.settings import MEMORY_DB
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Idle connections kept for reuse; more than this are closed when handed back.
+MAX_IDLE_CONNECTIONS = 64
+
+
+class Worker:
+    """One SQLite connection and the one thread that uses it, so its jobs run in submission order.
+
+    A thread per connection (rather than a shared pool) means a stream waiting on SQLite's
+    busy timeout can never starve the stream that holds the lock of a thread to commit on.
+    """
+
+    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localturso-sql")
+        self._connection: SqlConnection | None = None
+        self._executor.submit(self._open, path, busy_timeout_ms)
+
+    def _open(self, path: str, busy_timeout_ms: int) -> None:
+        self._connection = SqlConnection(path, busy_timeout_ms)
+
+    def _call(self, job: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._connection is None:
+            raise RuntimeError("the SQLite connection failed to open")
+        return job(self._connection, *args)
+
+    def submit(self, job: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run `job(connection, *args)` on this worker's thread after every job submitted before."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, self._call, job, args)
+
+    def retire(self) -> ThreadPoolExecutor:
+        """Close the connection after the queued jobs; returns the executor to wait on."""
+        self._executor.submit(self._close)
+        self._executor.shutdown(wait=False)
+        return self._executor
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _reset(connection: SqlConnection) -> None:
+    try:
+        connection.reset()
+    except apsw.Error:
+        log.exception("could not roll back a connection being returned to the pool")
+
+
+def _run_then_reset(connection: SqlConnection, job: Callable[..., T], *args: Any) -> T:
+    try:
+        return job(connection, *args)
+    finally:
+        _reset(connection)
+
+
+class Database:
+    """Opens the file in WAL mode once and lends connections (workers) to requests and streams."""
+
+    def __init__(self, db: str, busy_timeout_ms: int, max_connections: int) -> None:
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        if db == MEMORY_DB:
+            # Separate SQLite connections to ":memory:" would each see their own empty
+            # database; a private temporary file gives every stream the same one, with WAL.
+            self._tempdir = tempfile.TemporaryDirectory(prefix="localturso-")
+            db = str(Path(self._tempdir.name) / "memory.db")
+        self.path = db
+        self._busy_timeout_ms = busy_timeout_ms
+        self._max_connections = max_connections
+        self._idle: list[Worker] = []
+        self._in_use = 0
+        setup = apsw.Connection(self.path)
+        try:
+            setup.execute("PRAGMA journal_mode=WAL")
+        finally:
+            setup.close()
+
+    def acquire(self) -> Worker:
+        """A connection for one stream or request; raises the overload error past the limit."""
+        if self._idle:
+            worker = self._idle.pop()
+        elif self._in_use >= self._max_connections:
+            raise overloaded()
+        else:
+            worker = Worker(self.path, self._busy_timeout_ms)
+        self._in_use += 1
+        return worker
+
+    def release(self, worker: Worker) -> asyncio.Future[None]:
+        """Take a connection back; anything its last user left open is rolled back first."""
+        done = worker.submit(_reset)
+        self._give_back(worker)
+        return done
+
+    def _give_back(self, worker: Worker) -> None:
+        self._in_use -= 1
+        if len(self._idle) < MAX_IDLE_CONNECTIONS:
+            # Jobs of the next user queue behind the reset on the same thread.
+            self._idle.append(worker)
+        else:
+            # Its thread finishes the queued jobs, closes the connection and exits.
+            worker.retire()
+
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        """Run one stateless job on a pooled connection, as if on a fresh stream."""
+        worker = self.acquire()
+        try:
+            return await worker.submit(_run_then_reset, job, *args)
+        finally:
+            self._give_back(worker)
+
+    async def close(self) -> None:
+        executors = [worker.retire() for worker in self._idle]
+        self._idle.clear()
+        for executor in executors:
+            await asyncio.to_thread(executor.shutdown, True)
+        if self._tempdir is not None:
+            self._tempdir.cleanup()

@@ -1,0 +1,244 @@
+"""Runs Hrana statements, batches, sequences and describes on one SQLite connection (blocking)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import apsw
+
+from localturso.errors import (
+    StmtError,
+    is_parse_error,
+    many_statements,
+    no_statement,
+    stmt_error_from_sqlite,
+)
+from localturso.protocol import BatchStep, Cond, Stmt, encode_value
+
+# Text that is only whitespace, semicolons and comments: not a statement.
+_TRIVIA = re.compile(r"(?:\s|;|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*(?:\*/|$))*")
+# Binding only what was given: apsw's own "no bindings" marker for statements we only prepare.
+_NO_BINDINGS: Any = apsw._null_bindings
+
+
+def is_trivia(sql: str) -> bool:
+    return _TRIVIA.fullmatch(sql) is not None
+
+
+class _FirstStatement:
+    """An exec tracer that records the first statement and refuses SQL holding more than one."""
+
+    __slots__ = (
+        "cols",
+        "full_sql",
+        "is_explain",
+        "is_readonly",
+        "many",
+        "param_names",
+        "prepare_only",
+        "traced",
+    )
+
+    def __init__(self, full_sql: str, prepare_only: bool = False) -> None:
+        self.full_sql = full_sql
+        self.prepare_only = prepare_only
+        self.traced = False
+        self.cols: list[dict[str, Any]] = []
+        self.is_readonly = True
+        self.is_explain = False
+        self.many = False
+        self.param_names: tuple[str | None, ...] = ()
+
+    def __call__(self, cursor: apsw.Cursor, sql: str, _bindings: Any) -> bool:
+        if self.traced:
+            # A later "statement" apsw found in trailing comments or semicolons.
+            return True
+        self.traced = True
+        self.cols = [{"name": d[0], "decltype": d[1]} for d in cursor.description]
+        self.is_readonly = cursor.is_readonly
+        self.is_explain = cursor.is_explain != 0
+        self.param_names = cursor.bindings_names
+        if len(sql) < len(self.full_sql) and not is_trivia(self.full_sql[len(sql) :]):
+            self.many = True
+            return False
+        # Returning False makes apsw stop before the statement runs.
+        return not self.prepare_only
+
+
+class SqlConnection:
+    """One SQLite connection; every method blocks and must run on the connection's own thread."""
+
+    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+        self._db = apsw.Connection(path)
+        self._db.set_busy_timeout(busy_timeout_ms)
+        # WAL is a property of the database file, set once by Database; synchronous is
+        # per connection. NORMAL in WAL mode writes every commit to the WAL with write(2)
+        # before returning, so an acknowledged write survives kill -9 of this process (the
+        # requirement); only a power loss or OS crash could lose the last commits, and
+        # FULL would cost an fsync per commit for a guarantee we do not need here.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def is_autocommit(self) -> bool:
+        return bool(self._db.get_autocommit())
+
+    def reset(self) -> None:
+        """Hand the connection to its next user in autocommit state, as a fresh one would be."""
+        if not self._db.get_autocommit():
+            self._db.execute("ROLLBACK")
+
+    def execute(self, stmt: Stmt) -> dict[str, Any]:
+        sql = stmt.sql
+        if is_trivia(sql):
+            raise no_statement()
+        cursor = self._db.cursor()
+        probe = _FirstStatement(sql)
+        cursor.exec_trace = probe
+        changes_before = self._db.total_changes()
+        try:
+            cursor.execute(sql, stmt.args)
+            if stmt.want_rows:
+                rows = [[encode_value(v) for v in row] for row in cursor]
+            else:
+                rows = []
+                for _ in cursor:
+                    pass
+        except apsw.ExecTraceAbort:
+            raise many_statements() from None
+        except (apsw.Error, KeyError, TypeError, OverflowError) as exc:
+            if probe.many:
+                raise many_statements() from None
+            raise stmt_error_from_sqlite(exc) from None
+        changed = self._db.total_changes() != changes_before
+        return {
+            "cols": probe.cols,
+            "rows": rows,
+            "affected_row_count": self._db.changes() if changed else 0,
+            "last_insert_rowid": str(self._db.last_insert_rowid()) if changed else None,
+        }
+
+    def check(self, sql: str) -> None:
+        """What sqld rejects before running anything: no statement, several, or a syntax error."""
+        if is_trivia(sql):
+            raise no_statement()
+        cursor = self._db.cursor()
+        probe = _FirstStatement(sql, prepare_only=True)
+        cursor.exec_trace = probe
+        try:
+            cursor.execute(sql, _NO_BINDINGS)
+        except apsw.ExecTraceAbort:
+            if probe.many:
+                raise many_statements() from None
+        except apsw.Error as exc:
+            # Names that do not resolve yet may be created by an earlier step; only syntax
+            # is known up front.
+            if is_parse_error(exc):
+                raise stmt_error_from_sqlite(exc) from None
+
+    def batch(self, steps: list[BatchStep]) -> dict[str, Any]:
+        for step in steps:
+            self.check(step.stmt.sql)
+        results: list[dict[str, Any] | None] = [None] * len(steps)
+        errors: list[dict[str, str] | None] = [None] * len(steps)
+        for index, step in enumerate(steps):
+            if step.cond is not None and not self._holds(step.cond, results, errors):
+                continue
+            try:
+                results[index] = self.execute(step.stmt)
+            except StmtError as exc:
+                errors[index] = exc.to_proto()
+        return {"step_results": results, "step_errors": errors}
+
+    def cursor_entries(self, steps: list[BatchStep]) -> list[dict[str, Any]]:
+        """The batch as Hrana 3 cursor entries (step_begin, row..., step_end | step_error)."""
+        outcome = self.batch(steps)
+        entries: list[dict[str, Any]] = []
+        for index, (result, error) in enumerate(
+            zip(outcome["step_results"], outcome["step_errors"], strict=True)
+        ):
+            if error is not None:
+                entries.append({"type": "step_error", "step": index, "error": error})
+            elif result is not None:
+                entries.append({"type": "step_begin", "step": index, "cols": result["cols"]})
+                entries.extend({"type": "row", "row": row} for row in result["rows"])
+                entries.append(
+                    {
+                        "type": "step_end",
+                        "affected_row_count": result["affected_row_count"],
+                        "last_insert_rowid": result["last_insert_rowid"],
+                    }
+                )
+        return entries
+
+    def _holds(
+        self,
+        cond: Cond,
+        results: list[dict[str, Any] | None],
+        errors: list[dict[str, str] | None],
+    ) -> bool:
+        kind = cond[0]
+        if kind == "ok":
+            return results[cond[1]] is not None
+        if kind == "error":
+            return errors[cond[1]] is not None
+        if kind == "not":
+            return not self._holds(cond[1], results, errors)
+        if kind == "and":
+            return all(self._holds(c, results, errors) for c in cond[1])
+        if kind == "or":
+            return any(self._holds(c, results, errors) for c in cond[1])
+        return self.is_autocommit
+
+    def sequence(self, sql: str) -> None:
+        statements = split_statements(sql)
+        for statement in statements:
+            self.check(statement)
+        for statement in statements:
+            self.execute(Stmt(statement, None, want_rows=False))
+
+    def describe(self, sql: str) -> dict[str, Any]:
+        self.check(sql)
+        cursor = self._db.cursor()
+        probe = _FirstStatement(sql, prepare_only=True)
+        cursor.exec_trace = probe
+        try:
+            cursor.execute(sql, _NO_BINDINGS)
+        except apsw.ExecTraceAbort:
+            pass
+        except apsw.Error as exc:
+            raise stmt_error_from_sqlite(exc) from None
+        return {
+            "params": [{"name": _param_name(sql, name)} for name in probe.param_names],
+            "cols": probe.cols,
+            "is_explain": probe.is_explain,
+            "is_readonly": probe.is_readonly,
+        }
+
+
+def _param_name(sql: str, name: str | None) -> str | None:
+    """apsw drops the marker from parameter names; Hrana reports them with it (":a", "?2")."""
+    if name is None:
+        return None
+    if name.isdigit():
+        return f"?{name}"
+    match = re.search(rf"([:@$]){re.escape(name)}(?![\w$])", sql)
+    return f"{match.group(1) if match else ':'}{name}"
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split SQL text into complete statements, honouring quotes, comments and triggers."""
+    statements = []
+    start = 0
+    for index, char in enumerate(sql):
+        if char == ";" and apsw.complete(sql[start : index + 1]):
+            piece = sql[start : index + 1]
+            if not is_trivia(piece):
+                statements.append(piece)
+            start = index + 1
+    if not is_trivia(sql[start:]):
+        statements.append(sql[start:])
+    return statements

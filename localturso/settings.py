@@ -1,0 +1,37 @@
+"""The server's one settings object: command-line flags over LOCALTURSO_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEMORY_DB = ":memory:"
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told; the defaults mirror sqld where sqld has one."""
+
+    model_config = SettingsConfigDict(env_prefix="LOCALTURSO_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    db: str = MEMORY_DB
+    # A SecretStr so that the token never shows up in a repr, a validation error or a log line.
+    auth_token: SecretStr | None = None
+    # sqld expires idle HTTP streams after 10 s; tests shorten it instead of sleeping that long.
+    stream_expiry_s: float = Field(default=10.0, gt=0)
+    # sqld keeps expired streams around for 300 s so that their batons get STREAM_EXPIRED
+    # rather than "invalid baton".
+    expired_stream_retention_s: float = Field(default=300.0, ge=0)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_concurrent_requests: int = Field(default=128, ge=1)
+    max_connections: int = Field(default=256, ge=1)
+    # Requests a single WebSocket may have in flight before we stop reading from it.
+    max_ws_pending_requests: int = Field(default=128, ge=1)
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+    shutdown_timeout_s: float = Field(default=10.0, gt=0)
+    log_level: str = "info"
+
+    @property
+    def token(self) -> str | None:
+        return self.auth_token.get_secret_value() if self.auth_token else None

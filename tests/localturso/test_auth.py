@@ -1,0 +1,102 @@
+"""Bearer-token auth over HTTP (401) and the WebSocket hello (hello_error, then close)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import httpx
+import libsql_client
+import pytest
+
+from harness.stack import LocalTurso, local_turso
+
+pytestmark = pytest.mark.integration
+
+TOKEN = f"test-token-{secrets.token_hex(8)}"
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTurso]:
+    tmp = tmp_path_factory.mktemp("auth")
+    with local_turso(":memory:", tmp / "logs", auth_token=TOKEN) as server:
+        yield server
+
+
+def post_execute(server: LocalTurso, headers: dict[str, str]) -> httpx.Response:
+    body = {"stmt": {"sql": "SELECT 1"}}
+    return httpx.post(f"{server.http_url}/v1/execute", json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "AUTH_HTTP_HEADER_MISSING"),
+        ({"Authorization": f"Basic {TOKEN}"}, "AUTH_HTTP_HEADER_UNSUPPORTED_SCHEME"),
+        ({"Authorization": "Bearer wrong"}, "AUTH_JWT_INVALID"),
+        ({"Authorization": f"Bearer {TOKEN}x"}, "AUTH_JWT_INVALID"),
+    ],
+)
+def test_http_requests_without_the_token_are_refused(
+    secured: LocalTurso, headers: dict[str, str], code: str
+) -> None:
+    response = post_execute(secured, headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == code
+    assert "error" in response.json()
+
+
+def test_every_http_path_but_health_needs_the_token(secured: LocalTurso) -> None:
+    assert httpx.get(f"{secured.http_url}/health").status_code == 200
+    for path in ("/v2", "/version"):
+        assert httpx.get(f"{secured.http_url}{path}").status_code == 401
+    response = httpx.post(f"{secured.http_url}/v3/pipeline", json={"baton": None, "requests": []})
+    assert response.status_code == 401
+
+
+def test_http_with_the_token_is_accepted(secured: LocalTurso) -> None:
+    response = post_execute(secured, {"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_client_with_the_token_works(secured: LocalTurso, scheme: str) -> None:
+    url = secured.http_url if scheme == "http" else secured.ws_url
+    async with libsql_client.create_client(url, auth_token=TOKEN) as client:
+        assert (await client.execute("SELECT 42")).rows[0][0] == 42
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_client_with_a_wrong_token_gets_libsql_error(
+    secured: LocalTurso, scheme: str
+) -> None:
+    url = secured.http_url if scheme == "http" else secured.ws_url
+    async with libsql_client.create_client(url, auth_token="nope") as client:
+        with pytest.raises(libsql_client.LibsqlError) as caught:
+            await client.execute("SELECT 1")
+    assert caught.value.code == "AUTH_JWT_INVALID"
+
+
+async def test_ws_hello_error_then_close(secured: LocalTurso) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(secured.ws_url, protocols=["hrana3"]) as ws,
+    ):
+        await ws.send_json({"type": "hello", "jwt": None})
+        await ws.send_json(
+            {"type": "request", "request_id": 1, "request": {"type": "open_stream", "stream_id": 1}}
+        )
+        reply = await ws.receive_json(timeout=5)
+        assert reply["type"] == "hello_error"
+        assert reply["error"]["code"] == "AUTH_JWT_MISSING"
+        closing = await ws.receive(timeout=5)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+def test_token_never_reaches_the_log(secured: LocalTurso) -> None:
+    post_execute(secured, {"Authorization": "Bearer wrong"})
+    log_text = Path(secured.process.log_path).read_text()
+    assert TOKEN not in log_text

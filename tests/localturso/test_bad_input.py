@@ -1,0 +1,226 @@
+"""Malformed input gets a clear Hrana error (or WebSocket close code), never a crash or hang."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+
+from harness.stack import LocalTurso, local_turso
+
+pytestmark = pytest.mark.integration
+
+BODY_LIMIT = 4096
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTurso]:
+    """A server with a small body limit and room for one request at a time."""
+    tmp = tmp_path_factory.mktemp("strict")
+    args = ["--max-body-bytes", str(BODY_LIMIT), "--max-concurrent-requests", "1"]
+    with local_turso(tmp / "db.sqlite", tmp / "logs", extra_args=args) as server:
+        yield server
+
+
+def assert_healthy(server: LocalTurso) -> None:
+    assert httpx.get(f"{server.http_url}/health").status_code == 200
+    assert server.process.running
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("/v1/execute", b"{not json", "JSON_DESERIALIZE"),
+        ("/v1/execute", b"[]", "JSON_DESERIALIZE"),
+        ("/v1/execute", b'{"stmt": {"sql": 5}}', "JSON_DESERIALIZE"),
+        (
+            "/v1/execute",
+            b'{"stmt": {"sql": "SELECT ?", "args": [{"type": "integer", "value": "x"}]}}',
+            "JSON_DESERIALIZE",
+        ),
+        (
+            "/v1/execute",
+            b'{"stmt": {"sql": "SELECT ?", "args": [{"type": "blob", "base64": "@@"}]}}',
+            "JSON_DESERIALIZE",
+        ),
+        (
+            "/v1/execute",
+            b'{"stmt": {"sql": "SELECT ?", "args": [{"type": "date"}]}}',
+            "VALUE_TYPE_UNKNOWN",
+        ),
+        ("/v1/execute", b'{"stmt": {"sql_id": 1}}', "NOT_SUPPORTED"),
+        (
+            "/v1/batch",
+            b'{"batch": {"steps": [{"stmt": {"sql": "SELECT 1"}, '
+            b'"condition": {"type": "ok", "step": 0}}]}}',
+            "BATCH_COND_BAD_STEP",
+        ),
+        (
+            "/v3/pipeline",
+            b'{"baton": null, "requests": [{"type": "launch"}]}',
+            "STREAM_REQUEST_TYPE_UNKNOWN",
+        ),
+        ("/v3/pipeline", b'{"baton": 7, "requests": []}', "JSON_DESERIALIZE"),
+        ("/v3/pipeline", b'{"baton": null}', "JSON_DESERIALIZE"),
+        (
+            "/v2/pipeline",
+            b'{"baton": null, "requests": [{"type": "execute", "stmt": {}}]}',
+            "SQL_ID_OR_SQL_MISSING",
+        ),
+    ],
+)
+def test_malformed_http_bodies_get_400(
+    server: LocalTurso, path: str, body: bytes, code: str
+) -> None:
+    response = httpx.post(f"{server.http_url}{path}", content=body)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == code
+    assert "Traceback" not in response.text
+    assert_healthy(server)
+
+
+def test_v1_statement_errors_use_sqld_statuses(server: LocalTurso) -> None:
+    def status(sql: str, **extra: Any) -> int:
+        stmt = {"sql": sql, **extra}
+        return httpx.post(f"{server.http_url}/v1/execute", json={"stmt": stmt}).status_code
+
+    assert status("SELEC 1") == 400
+    assert status("SELECT * FROM nowhere") == 500
+    both = {"args": [{"type": "null"}], "named_args": [{"name": "a", "value": {"type": "null"}}]}
+    assert status("SELECT ?", **both) == 501
+
+
+def test_oversized_body_gets_413(strict: LocalTurso) -> None:
+    big = {"stmt": {"sql": "SELECT ?", "args": [{"type": "text", "value": "x" * BODY_LIMIT}]}}
+    response = httpx.post(f"{strict.http_url}/v1/execute", json=big)
+    assert response.status_code == 413
+    assert response.json()["code"] == "REQUEST_TOO_LARGE"
+    assert_healthy(strict)
+
+
+async def test_overload_gets_429(strict: LocalTurso) -> None:
+    slow_sql = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) "
+        "SELECT count(*) FROM c"
+    )
+    async with httpx.AsyncClient(base_url=strict.http_url, timeout=30) as client:
+        # Whichever request the server admits first holds the only slot; retry until it is
+        # the slow one, then a quick request must be turned away rather than queued.
+        for _ in range(5):
+            slow = asyncio.create_task(client.post("/v1/execute", json={"stmt": {"sql": slow_sql}}))
+            refused = None
+            while not slow.done():
+                response = await client.post("/v1/execute", json={"stmt": {"sql": "SELECT 1"}})
+                if response.status_code == 429:
+                    refused = response
+                    break
+            slow_response = await slow
+            if refused is not None:
+                assert refused.json()["code"] == "TOO_MANY_REQUESTS"
+                assert slow_response.status_code == 200
+                return
+        pytest.fail("no request was refused while the slot was taken")
+
+
+async def ws_exchange(
+    server: LocalTurso, messages: list[Any], protocol: str = "hrana3"
+) -> tuple[list[Any], int | None]:
+    """Send messages, collect replies until the server closes; returns (replies, close code)."""
+    replies = []
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(server.ws_url, protocols=[protocol]) as ws,
+    ):
+        for message in messages:
+            if isinstance(message, bytes):
+                await ws.send_bytes(message)
+            elif isinstance(message, str):
+                await ws.send_str(message)
+            else:
+                await ws.send_json(message)
+        while True:
+            reply = await ws.receive(timeout=5)
+            if reply.type != aiohttp.WSMsgType.TEXT:
+                return replies, ws.close_code
+            replies.append(reply.json())
+
+
+HELLO = {"type": "hello", "jwt": None}
+
+
+@pytest.mark.parametrize(
+    ("messages", "close_code"),
+    [
+        (["{oops"], 1007),
+        ([b"\x00\x01"], 1003),
+        (
+            [
+                {
+                    "type": "request",
+                    "request_id": 1,
+                    "request": {"type": "open_stream", "stream_id": 1},
+                }
+            ],
+            1008,
+        ),
+        ([HELLO, {"type": "shout"}], 1008),
+        ([HELLO, {"type": "request", "request_id": 1, "request": {"type": "dance"}}], 1008),
+        (
+            [
+                HELLO,
+                {
+                    "type": "request",
+                    "request_id": 1,
+                    "request": {"type": "execute", "stream_id": 9, "stmt": {"sql": "SELECT 1"}},
+                },
+            ],
+            1008,
+        ),
+    ],
+)
+async def test_ws_protocol_violations_close_with_a_code(
+    server: LocalTurso, messages: list[Any], close_code: int
+) -> None:
+    _, code = await ws_exchange(server, messages)
+    assert code == close_code
+    assert_healthy(server)
+
+
+async def test_ws_statement_errors_are_responses(server: LocalTurso) -> None:
+    open_stream = {"type": "open_stream", "stream_id": 1}
+    bad = {"type": "execute", "stream_id": 1, "stmt": {"sql": "SELEC 1"}}
+    good = {"type": "execute", "stream_id": 1, "stmt": {"sql": "SELECT 1"}}
+    close = {"type": "close_stream", "stream_id": 1}
+    messages = [HELLO] + [
+        {"type": "request", "request_id": i, "request": r}
+        for i, r in enumerate([open_stream, bad, good, close])
+    ]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(server.ws_url, protocols=["hrana2"]) as ws,
+    ):
+        assert ws.protocol == "hrana2"
+        for message in messages:
+            await ws.send_json(message)
+        replies = [await ws.receive_json(timeout=5) for _ in range(5)]
+    assert replies[0] == {"type": "hello_ok"}
+    assert [r["request_id"] for r in replies[1:]] == [0, 1, 2, 3]
+    assert replies[2]["type"] == "response_error"
+    assert replies[2]["error"]["code"] == "SQL_PARSE_ERROR"
+    assert replies[3]["response"]["result"]["rows"] == [[{"type": "integer", "value": "1"}]]
+
+
+async def test_ws_hrana1_refuses_hrana2_requests(server: LocalTurso) -> None:
+    store = {
+        "type": "request",
+        "request_id": 1,
+        "request": {"type": "store_sql", "sql_id": 1, "sql": "SELECT 1"},
+    }
+    replies, code = await ws_exchange(server, [HELLO, store], protocol="hrana1")
+    assert replies == [{"type": "hello_ok"}]
+    assert code == 1008
