@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy clean
+.PHONY: setup test lint format toxiproxy clean chaos bench-localturso
 
 setup: $(VENV)/.installed toxiproxy
 
@@ -28,6 +28,17 @@ $(TOXIPROXY_SERVER):
 
 test: setup
 	$(PY) -m pytest
+
+# Point reads and inserts straight against the local Turso server (HTTP and WebSocket).
+bench-localturso: setup
+	mkdir -p results
+	$(PY) -m benchmarks.localturso_bench --json results/localturso_bench.json
+
+# The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
+SCENARIOS ?= all
+MODE ?= both
+chaos: setup
+	$(PY) -m chaos --scenarios '$(SCENARIOS)' --mode $(MODE)
 
 lint: setup
 	$(VENV)/bin/ruff check .
