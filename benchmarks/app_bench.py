@@ -1,0 +1,183 @@
+"""The reference app, hardened vs naive and batched vs unbatched, each on its own local Turso.
+
+Run: `.venv/bin/python -m benchmarks.app_bench [--duration-s 3] [--scheme http] [--json PATH]`.
+Every configuration runs as a uvicorn process with a localturso process behind it (both from
+harness.stack), one configuration at a time so they never share the two cores; this process
+drives them with aiohttp over keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from harness.loadgen import Operation, closed_loop
+from harness.stack import local_turso, reference_app
+from harness.stats import LatencySummary, format_table
+
+SEED_POSTS = 1_000
+SEED_BATCH = 500
+READ_CLIENTS = 16
+WRITE_CLIENTS = 16
+BATCH_WRITERS = 64
+MAX_REQUESTS = 100_000
+
+Request = Callable[[aiohttp.ClientSession, str, int], Awaitable[None]]
+
+
+async def get_post(session: aiohttp.ClientSession, url: str, sequence: int) -> None:
+    async with session.get(f"{url}/posts/{sequence % SEED_POSTS + 1}") as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET answered {response.status}")
+
+
+async def create_post(session: aiohttp.ClientSession, url: str, sequence: int) -> None:
+    body = {"title": f"bench {sequence}", "content": "written by benchmarks.app_bench"}
+    async with session.post(f"{url}/posts", json=body) as response:
+        await response.read()
+        if response.status != 201:
+            raise RuntimeError(f"POST answered {response.status}")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    request: Request
+    clients: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """One app configuration and the cases measured on it."""
+
+    name: str
+    env: dict[str, str]
+    cases: tuple[Case, ...]
+
+
+CONFIGS = (
+    Config(
+        "hardened",
+        {},
+        (
+            Case("GET /posts/{id} hardened c=16", get_post, READ_CLIENTS),
+            Case("POST /posts hardened c=16", create_post, WRITE_CLIENTS),
+            Case("POST /posts batched c=64", create_post, BATCH_WRITERS),
+        ),
+    ),
+    Config(
+        "hardened, cache off",
+        {"APP_CACHE_ENABLED": "false"},
+        (Case("GET /posts/{id} hardened no cache c=16", get_post, READ_CLIENTS),),
+    ),
+    Config(
+        "naive",
+        {"APP_MODE": "naive"},
+        (
+            Case("GET /posts/{id} naive c=16", get_post, READ_CLIENTS),
+            Case("POST /posts naive c=16", create_post, WRITE_CLIENTS),
+        ),
+    ),
+    Config(
+        "hardened, batching off",
+        {"APP_BATCH_ENABLED": "false"},
+        (Case("POST /posts unbatched c=64", create_post, BATCH_WRITERS),),
+    ),
+)
+
+RATIOS = (
+    ("GET hardened / naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
+    (
+        "GET hardened no cache / naive",
+        "GET /posts/{id} hardened no cache c=16",
+        "GET /posts/{id} naive c=16",
+    ),
+    ("POST hardened / naive", "POST /posts hardened c=16", "POST /posts naive c=16"),
+    ("POST batched / unbatched c=64", "POST /posts batched c=64", "POST /posts unbatched c=64"),
+)
+
+
+async def seed(session: aiohttp.ClientSession, url: str) -> None:
+    for start in range(0, SEED_POSTS, SEED_BATCH):
+        posts = [
+            {"title": f"seed {i}", "content": "seed"} for i in range(start, start + SEED_BATCH)
+        ]
+        async with session.post(f"{url}/posts/batch", json={"posts": posts}) as response:
+            response.raise_for_status()
+
+
+async def measure(url: str, case: Case, duration_s: float) -> LatencySummary:
+    connector = aiohttp.TCPConnector(limit=case.clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        def client(_index: int) -> Operation:
+            async def run(sequence: int) -> None:
+                await case.request(session, url, sequence)
+
+            return run
+
+        operations = [client(i) for i in range(case.clients)]
+        return await closed_loop(operations, duration_s=duration_s, max_requests=MAX_REQUESTS)
+
+
+async def run_config(url: str, config: Config, duration_s: float) -> dict[str, LatencySummary]:
+    async with aiohttp.ClientSession() as session:
+        await seed(session, url)
+    rows: dict[str, LatencySummary] = {}
+    for case in config.cases:
+        rows[case.name] = await measure(url, case, duration_s)
+        print(f"{case.name}: {rows[case.name].rps:.0f} req/s", file=sys.stderr, flush=True)
+    return rows
+
+
+def run_all(root: Path, scheme: str, duration_s: float) -> dict[str, LatencySummary]:
+    rows: dict[str, LatencySummary] = {}
+    for index, config in enumerate(CONFIGS):
+        logs = root / "logs"
+        with local_turso(root / f"bench-{index}.db", logs) as turso:
+            db_url = turso.http_url if scheme == "http" else turso.ws_url
+            env = {"TURSO_DATABASE_URL": db_url, **config.env}
+            with reference_app(logs, env=env) as app:
+                rows |= asyncio.run(run_config(app.url, config, duration_s))
+    return rows
+
+
+def format_ratios(rows: dict[str, LatencySummary]) -> str:
+    lines = [f"{'ratio':<32}  {'req/s':>7}  {'p50':>7}  {'p99':>7}"]
+    for label, top, bottom in RATIOS:
+        a, b = rows[top], rows[bottom]
+        lines.append(
+            f"{label:<32}  {a.rps / b.rps:>6.2f}x  {a.p50_ms / b.p50_ms:>6.2f}x  "
+            f"{a.p99_ms / b.p99_ms:>6.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration-s", type=float, default=3.0, help="measured seconds per case")
+    parser.add_argument("--scheme", choices=("http", "ws"), default="http", help="app → database")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="app-bench-") as tmp:
+        rows = run_all(Path(tmp), args.scheme, args.duration_s)
+    print(format_table(rows))
+    print()
+    print(format_ratios(rows))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        figures = {case: summary.as_dict() for case, summary in rows.items()}
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The HTTP surface: routes, schemas, dependencies, middleware and JSON error handlers."""

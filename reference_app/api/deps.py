@@ -1,0 +1,43 @@
+"""Dependencies routes declare through `Annotated` aliases; only these know where things live."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Path, Query, Request
+
+from reference_app.service.posts import PostsService
+
+MAX_ID = 2**63 - 1  # SQLite's largest rowid
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+async def _posts(request: Request) -> AsyncIterator[PostsService]:
+    # Hardened: the process-wide service. Naive: a new client for this request, as the guide.
+    async with request.app.state.open_posts() as posts:
+        yield posts
+
+
+def new_idempotency_key() -> str:
+    """The key a create gets when the client sent none: every create is keyed, so retryable."""
+    return uuid.uuid4().hex
+
+
+Posts = Annotated[PostsService, Depends(_posts)]
+PostId = Annotated[int, Path(gt=0, le=MAX_ID)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_IDEMPOTENCY_KEY_CHARS,
+        description="Same key, same body → the same post, stored once",
+    ),
+]
+Include = Annotated[Literal["comments"] | None, Query(description="`comments` embeds comments")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+After = Annotated[int, Query(ge=0, le=MAX_ID, description="`next_cursor` of the previous page")]

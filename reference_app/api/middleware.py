@@ -1,0 +1,78 @@
+"""Pure ASGI middleware: the request deadline (→ 504) and request latency by route template."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reference_app.api.errors import error_response
+from reference_app.metrics import AppMetrics
+from reference_app.resilience.deadline import Deadline, deadline_scope
+
+
+class DeadlineMiddleware:
+    """Gives each request a deadline (read by the DB pipeline) and answers 504 when it passes."""
+
+    def __init__(self, app: ASGIApp, *, budget_s: float, on_exceeded: Callable[[], None]) -> None:
+        self.app = app
+        self.budget_s = budget_s
+        self.on_exceeded = on_exceeded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        timeout = asyncio.timeout(self.budget_s)
+        try:
+            with deadline_scope(Deadline.after(self.budget_s)):
+                async with timeout:
+                    await self.app(scope, receive, send_tracking)
+        except TimeoutError:
+            # Not ours, or too late to replace the response: let it propagate.
+            if not timeout.expired() or response_started:
+                raise
+            self.on_exceeded()
+            response = error_response(
+                504,
+                "deadline_exceeded",
+                f"request took longer than its {self.budget_s:g}s deadline",
+            )
+            await response(scope, receive, send)
+
+
+class MetricsMiddleware:
+    """Observes every HTTP request's latency, labelled by route template, never by raw path."""
+
+    def __init__(self, app: ASGIApp, *, metrics: AppMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the client gets if the app raises before responding
+
+        async def send_recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_recording)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            elapsed_s = time.perf_counter() - started
+            self.metrics.observe_request(scope["method"], route, status, elapsed_s)

@@ -1,0 +1,94 @@
+"""Request and response bodies; bounds come from reference_app.domain, shared with the schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from reference_app.domain import (
+    COMMENT_MAX_CHARS,
+    CONTENT_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    PostChanges,
+    PostDraft,
+)
+from reference_app.settings import MAX_BATCH_SIZE
+
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX_CHARS)]
+Content = Annotated[str, Field(max_length=CONTENT_MAX_CHARS)]
+
+
+class _Input(BaseModel):
+    # A misspelt field is a client bug worth a 422, not a silently ignored value.
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostIn(_Input):
+    title: Title
+    content: Content
+
+    def draft(self) -> PostDraft:
+        return PostDraft(self.title, self.content)
+
+
+class PostPatch(_Input):
+    title: Title | None = None
+    content: Content | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PostPatch:
+        if self.title is None and self.content is None:
+            raise ValueError("give title, content or both")
+        return self
+
+    def changes(self) -> PostChanges:
+        return PostChanges(self.title, self.content)
+
+
+class PostBatchIn(_Input):
+    posts: list[PostIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+
+class CommentIn(_Input):
+    body: str = Field(min_length=1, max_length=COMMENT_MAX_CHARS)
+
+
+class CommentOut(BaseModel):
+    id: int
+    post_id: int
+    body: str
+    created_at: str
+
+
+class PostOut(BaseModel):
+    id: int
+    title: str
+    content: str
+    created_at: str
+
+
+class PostWithCommentsOut(PostOut):
+    comments: list[CommentOut]
+
+
+# Tried in this order: a post without a `comments` attribute fails the first and is a PostOut.
+PostMaybeWithComments = PostWithCommentsOut | PostOut
+
+
+class PostPageOut(BaseModel):
+    items: list[PostMaybeWithComments]
+    next_cursor: int | None = Field(description="`after` for the next page; null on the last")
+
+
+class BatchCreatedOut(BaseModel):
+    ids: list[int]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,201 @@
+"""The posts schema and every SQL statement, each operation in as few round trips as it allows.
+
+Statements go out through a Transport wrapped in a resilience Pipeline; each call says whether
+it is idempotent, which decides whether the pipeline may retry it after an ambiguous fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reference_app.db.transport import Result, Row, Statement, Transport
+from reference_app.domain import (
+    COMMENT_MAX_CHARS,
+    CONTENT_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    Comment,
+    CreatePost,
+    IdempotencyConflict,
+    Post,
+    PostChanges,
+    PostPage,
+    PostWithComments,
+)
+from reference_app.resilience.pipeline import Pipeline
+
+_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+
+# AUTOINCREMENT so a deleted id is never handed out again (caches and cursors rely on it).
+SCHEMA: tuple[Statement, ...] = (
+    (
+        f"""CREATE TABLE IF NOT EXISTS posts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND {TITLE_MAX_CHARS}),
+            content TEXT NOT NULL CHECK (length(content) <= {CONTENT_MAX_CHARS}),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            request_fingerprint TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT {_NOW}
+        )""",
+        (),
+    ),
+    (
+        f"""CREATE TABLE IF NOT EXISTS comments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            post_id INTEGER NOT NULL REFERENCES posts (id),
+            body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND {COMMENT_MAX_CHARS}),
+            created_at TEXT NOT NULL DEFAULT {_NOW}
+        )""",
+        (),
+    ),
+    ("CREATE INDEX IF NOT EXISTS comments_by_post ON comments (post_id, id)", ()),
+)
+
+_POST_COLUMNS = "id, title, content, created_at"
+_COMMENT_COLUMNS = "id, post_id, body, created_at"
+_INSERT_POST = (
+    "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_PAGE = f"SELECT {_POST_COLUMNS} FROM posts WHERE id > ? ORDER BY id LIMIT ?"
+
+
+def _post(row: Row) -> Post:
+    return Post(row["id"], row["title"], row["content"], row["created_at"])
+
+
+def _comment(row: Row) -> Comment:
+    return Comment(row["id"], row["post_id"], row["body"], row["created_at"])
+
+
+def _with_comments(post: Post, comments: list[Comment]) -> PostWithComments:
+    return PostWithComments(post.id, post.title, post.content, post.created_at, comments)
+
+
+class PostsRepository:
+    """Posts and comments over one transport; every call but `ping` runs under `pipeline`."""
+
+    def __init__(self, transport: Transport, pipeline: Pipeline) -> None:
+        self._transport = transport
+        self._pipeline = pipeline
+
+    async def create_schema(self) -> None:
+        await self._batch(SCHEMA, idempotent=True)
+
+    async def ping(self) -> None:
+        """Straight to the transport: readiness reports the database, not our breaker."""
+        await self._transport.execute(("SELECT 1", ()))
+
+    async def create_posts(self, creates: Sequence[CreatePost]) -> list[Post | IdempotencyConflict]:
+        """Insert-or-keep by idempotency key, then read every row back: one round trip.
+
+        Replaying the same keys (after a lost response, or a retried batch) inserts nothing and
+        returns the rows stored the first time; a key stored with another body is a conflict.
+        """
+        keys = [create.idempotency_key for create in creates]
+        inserts: list[Statement] = [
+            (_INSERT_POST, (c.draft.title, c.draft.content, key, c.draft.fingerprint()))
+            for c, key in zip(creates, keys, strict=True)
+        ]
+        placeholders = ", ".join("?" * len(keys))
+        select = (
+            f"SELECT {_POST_COLUMNS}, idempotency_key, request_fingerprint FROM posts "
+            f"WHERE idempotency_key IN ({placeholders})",
+            keys,
+        )
+        results = await self._batch([*inserts, select], idempotent=True)
+        stored = {row["idempotency_key"]: row for row in results[-1].rows}
+        return [self._created(create, stored[create.idempotency_key]) for create in creates]
+
+    @staticmethod
+    def _created(create: CreatePost, row: Row) -> Post | IdempotencyConflict:
+        if row["request_fingerprint"] != create.draft.fingerprint():
+            return IdempotencyConflict(create.idempotency_key)
+        return _post(row)
+
+    async def get_post(self, post_id: int) -> Post | None:
+        result = await self._execute(
+            (f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,)), idempotent=True
+        )
+        return _post(result.rows[0]) if result.rows else None
+
+    async def get_post_with_comments(self, post_id: int) -> PostWithComments | None:
+        posts, comments = await self._batch(
+            [
+                (f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,)),
+                (
+                    f"SELECT {_COMMENT_COLUMNS} FROM comments WHERE post_id = ? ORDER BY id",
+                    [post_id],
+                ),
+            ],
+            idempotent=True,
+        )
+        if not posts.rows:
+            return None
+        return _with_comments(_post(posts.rows[0]), [_comment(row) for row in comments.rows])
+
+    async def list_posts(self, *, limit: int, after: int, with_comments: bool) -> PostPage:
+        """Keyset page after id `after`; with comments, still one round trip (no N+1)."""
+        # One extra row says whether another page follows, without a COUNT.
+        page: Statement = (_PAGE, (after, limit + 1))
+        if not with_comments:
+            posts = [_post(row) for row in (await self._execute(page, idempotent=True)).rows]
+            return PostPage(posts[:limit], posts[limit - 1].id if len(posts) > limit else None)
+        comments_on_page: Statement = (
+            f"SELECT {_COMMENT_COLUMNS} FROM comments WHERE post_id IN "
+            "(SELECT id FROM posts WHERE id > ? ORDER BY id LIMIT ?) ORDER BY post_id, id",
+            (after, limit),
+        )
+        post_rows, comment_rows = await self._batch([page, comments_on_page], idempotent=True)
+        by_post: dict[int, list[Comment]] = {}
+        for row in comment_rows.rows:
+            comment = _comment(row)
+            by_post.setdefault(comment.post_id, []).append(comment)
+        posts = [_post(row) for row in post_rows.rows]
+        items = [_with_comments(post, by_post.get(post.id, [])) for post in posts[:limit]]
+        return PostPage(items, posts[limit - 1].id if len(posts) > limit else None)
+
+    async def update_post(self, post_id: int, changes: PostChanges) -> Post | None:
+        # Setting fields to given values is idempotent, so this write may be retried.
+        result = await self._execute(
+            (
+                "UPDATE posts SET title = coalesce(?, title), content = coalesce(?, content) "
+                f"WHERE id = ? RETURNING {_POST_COLUMNS}",
+                (changes.title, changes.content, post_id),
+            ),
+            idempotent=True,
+        )
+        return _post(result.rows[0]) if result.rows else None
+
+    async def delete_post(self, post_id: int) -> bool:
+        """Delete a post and its comments atomically; False when there was no such post."""
+        _, posts = await self._batch(
+            [
+                ("DELETE FROM comments WHERE post_id = ?", (post_id,)),
+                ("DELETE FROM posts WHERE id = ?", (post_id,)),
+            ],
+            idempotent=True,
+        )
+        return posts.rows_affected > 0
+
+    async def add_comment(self, post_id: int, body: str) -> Comment | None:
+        """None when the post does not exist; checked in the same statement, so no race."""
+        # Not idempotent: retried only when the fault proves the statement never left.
+        result = await self._execute(
+            (
+                "INSERT INTO comments (post_id, body) SELECT ?, ? "
+                f"WHERE EXISTS (SELECT 1 FROM posts WHERE id = ?) RETURNING {_COMMENT_COLUMNS}",
+                (post_id, body, post_id),
+            ),
+            idempotent=False,
+        )
+        return _comment(result.rows[0]) if result.rows else None
+
+    async def _execute(self, statement: Statement, *, idempotent: bool) -> Result:
+        return await self._pipeline.run(
+            lambda: self._transport.execute(statement), idempotent=idempotent
+        )
+
+    async def _batch(self, statements: Sequence[Statement], *, idempotent: bool) -> list[Result]:
+        return await self._pipeline.run(
+            lambda: self._transport.batch(statements), idempotent=idempotent
+        )

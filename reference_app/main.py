@@ -1,0 +1,54 @@
+"""The app factory: `uvicorn --factory reference_app.main:create_app`.
+
+Settings are read once here (from the environment unless given); the lifespan opens the
+database runtime for the configured mode and closes it at shutdown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from reference_app.api import health, routes
+from reference_app.api.errors import install_error_handlers
+from reference_app.api.middleware import DeadlineMiddleware, MetricsMiddleware
+from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.metrics import AppMetrics
+from reference_app.settings import Settings
+from reference_app.wiring import hardened_runtime, naive_runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    metrics = AppMetrics()
+    round_trips = RoundTripCounter(metrics.observe_db_call)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = (
+            naive_runtime(settings, round_trips)
+            if settings.naive
+            else hardened_runtime(settings, metrics, round_trips)
+        )
+        async with runtime as open_posts:
+            app.state.open_posts = open_posts
+            yield
+
+    app = FastAPI(title=f"reference_app ({settings.mode})", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.round_trips = round_trips
+    install_error_handlers(app, catch_all=not settings.naive)
+    app.include_router(routes.router)
+    app.include_router(health.router)
+    if not settings.naive and settings.timeouts_enabled:
+        app.add_middleware(
+            DeadlineMiddleware,
+            budget_s=settings.request_deadline_ms / 1000,
+            on_exceeded=metrics.observe_deadline_exceeded,
+        )
+    # Added last, so outermost: it also times requests the deadline cut short.
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,117 @@
+"""Prometheus metrics, in a registry of the app's own so two apps in one test never collide."""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from reference_app.resilience.breaker import BreakerState
+
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 500)
+# Every name starts `app_` (e.g. app_db_retries_total), which the chaos runner reads.
+NAMESPACE = "app"
+
+
+class AppMetrics:
+    """Every metric the app exports; the methods are the observers wired into the policies."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.request_seconds = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by route template and status",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS_S,
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.db_call_seconds = Histogram(
+            "db_call_duration_seconds",
+            "Latency of one database round trip (execute or batch) by outcome",
+            ["operation", "outcome"],
+            buckets=LATENCY_BUCKETS_S,
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.db_retries = Counter(
+            "db_retries",
+            "Database calls retried after a transient fault",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.db_attempt_timeouts = Counter(
+            "db_attempt_timeouts",
+            "Database attempts cut off by their timeout",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.deadline_exceeded = Counter(
+            "http_deadline_exceeded",
+            "Requests answered 504 at their deadline",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "db_breaker_state",
+            "Circuit breaker: 0 closed, 1 open, 2 half-open",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.db_slots_in_use = Gauge(
+            "db_slots_in_use",
+            "Database calls holding a concurrency slot",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.batch_size = Histogram(
+            "db_write_batch_size",
+            "Creates sent to the database in one batched round trip",
+            buckets=BATCH_SIZE_BUCKETS,
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+        self.cache_lookups = Counter(
+            "post_cache_lookups",
+            "Read-cache lookups by result",
+            ["result"],
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.request_seconds.labels(method, route, str(status)).observe(seconds)
+
+    def observe_db_call(self, operation: str, seconds: float, outcome: str) -> None:
+        self.db_call_seconds.labels(operation, outcome).observe(seconds)
+
+    def observe_retry(self, _error: BaseException, _sleep_s: float) -> None:
+        self.db_retries.inc()
+
+    def observe_attempt_timeout(self) -> None:
+        self.db_attempt_timeouts.inc()
+
+    def observe_deadline_exceeded(self) -> None:
+        self.deadline_exceeded.inc()
+
+    def observe_breaker(self, state: BreakerState) -> None:
+        self.breaker_state.set(int(state))
+
+    def observe_slots(self, in_use: int) -> None:
+        self.db_slots_in_use.set(in_use)
+
+    def observe_batch(self, size: int) -> None:
+        self.batch_size.observe(size)
+
+    def observe_cache(self, hit: bool) -> None:
+        self.cache_lookups.labels("hit" if hit else "miss").inc()
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,108 @@
+"""A small circuit breaker with an injected monotonic clock.
+
+Written here because no well-kept asyncio circuit breaker library exists. Closed: calls pass
+and consecutive transient failures are counted. Open: calls fail fast until the cool-down
+ends. Half-open: exactly one probe passes; its success closes the circuit, its failure
+re-opens it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from enum import IntEnum
+
+from reference_app.resilience.deadline import Clock
+from reference_app.resilience.errors import CircuitOpenError, PermanentDbError, TransientDbError
+
+
+class BreakerState(IntEnum):
+    """Values double as the metric gauge's reading."""
+
+    CLOSED = 0
+    OPEN = 1
+    HALF_OPEN = 2
+
+
+def _ignore_state(_state: BreakerState) -> None:
+    """Default observer: nobody is watching the state."""
+
+
+class CircuitBreaker:
+    """Fails fast after `failure_threshold` consecutive transient failures, for `cooldown_s`."""
+
+    def __init__(
+        self,
+        *,
+        failure_threshold: int,
+        cooldown_s: float,
+        clock: Clock = time.monotonic,
+        on_state_change: Callable[[BreakerState], None] = _ignore_state,
+    ) -> None:
+        self._threshold = failure_threshold
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._on_state_change = on_state_change
+        self._state = BreakerState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probe_in_flight = False
+
+    @property
+    def state(self) -> BreakerState:
+        return self._state
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Admit one call (or raise CircuitOpenError) and record how it ended."""
+        self._admit()
+        try:
+            yield
+        except TransientDbError:
+            self._record_failure()
+            raise
+        except PermanentDbError:
+            # The database answered, even if with an error: the path to it works.
+            self._record_success()
+            raise
+        except BaseException:
+            # Cancelled or refused by another policy: no verdict on the database.
+            self._probe_in_flight = False
+            raise
+        self._record_success()
+
+    def _admit(self) -> None:
+        if self._state is BreakerState.OPEN:
+            left_s = self._opened_at + self._cooldown_s - self._clock()
+            if left_s > 0:
+                raise CircuitOpenError("database circuit is open", retry_after_s=left_s)
+            self._transition(BreakerState.HALF_OPEN)
+        if self._state is BreakerState.HALF_OPEN:
+            if self._probe_in_flight:
+                raise CircuitOpenError(
+                    "database circuit is half-open; a probe is in flight",
+                    retry_after_s=math.ceil(self._cooldown_s),
+                )
+            self._probe_in_flight = True
+
+    def _record_success(self) -> None:
+        self._failures = 0
+        self._probe_in_flight = False
+        if self._state is not BreakerState.CLOSED:
+            self._transition(BreakerState.CLOSED)
+
+    def _record_failure(self) -> None:
+        self._probe_in_flight = False
+        if self._state is BreakerState.OPEN:
+            # A call admitted before the circuit opened: the cool-down already runs.
+            return
+        self._failures += 1
+        if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
+            self._opened_at = self._clock()
+            self._transition(BreakerState.OPEN)
+
+    def _transition(self, state: BreakerState) -> None:
+        self._state = state
+        self._on_state_change(state)

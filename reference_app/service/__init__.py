@@ -1,0 +1,1 @@
+"""The posts service: the one facade routes depend on, in either mode."""

@@ -1,0 +1,151 @@
+"""PostsService: posts and comments on top of the repository, plus write batching and caching.
+
+Routes see only this class. Whether calls are retried, bounded or batched was decided when it
+was built (see reference_app.wiring), so hardened and naive modes share every code path here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reference_app.db.repository import PostsRepository
+from reference_app.domain import (
+    Comment,
+    CreatePost,
+    IdempotencyConflict,
+    Post,
+    PostChanges,
+    PostNotFound,
+    PostPage,
+    PostWithComments,
+)
+from reference_app.resilience.batcher import WriteBatcher
+from reference_app.resilience.cache import ReadCache
+from reference_app.resilience.deadline import Deadline, current_deadline, deadline_scope, latest
+from reference_app.resilience.errors import PermanentDbError
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedCreate:
+    """A create waiting in the batcher, with the deadline of the request that sent it."""
+
+    create: CreatePost
+    deadline: Deadline
+
+
+def _unwrap(result: Post | BaseException) -> Post:
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+class PostsService:
+    """The API's view of the data; `batching` and `cache` are None when switched off.
+
+    `batching` must flush with `flush_creates` over the same repository.
+    """
+
+    def __init__(
+        self,
+        repository: PostsRepository,
+        *,
+        batching: WriteBatcher[QueuedCreate, Post] | None = None,
+        cache: ReadCache[int, Post] | None = None,
+    ) -> None:
+        self._repository = repository
+        self._batcher = batching
+        self._cache = cache
+
+    async def close(self) -> None:
+        if self._batcher is not None:
+            await self._batcher.drain()
+
+    async def ping(self) -> None:
+        await self._repository.ping()
+
+    async def create(self, create: CreatePost) -> Post:
+        if self._batcher is not None:
+            return await self._batcher.submit(QueuedCreate(create, current_deadline()))
+        [result] = await self._repository.create_posts([create])
+        return _unwrap(result)
+
+    async def create_many(self, creates: Sequence[CreatePost]) -> list[Post]:
+        """All in one round trip and one transaction: all stored, or none."""
+        return [_unwrap(result) for result in await self._repository.create_posts(creates)]
+
+    async def get(self, post_id: int, *, with_comments: bool) -> Post | PostWithComments:
+        found: Post | PostWithComments | None
+        if with_comments:
+            found = await self._repository.get_post_with_comments(post_id)
+        elif self._cache is not None:
+            found = await self._cache.get_or_load(
+                post_id, lambda: self._repository.get_post(post_id)
+            )
+        else:
+            found = await self._repository.get_post(post_id)
+        if found is None:
+            raise PostNotFound(post_id)
+        return found
+
+    async def list_page(self, *, limit: int, after: int, with_comments: bool) -> PostPage:
+        return await self._repository.list_posts(
+            limit=limit, after=after, with_comments=with_comments
+        )
+
+    async def update(self, post_id: int, changes: PostChanges) -> Post:
+        try:
+            updated = await self._repository.update_post(post_id, changes)
+        finally:
+            # Also after a failure: a write that timed out may still have been applied.
+            self._invalidate(post_id)
+        if updated is None:
+            raise PostNotFound(post_id)
+        return updated
+
+    async def delete(self, post_id: int) -> None:
+        try:
+            deleted = await self._repository.delete_post(post_id)
+        finally:
+            self._invalidate(post_id)
+        if not deleted:
+            raise PostNotFound(post_id)
+
+    async def add_comment(self, post_id: int, body: str) -> Comment:
+        comment = await self._repository.add_comment(post_id, body)
+        if comment is None:
+            raise PostNotFound(post_id)
+        return comment
+
+    def _invalidate(self, post_id: int) -> None:
+        if self._cache is not None:
+            self._cache.invalidate(post_id)
+
+
+async def flush_creates(
+    repository: PostsRepository, queued: list[QueuedCreate]
+) -> Sequence[Post | BaseException]:
+    """One round trip for the whole batch; on a permanent error, each create on its own.
+
+    The batch is one transaction, so a constraint failure rolls back every create in it;
+    replaying them one by one (safe: each is keyed) fails only the culprit's caller.
+    """
+    creates = [item.create for item in queued]
+    # The flush serves every waiter, so it may run until the last of their deadlines.
+    with deadline_scope(latest(item.deadline for item in queued)):
+        try:
+            return await repository.create_posts(creates)
+        except PermanentDbError:
+            if len(creates) == 1:
+                raise
+        return await asyncio.gather(
+            *(_create_alone(repository, create) for create in creates), return_exceptions=True
+        )
+
+
+async def _create_alone(
+    repository: PostsRepository, create: CreatePost
+) -> Post | IdempotencyConflict:
+    [result] = await repository.create_posts([create])
+    return result

@@ -1,0 +1,170 @@
+"""The posts API end to end, on an embedded file and on a real local Turso over http and ws."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reference_app.settings import AppMode, Settings
+from tests.reference_app.conftest import BACKENDS, InProcessApp, StartApp, database_url
+
+
+@pytest.fixture(params=BACKENDS)
+async def app(request: pytest.FixtureRequest, tmp_path: Path, start_app: StartApp) -> InProcessApp:
+    """A hardened app on each backend."""
+    return await start_app(Settings(database_url=database_url(request.param, tmp_path, request)))
+
+
+async def create(client: httpx.AsyncClient, title: str, **headers: str) -> dict:
+    response = await client.post(
+        "/posts", json={"title": title, "content": "body"}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def last_id(client: httpx.AsyncClient) -> int:
+    """The newest post's id, so a test can page over only the posts it creates."""
+    return (await create(client, "marker"))["id"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("mode", list(AppMode))
+async def test_create_read_update_delete(
+    backend: str,
+    mode: AppMode,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    start_app: StartApp,
+) -> None:
+    app = await start_app(
+        Settings(mode=mode, database_url=database_url(backend, tmp_path, request))
+    )
+    client = app.client
+
+    created = await create(client, "first")
+    assert set(created) == {"id", "title", "content", "created_at"}
+    post_id = created["id"]
+    assert (await client.get(f"/posts/{post_id}")).json() == created
+
+    patched = await client.patch(f"/posts/{post_id}", json={"title": "renamed"})
+    assert patched.status_code == 200
+    assert patched.json() == {**created, "title": "renamed"}
+    assert (await client.get(f"/posts/{post_id}")).json()["title"] == "renamed"
+
+    assert (await client.delete(f"/posts/{post_id}")).status_code == 204
+    for method in ("GET", "DELETE"):
+        missing = await client.request(method, f"/posts/{post_id}")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "not_found"
+    assert (await client.patch(f"/posts/{post_id}", json={"title": "x"})).status_code == 404
+
+
+async def test_keyset_pages_walk_every_post_once(app: InProcessApp) -> None:
+    start = await last_id(app.client)
+    ids = [(await create(app.client, f"post {i}"))["id"] for i in range(7)]
+
+    seen, after, pages = [], start, 0
+    while after is not None:
+        page = (await app.client.get("/posts", params={"limit": 3, "after": after})).json()
+        seen += [item["id"] for item in page["items"]]
+        after, pages = page["next_cursor"], pages + 1
+
+    assert seen == ids
+    assert pages == 3
+
+
+async def test_the_default_page_is_twenty_posts(app: InProcessApp) -> None:
+    start = await last_id(app.client)
+    for i in range(21):
+        await create(app.client, f"post {i}")
+
+    page = (await app.client.get("/posts", params={"after": start})).json()
+
+    assert len(page["items"]) == 20
+    assert page["next_cursor"] == page["items"][-1]["id"]
+
+
+async def test_an_idempotency_key_stores_one_post_and_replays_it(app: InProcessApp) -> None:
+    first = await create(app.client, "once", **{"Idempotency-Key": "key-1"})
+    again = await create(app.client, "once", **{"Idempotency-Key": "key-1"})
+
+    assert again == first
+    listed = (await app.client.get("/posts", params={"after": first["id"] - 1})).json()
+    assert [item["title"] for item in listed["items"]].count("once") == 1
+
+
+async def test_an_idempotency_key_reused_with_another_body_conflicts(app: InProcessApp) -> None:
+    await create(app.client, "original", **{"Idempotency-Key": "key-2"})
+
+    response = await app.client.post(
+        "/posts",
+        json={"title": "different", "content": "body"},
+        headers={"Idempotency-Key": "key-2"},
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_conflict"
+
+
+async def test_batch_create_is_one_round_trip_and_replays_by_key(app: InProcessApp) -> None:
+    body = {"posts": [{"title": f"batch {i}", "content": "c"} for i in range(500)]}
+    before = app.round_trips
+
+    created = await app.client.post("/posts/batch", json=body, headers={"Idempotency-Key": "b1"})
+    replayed = await app.client.post("/posts/batch", json=body, headers={"Idempotency-Key": "b1"})
+
+    assert created.status_code == 201
+    ids = created.json()["ids"]
+    assert len(set(ids)) == 500
+    assert replayed.json() == {"ids": ids}
+    assert app.round_trips - before == 2
+
+
+async def test_concurrent_creates_share_round_trips(app: InProcessApp) -> None:
+    before = app.round_trips
+
+    posts = await asyncio.gather(*(create(app.client, f"concurrent {i}") for i in range(32)))
+
+    assert len({post["id"] for post in posts}) == 32
+    assert app.round_trips - before < 32
+
+
+async def test_a_page_of_posts_with_comments_takes_at_most_two_round_trips(
+    app: InProcessApp,
+) -> None:
+    start = await last_id(app.client)
+    ids = [(await create(app.client, f"post {i}"))["id"] for i in range(20)]
+    for post_id in ids:
+        for n in range(2):
+            comment = await app.client.post(f"/posts/{post_id}/comments", json={"body": f"c{n}"})
+            assert comment.status_code == 201
+    before = app.round_trips
+
+    page = await app.client.get("/posts", params={"after": start, "include": "comments"})
+
+    assert app.round_trips - before <= 2
+    items = page.json()["items"]
+    assert [item["id"] for item in items] == ids
+    assert all([c["body"] for c in item["comments"]] == ["c0", "c1"] for item in items)
+
+
+async def test_one_post_with_its_comments(app: InProcessApp) -> None:
+    post = await create(app.client, "commented")
+    comment = await app.client.post(f"/posts/{post['id']}/comments", json={"body": "hi"})
+    before = app.round_trips
+
+    response = await app.client.get(f"/posts/{post['id']}", params={"include": "comments"})
+
+    assert app.round_trips - before == 1
+    assert response.json() == {**post, "comments": [comment.json()]}
+
+
+async def test_a_comment_on_a_missing_post_is_404(app: InProcessApp) -> None:
+    response = await app.client.post("/posts/999999999/comments", json={"body": "hi"})
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -1,0 +1,80 @@
+"""Fixtures for the reference app: a clean environment, a shared local Turso, in-process apps."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from harness.stack import LocalTurso, local_turso
+from reference_app.main import create_app
+from reference_app.settings import Settings
+
+# file: needs no server; http and ws run against a real localturso process.
+BACKENDS = [
+    "file",
+    pytest.param("http", marks=pytest.mark.integration),
+    pytest.param("ws", marks=pytest.mark.integration),
+]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No APP_* or TURSO_* from the developer's shell may change what a test sees."""
+    for name in list(os.environ):
+        if name.startswith(("APP_", "TURSO_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def shared_turso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTurso]:
+    """One localturso process for every test that only needs a working database."""
+    root = tmp_path_factory.mktemp("shared-turso")
+    with local_turso(root / "shared.db", root) as server:
+        yield server
+
+
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database URL for `backend`: a fresh file, or the shared server over http or ws."""
+    if backend == "file":
+        return f"file:{tmp_path / 'app.db'}"
+    server: LocalTurso = request.getfixturevalue("shared_turso")
+    return server.http_url if backend == "http" else server.ws_url
+
+
+@dataclass
+class InProcessApp:
+    """An app with its lifespan entered, and a client that calls it without a socket."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def round_trips(self) -> int:
+        return int(self.app.state.round_trips.total)
+
+
+StartApp = Callable[[Settings], Awaitable[InProcessApp]]
+
+
+@pytest.fixture
+async def start_app() -> AsyncIterator[StartApp]:
+    """Start in-process apps; every one is shut down (lifespan exited) after the test."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(settings: Settings) -> InProcessApp:
+            app = create_app(settings)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            # As a real server does: an unhandled error is a 500 response, not a test crash.
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            client = httpx.AsyncClient(transport=transport, base_url="http://app")
+            await stack.enter_async_context(client)
+            return InProcessApp(app, client)
+
+        yield start

@@ -1,0 +1,98 @@
+"""The one conversion of client errors, and the transport's counting, on real clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+from libsql_client import LibsqlError
+
+from harness.processes import free_port
+from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.transport import Transport, classify
+from reference_app.resilience.errors import (
+    ConstraintViolation,
+    DbError,
+    DbTimeoutError,
+    PermanentDbError,
+    TransientDbError,
+)
+
+
+def connector_error() -> aiohttp.ClientConnectorError:
+    key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 1, False, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "maybe_applied"),
+    [
+        (connector_error(), TransientDbError, False),
+        (aiohttp.ServerDisconnectedError(), TransientDbError, True),
+        (ConnectionResetError(104, "reset"), TransientDbError, True),
+        (TimeoutError(), DbTimeoutError, True),
+        (json.JSONDecodeError("truncated", "{", 1), TransientDbError, True),
+        (LibsqlError("Server returned HTTP status 503", "SERVER_ERROR"), TransientDbError, True),
+        (LibsqlError("Server returned HTTP status 404", "SERVER_ERROR"), PermanentDbError, True),
+        (LibsqlError("Server returned HTTP status 429", "SERVER_ERROR"), TransientDbError, True),
+        (LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"), TransientDbError, True),
+        (LibsqlError("The stream has expired", "STREAM_EXPIRED"), TransientDbError, True),
+        (LibsqlError("WebSocket was closed", "HRANA_WEBSOCKET_ERROR"), TransientDbError, True),
+        (LibsqlError("database is locked", "SQLITE_BUSY"), TransientDbError, True),
+        (LibsqlError("UNIQUE failed", "SQLITE_CONSTRAINT_UNIQUE"), ConstraintViolation, True),
+        (LibsqlError("near 'SELEC': syntax error", "SQL_PARSE_ERROR"), PermanentDbError, True),
+        (LibsqlError("no such table", "SQLITE_UNKNOWN"), PermanentDbError, True),
+        (LibsqlError("The client is closed", "CLIENT_CLOSED"), PermanentDbError, True),
+        (KeyError("result"), PermanentDbError, True),
+    ],
+)
+def test_classify(error: BaseException, kind: type[DbError], maybe_applied: bool) -> None:
+    converted = classify(error)
+
+    assert type(converted) is kind
+    assert converted.maybe_applied is maybe_applied
+
+
+async def test_every_call_is_one_round_trip_whatever_its_outcome(tmp_path: Path) -> None:
+    calls: list[tuple[str, str]] = []
+    counter = RoundTripCounter(lambda operation, _s, outcome: calls.append((operation, outcome)))
+    transport = Transport.open(f"file:{tmp_path / 't.db'}", None, round_trips=counter)
+
+    await transport.batch([("CREATE TABLE t (x UNIQUE)", ()), ("INSERT INTO t VALUES (?)", (1,))])
+    result = await transport.execute(("SELECT x FROM t", ()))
+    with pytest.raises(ConstraintViolation):
+        await transport.execute(("INSERT INTO t VALUES (?)", (1,)))
+    with pytest.raises(PermanentDbError):
+        await transport.execute(("SELEC 1", ()))
+
+    assert result.rows == [{"x": 1}]
+    assert counter.total == 4
+    assert calls == [
+        ("batch", "ok"),
+        ("execute", "ok"),
+        ("execute", "permanent"),
+        ("execute", "permanent"),
+    ]
+
+
+async def test_raw_errors_leave_the_client_exception_as_it_was(tmp_path: Path) -> None:
+    counter = RoundTripCounter()
+    raw = Transport.open(f"file:{tmp_path / 't.db'}", None, round_trips=counter, raw_errors=True)
+
+    with pytest.raises(LibsqlError):
+        await raw.execute(("SELEC 1", ()))
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_a_refused_connection_is_transient_and_never_applied(scheme: str) -> None:
+    url = f"{scheme}://127.0.0.1:{free_port()}"
+    transport = Transport.open(url, None, round_trips=RoundTripCounter())
+    try:
+        with pytest.raises(TransientDbError) as raised:
+            await transport.execute(("SELECT 1", ()))
+    finally:
+        await transport.close()
+
+    assert raised.value.maybe_applied is False

@@ -1,0 +1,150 @@
+"""The circuit breaker's state machine on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from reference_app.resilience.breaker import BreakerState, CircuitBreaker
+from reference_app.resilience.errors import (
+    CircuitOpenError,
+    PermanentDbError,
+    TransientDbError,
+)
+from tests.reference_app.fakes import FakeClock
+
+THRESHOLD = 3
+COOLDOWN_S = 2.0
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def states() -> list[BreakerState]:
+    return []
+
+
+@pytest.fixture
+def breaker(clock: FakeClock, states: list[BreakerState]) -> CircuitBreaker:
+    return CircuitBreaker(
+        failure_threshold=THRESHOLD,
+        cooldown_s=COOLDOWN_S,
+        clock=clock,
+        on_state_change=states.append,
+    )
+
+
+def fail(breaker: CircuitBreaker, error: Exception | None = None) -> None:
+    with pytest.raises(type(error or TransientDbError("x"))), breaker.guard():
+        raise error or TransientDbError("connection refused")
+
+
+def succeed(breaker: CircuitBreaker) -> None:
+    with breaker.guard():
+        pass
+
+
+def test_opens_after_threshold_consecutive_transient_failures(breaker: CircuitBreaker) -> None:
+    for _ in range(THRESHOLD - 1):
+        fail(breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+    fail(breaker)
+
+    assert breaker.state is BreakerState.OPEN
+
+
+def test_a_success_resets_the_count(breaker: CircuitBreaker) -> None:
+    for _ in range(THRESHOLD - 1):
+        fail(breaker)
+    succeed(breaker)
+    for _ in range(THRESHOLD - 1):
+        fail(breaker)
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_permanent_errors_prove_the_database_answers(breaker: CircuitBreaker) -> None:
+    for _ in range(THRESHOLD * 2):
+        fail(breaker, PermanentDbError("constraint"))
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_open_fails_fast_with_the_time_left_as_retry_after(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker)
+    clock.advance(0.5)
+
+    with pytest.raises(CircuitOpenError) as raised, breaker.guard():
+        pytest.fail("an open circuit must not admit the call")
+
+    assert raised.value.retry_after_s == pytest.approx(COOLDOWN_S - 0.5)
+
+
+def test_after_the_cooldown_one_probe_passes_and_its_success_closes(
+    breaker: CircuitBreaker, clock: FakeClock, states: list[BreakerState]
+) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker)
+    clock.advance(COOLDOWN_S)
+
+    with breaker.guard():
+        assert breaker.state is BreakerState.HALF_OPEN
+        with pytest.raises(CircuitOpenError), breaker.guard():
+            pytest.fail("a second caller must not pass while the probe is in flight")
+
+    assert breaker.state is BreakerState.CLOSED
+    assert states == [BreakerState.OPEN, BreakerState.HALF_OPEN, BreakerState.CLOSED]
+
+
+def test_a_failed_probe_reopens_for_a_fresh_cooldown(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker)
+    clock.advance(COOLDOWN_S)
+
+    fail(breaker)
+
+    assert breaker.state is BreakerState.OPEN
+    clock.advance(COOLDOWN_S - 0.01)
+    with pytest.raises(CircuitOpenError), breaker.guard():
+        pytest.fail("still cooling down")
+
+
+def test_a_cancelled_probe_lets_the_next_caller_probe(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker)
+    clock.advance(COOLDOWN_S)
+
+    with pytest.raises(KeyboardInterrupt), breaker.guard():
+        raise KeyboardInterrupt  # stands for any BaseException, like CancelledError
+
+    succeed(breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_late_failures_do_not_extend_an_open_cooldown(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    def slow_call() -> None:
+        with breaker.guard():  # admitted while closed
+            for _ in range(THRESHOLD):
+                fail(breaker)  # meanwhile, other calls open the circuit
+            clock.advance(1.0)
+            raise TransientDbError("the slow call fails late")
+
+    with pytest.raises(TransientDbError):
+        slow_call()
+    clock.advance(COOLDOWN_S - 1.0)
+
+    succeed(breaker)  # the cool-down ran from the opening, so this probe is admitted
+
+    assert breaker.state is BreakerState.CLOSED

@@ -1,0 +1,85 @@
+"""The policies composed: retries pass the breaker, the deadline bounds everything."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from reference_app.resilience.breaker import BreakerState, CircuitBreaker
+from reference_app.resilience.deadline import Deadline, deadline_scope
+from reference_app.resilience.errors import (
+    CircuitOpenError,
+    DbTimeoutError,
+    DeadlineExceededError,
+    TransientDbError,
+)
+from reference_app.resilience.limiter import ConcurrencyLimiter
+from reference_app.resilience.pipeline import Pipeline
+from reference_app.resilience.retry import RetryPolicy
+from tests.reference_app.fakes import FakeClock, RecordingSleep
+
+
+class AlwaysDown:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        raise TransientDbError("connection refused", maybe_applied=False)
+
+
+async def test_without_policies_the_call_is_awaited_once_and_errors_pass_through() -> None:
+    call = AlwaysDown()
+
+    with pytest.raises(TransientDbError):
+        await Pipeline().run(call, idempotent=True)
+
+    assert call.calls == 1
+
+
+async def test_retries_stop_when_the_breaker_opens() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=3, cooldown_s=1.0, clock=clock)
+    pipeline = Pipeline(
+        retry=RetryPolicy(max_attempts=10, sleep=RecordingSleep(clock)), breaker=breaker
+    )
+    call = AlwaysDown()
+
+    with pytest.raises(CircuitOpenError):
+        await pipeline.run(call, idempotent=True)
+
+    assert call.calls == 3
+    assert breaker.state is BreakerState.OPEN
+
+
+async def test_an_expired_deadline_refuses_the_call_before_it_is_made() -> None:
+    call = AlwaysDown()
+
+    with deadline_scope(Deadline.after(0.0, FakeClock())), pytest.raises(DeadlineExceededError):
+        await Pipeline().run(call, idempotent=True)
+
+    assert call.calls == 0
+
+
+async def test_an_attempt_past_its_timeout_is_a_transient_timeout() -> None:
+    timeouts: list[None] = []
+    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=lambda: timeouts.append(None))
+
+    with pytest.raises(DbTimeoutError):
+        await pipeline.run(asyncio.Event().wait, idempotent=True)
+
+    assert len(timeouts) == 1
+
+
+async def test_each_attempt_holds_a_limiter_slot_only_while_it_runs() -> None:
+    limiter = ConcurrencyLimiter(1)
+    in_use: list[int] = []
+
+    async def call() -> int:
+        in_use.append(limiter.in_use)
+        return 1
+
+    assert await Pipeline(limiter=limiter).run(call, idempotent=True) == 1
+    assert in_use == [1]
+    assert limiter.in_use == 0

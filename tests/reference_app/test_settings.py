@@ -1,0 +1,60 @@
+"""The settings object: environment names, the guide's alias, defaults, validation."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from reference_app.settings import DEFAULT_EMBEDDED_DB_PATH, AppMode, Settings
+
+
+def test_with_no_environment_the_app_is_hardened_on_an_embedded_file() -> None:
+    settings = Settings()
+
+    assert settings.mode is AppMode.HARDENED
+    assert settings.effective_database_url == f"file:{DEFAULT_EMBEDDED_DB_PATH}"
+    assert settings.retry_enabled
+    assert settings.batch_enabled
+
+
+@pytest.mark.parametrize("name", ["TURSO_DATABASE_URL", "TURSO_CONNECTION_URL"])
+def test_the_database_url_comes_from_either_name(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "libsql://db.example.turso.io")
+    monkeypatch.setenv("TURSO_AUTH_TOKEN", "secret")
+
+    settings = Settings()
+
+    assert settings.effective_database_url == "libsql://db.example.turso.io"
+    assert settings.auth_token == "secret"
+
+
+def test_app_variables_configure_mode_and_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_MODE", "naive")
+    monkeypatch.setenv("APP_REQUEST_DEADLINE_MS", "750")
+    monkeypatch.setenv("APP_BATCH_ENABLED", "false")
+
+    settings = Settings()
+
+    assert settings.naive
+    assert settings.request_deadline_ms == 750
+    assert not settings.batch_enabled
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("APP_MODE", "turbo"),
+        ("APP_REQUEST_DEADLINE_MS", "0"),
+        ("APP_BATCH_MAX_SIZE", "501"),
+        ("APP_RETRY_BASE_DELAY_MS", "5000"),
+    ],
+)
+def test_invalid_values_fail_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=f"(?i){name.removeprefix('APP_')}"):
+        Settings()

@@ -1,0 +1,62 @@
+"""Each feature switch turns exactly its own policy off, so a benchmark can isolate it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from reference_app.metrics import AppMetrics
+from reference_app.settings import Settings
+from reference_app.wiring import build_pipeline
+from tests.reference_app.conftest import StartApp
+
+POLICIES = {
+    "retry_enabled": "retry",
+    "breaker_enabled": "breaker",
+    "limiter_enabled": "limiter",
+    "timeouts_enabled": "attempt_timeout_s",
+}
+
+
+@pytest.mark.parametrize("switch", POLICIES)
+def test_a_switch_removes_only_its_policy(switch: str) -> None:
+    pipeline = build_pipeline(Settings(**{switch: False}), AppMetrics())
+
+    present = {name for name, attribute in POLICIES.items() if getattr(pipeline, attribute)}
+    assert present == set(POLICIES) - {switch}
+
+
+@pytest.mark.parametrize(("batch_enabled", "round_trips"), [(True, 1), (False, 16)])
+async def test_batching_switch(
+    batch_enabled: bool, round_trips: int, tmp_path: Path, start_app: StartApp
+) -> None:
+    # A window wide enough that all 16 requests surely arrive within it.
+    settings = Settings(
+        database_url=f"file:{tmp_path / 'w.db'}", batch_enabled=batch_enabled, batch_window_ms=200
+    )
+    app = await start_app(settings)
+    before = app.round_trips
+
+    await asyncio.gather(
+        *(app.client.post("/posts", json={"title": f"t{i}", "content": "c"}) for i in range(16))
+    )
+
+    assert app.round_trips - before == round_trips
+
+
+@pytest.mark.parametrize(("cache_enabled", "round_trips"), [(True, 1), (False, 3)])
+async def test_cache_switch(
+    cache_enabled: bool, round_trips: int, tmp_path: Path, start_app: StartApp
+) -> None:
+    app = await start_app(
+        Settings(database_url=f"file:{tmp_path / 'c.db'}", cache_enabled=cache_enabled)
+    )
+    post = (await app.client.post("/posts", json={"title": "t", "content": "c"})).json()
+    before = app.round_trips
+
+    for _ in range(3):
+        await app.client.get(f"/posts/{post['id']}")
+
+    assert app.round_trips - before == round_trips
