@@ -105,6 +105,16 @@ class TestLatency:
         assert not verdict.passed
         assert verdict.figures["max_ms"] == pytest.approx(5000, rel=1e-3)
 
+    def test_a_stall_hidden_in_the_whole_runs_p99_fails_within_the_fault_window(self) -> None:
+        healthy = [request(i * 0.01, 200, latency_s=0.01) for i in range(1000)]
+        stalled = [request(5.0, 200, latency_s=3.0), request(5.0, 200, latency_s=3.0)]
+        requests = healthy + stalled
+
+        assert latency_bound(requests, bound_ms=110).passed
+        verdict = latency_bound(requests, bound_ms=110, fault_window_s=(5.0, 6.0))
+        assert not verdict.passed
+        assert verdict.figures["fault_p99_ms"] == pytest.approx(3000, rel=1e-2)
+
     def test_no_request_at_all_passes_with_no_figure(self) -> None:
         assert latency_bound([], bound_ms=10).figures["p99_ms"] is None
 
@@ -154,9 +164,15 @@ class TestRecovery:
 
         assert seconds == pytest.approx(0.3)
 
+    def test_a_long_healthy_tail_does_not_hide_early_failures(self) -> None:
+        failing = [request(i * 0.01, 503, retry_after=True) for i in range(30)]
+        healthy = [request(0.3 + i * 0.01, 200) for i in range(5000)]
+
+        assert recovery_time_s(failing + healthy, fault_removed_s=0.0) == pytest.approx(0.3)
+
     def test_a_single_late_failure_among_many_successes_does_not_reset_recovery(self) -> None:
-        healthy = [request(i * 0.01, 200) for i in range(300)]
-        healthy[250] = request(2.5, 504)
+        healthy = [request(i * 0.005, 200) for i in range(600)]
+        healthy[500] = request(2.5, 504)
 
         assert recovery_time_s(healthy, fault_removed_s=0.0) == 0.0
 

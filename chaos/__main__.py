@@ -1,0 +1,82 @@
+"""`python -m chaos`: run the fault matrix against a fresh stack and write its verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chaos.report import markdown_table, write_run
+from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
+from chaos.scenarios import select
+from chaos.scenarios.base import Scenario
+from harness.settings import HarnessSettings
+from harness.stack import stack
+
+MODES: dict[str, tuple[AppMode, ...]] = {
+    "hardened": ("hardened",),
+    "naive": ("naive",),
+    "both": ("hardened", "naive"),
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
+    parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
+    parser.add_argument("--mode", choices=sorted(MODES), default="both")
+    parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
+    parser.add_argument("--observe-s", type=float, default=3.0, help="after the fault")
+    parser.add_argument("--warmup-s", type=float, default=1.0)
+    parser.add_argument("--deadline-ms", type=int, default=1000, help="the app's request deadline")
+    parser.add_argument("--out", type=Path, default=None, help="default results/chaos/<run-id>")
+    return parser.parse_args(argv)
+
+
+async def run_mode(
+    scenarios: list[Scenario], config: ChaosConfig, out_dir: Path, run_id: str
+) -> list[ScenarioResult]:
+    """One fresh stack (and database) per app mode; every scenario runs against it."""
+    log_dir = out_dir / "logs" / config.mode
+    with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
+        db = Path(db_dir) / "chaos.db"
+        with stack(log_dir, db=db, app_env=config.app_env()) as live:
+            results = []
+            for scenario in scenarios:
+                result = await run_scenario(live, scenario, config, run_id)
+                print(f"{config.mode:>8} {scenario.name:<28} {'pass' if result.passed else 'FAIL'}")
+                results.append(result)
+            return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        scenarios = select(args.scenarios)
+    except ValueError as error:
+        print(f"chaos: {error}", file=sys.stderr)
+        return 2
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = args.out or HarnessSettings().results_dir / "chaos" / run_id
+    results: list[ScenarioResult] = []
+    for mode in MODES[args.mode]:
+        config = ChaosConfig(
+            mode=mode,
+            deadline_ms=args.deadline_ms,
+            warmup_s=args.warmup_s,
+            fault_s=args.fault_s,
+            observe_s=args.observe_s,
+        )
+        results += asyncio.run(run_mode(scenarios, config, out_dir, run_id))
+    settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
+    write_run(out_dir, results, settings)
+    print(markdown_table(results))
+    print(f"\nwritten to {out_dir}")
+    hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
+    return 1 if hardened_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Runs scenarios against a live stack and turns each history into verdicts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+import libsql_client
+from prometheus_client.parser import text_string_to_metric_families
+
+from chaos import checker
+from chaos.faults import fault_window_s, injected
+from chaos.history import StoredPost
+from chaos.scenarios.base import Scenario
+from chaos.workload import History, Workload, WorkloadConfig
+from harness.stack import Stack
+
+AppMode = Literal["hardened", "naive"]
+RETRIES_METRIC = "app_db_retries"
+LATENCY_SLACK = 1.10  # p99 may exceed the deadline by 10%: scheduling and serialization
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    mode: AppMode = "hardened"
+    deadline_ms: int = 1000
+    warmup_s: float = 1.0
+    fault_s: float = 3.0  # the shortest fault window; outage schedules may make it longer
+    observe_s: float = 3.0  # after the fault is removed, to measure recovery
+    workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+
+    def app_env(self) -> dict[str, str]:
+        """The app settings a chaos run needs (the rest keep their defaults)."""
+        return {"APP_MODE": self.mode, "APP_REQUEST_DEADLINE_MS": str(self.deadline_ms)}
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    mode: AppMode
+    verdicts: list[checker.Verdict]
+    retries: float
+    requests: int
+    writes: int
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts)
+
+    def verdict(self, name: str) -> checker.Verdict:
+        return next(v for v in self.verdicts if v.name == name)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "scenario": self.scenario,
+            "mode": self.mode,
+            "passed": self.passed,
+            "retries": self.retries,
+            "requests": self.requests,
+            "writes": self.writes,
+            "invariants": {v.name: {"passed": v.passed, **v.figures} for v in self.verdicts},
+        }
+
+
+def counter_total(metrics_text: str, name: str) -> float:
+    """Sum of every sample of a Prometheus counter, whatever its labels."""
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == name:
+            return sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return 0.0
+
+
+async def _retries(stack: Stack) -> float:
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(f"{stack.app.url}/metrics")
+    return counter_total(response.text, RETRIES_METRIC) if response.is_success else 0.0
+
+
+async def stored_posts(stack: Stack, tag: str) -> list[StoredPost]:
+    """This run's rows, read straight from the database, around every proxy."""
+    async with libsql_client.create_client(stack.db_url, auth_token=stack.db_auth_token) as db:
+        result = await db.execute(
+            "SELECT id, title, content FROM posts WHERE title LIKE ?", [f"{tag}-%"]
+        )
+    return [StoredPost(int(r[0]), str(r[1]), str(r[2])) for r in result.rows]
+
+
+def verdicts(
+    scenario: Scenario,
+    config: ChaosConfig,
+    history: History,
+    stored: Sequence[StoredPost],
+    fault_window_s: tuple[float, float] | None,
+) -> list[checker.Verdict]:
+    bound_ms = config.deadline_ms * LATENCY_SLACK + scenario.expect.latency_allowance_ms
+    fault_removed_s = fault_window_s[1] if fault_window_s else None
+    return [
+        checker.lost_writes(history.writes, stored),
+        checker.duplicated_writes(history.writes, stored),
+        checker.latency_bound(history.requests, bound_ms, fault_window_s),
+        checker.error_shapes(history.requests, scenario.expect.unanswered_allowed),
+        checker.availability(history.requests, scenario.expect.min_success_rate),
+        checker.recovery(history.requests, fault_removed_s, scenario.expect.recovery_bound_s),
+        checker.recovered_writes(history.writes, stored),
+    ]
+
+
+async def run_scenario(
+    stack: Stack, scenario: Scenario, config: ChaosConfig, run_id: str
+) -> ScenarioResult:
+    """Warm up, inject the fault for its window, remove it, observe, then check."""
+    await asyncio.to_thread(stack.toxiproxy.reset)
+    tag = f"chaos-{run_id}-{scenario.name}"
+    workload = Workload(stack.api_url, tag, config.workload)
+    window_s = fault_window_s(scenario, config.fault_s)
+    stop_at_s = config.warmup_s + window_s + config.observe_s
+    retries_before = await _retries(stack)
+    load = asyncio.create_task(workload.run(stop_at_s))
+    fault_window: tuple[float, float] | None = None
+    try:
+        await asyncio.sleep(config.warmup_s)
+        fault_started_s = workload.now_s()
+        async with injected(stack.toxiproxy, stack.proxies, scenario):
+            await asyncio.sleep(window_s)
+        if scenario.injects_faults:
+            fault_window = (fault_started_s, workload.now_s())
+        history = await load
+    finally:
+        if not load.done():
+            load.cancel()
+    stored = await stored_posts(stack, tag)
+    return ScenarioResult(
+        scenario=scenario.name,
+        mode=config.mode,
+        verdicts=verdicts(scenario, config, history, stored, fault_window),
+        retries=await _retries(stack) - retries_before,
+        requests=len(history.requests),
+        writes=len(history.writes),
+    )

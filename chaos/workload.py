@@ -1,0 +1,162 @@
+"""A bounded mixed workload that records what every request saw.
+
+Writers send posts with unique idempotency keys and, like a careful client,
+retry an unanswered or 5xx write with the same key; readers read back what was
+acknowledged; batch writers send small batches. Everything stops at `stop_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from chaos.history import Outcome, RequestRecord, WriteRecord
+
+RETRY_PAUSE_S = 0.05
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    writers: int = 4
+    readers: int = 4
+    batch_writers: int = 1
+    batch_size: int = 10
+    write_attempts: int = 3  # the client's own retries, with the same idempotency key
+    client_timeout_s: float = 5.0
+    think_time_s: float = 0.005  # keeps the offered load moderate on a 2-core machine
+
+
+@dataclass
+class History:
+    """Everything the workload saw, with times relative to its start."""
+
+    requests: list[RequestRecord] = field(default_factory=list)
+    writes: list[WriteRecord] = field(default_factory=list)
+
+
+def _is_json(response: httpx.Response) -> bool:
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+class Workload:
+    """Drives the app at `api_url` and records a History."""
+
+    def __init__(self, api_url: str, tag: str, config: WorkloadConfig) -> None:
+        self.tag = tag  # prefixes every title, so the checker finds this run's rows
+        self.config = config
+        self.history = History()
+        self._acked_ids: list[int] = []
+        self._client = httpx.AsyncClient(
+            base_url=api_url,
+            timeout=config.client_timeout_s,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        )
+        self._origin = time.monotonic()
+        self._stop_at = float("inf")
+
+    def now_s(self) -> float:
+        return time.monotonic() - self._origin
+
+    async def run(self, stop_at_s: float) -> History:
+        """Run every virtual client until `stop_at_s` (seconds from the workload's origin)."""
+        self._stop_at = stop_at_s
+        clients = [self._writer() for _ in range(self.config.writers)]
+        clients += [self._reader() for _ in range(self.config.readers)]
+        clients += [self._batch_writer() for _ in range(self.config.batch_writers)]
+        try:
+            await asyncio.gather(*clients)
+        finally:
+            await self._client.aclose()
+        return self.history
+
+    def _running(self) -> bool:
+        return self.now_s() < self._stop_at
+
+    async def _send(self, kind: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+        started = self.now_s()
+        try:
+            response = await self._client.request(method, url, **kwargs)
+        except httpx.HTTPError:
+            self.history.requests.append(RequestRecord(kind, started, self.now_s(), None))
+            return None
+        self.history.requests.append(
+            RequestRecord(
+                kind,
+                started,
+                self.now_s(),
+                response.status_code,
+                json_body=_is_json(response),
+                retry_after="retry-after" in response.headers,
+            )
+        )
+        return response
+
+    def _new_post(self) -> tuple[str, dict[str, str]]:
+        key = uuid.uuid4().hex
+        title = f"{self.tag}-{key}"
+        return key, {"title": title, "content": f"chaos write {key}"}
+
+    async def _keyed_write(
+        self, kind: str, url: str, body: dict[str, Any], key: str
+    ) -> tuple[Outcome, httpx.Response | None]:
+        """Send a write, retrying unanswered and 5xx attempts with the same key."""
+        response = None
+        for _ in range(self.config.write_attempts):
+            response = await self._send(
+                kind, "POST", url, json=body, headers={"Idempotency-Key": key}
+            )
+            if response is not None and response.status_code < 500:
+                return (Outcome.ACKED if response.is_success else Outcome.FAILED), response
+            if not self._running():
+                break
+            await asyncio.sleep(RETRY_PAUSE_S)
+        return Outcome.INDETERMINATE, response
+
+    async def _writer(self) -> None:
+        while self._running():
+            key, post = self._new_post()
+            outcome, response = await self._keyed_write("write", "/posts", post, key)
+            post_id = None
+            if outcome is Outcome.ACKED and response is not None:
+                post_id = int(response.json()["id"])
+                self._acked_ids.append(post_id)
+            self.history.writes.append(
+                WriteRecord(key, post["title"], post["content"], outcome, post_id)
+            )
+            await asyncio.sleep(self.config.think_time_s)
+
+    async def _reader(self) -> None:
+        while self._running():
+            if self._acked_ids:
+                await self._send("read", "GET", f"/posts/{random.choice(self._acked_ids)}")
+            else:
+                await self._send("read", "GET", "/posts", params={"limit": 5})
+            await asyncio.sleep(self.config.think_time_s)
+
+    async def _batch_writer(self) -> None:
+        while self._running():
+            posts = [self._new_post() for _ in range(self.config.batch_size)]
+            body = {"posts": [post for _, post in posts]}
+            outcome, response = await self._keyed_write(
+                "batch", "/posts/batch", body, uuid.uuid4().hex
+            )
+            ids: list[int | None] = [None] * len(posts)
+            if outcome is Outcome.ACKED and response is not None:
+                ids = [int(i) for i in response.json()["ids"]]
+            for (post_key, post), post_id in zip(posts, ids, strict=True):
+                self.history.writes.append(
+                    WriteRecord(post_key, post["title"], post["content"], outcome, post_id)
+                )
+            await asyncio.sleep(self.config.think_time_s)

@@ -1,0 +1,44 @@
+"""A short version of the chaos matrix against the real stack and toxiproxy-server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from chaos.__main__ import run_mode
+from chaos.runner import AppMode, ChaosConfig, ScenarioResult
+from chaos.scenarios import select
+from chaos.workload import WorkloadConfig
+
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]
+
+SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0}
+LIGHT_LOAD = WorkloadConfig(writers=3, readers=2, batch_writers=1, batch_size=5)
+
+
+def run(mode: AppMode, spec: str, tmp_path: Path) -> list[ScenarioResult]:
+    config = ChaosConfig(mode=mode, workload=LIGHT_LOAD, **SHORT)
+    return asyncio.run(run_mode(select(spec), config, tmp_path, run_id="test"))
+
+
+def failures(results: list[ScenarioResult]) -> dict[str, list[str]]:
+    return {
+        r.scenario: [v.name for v in r.verdicts if not v.passed] for r in results if not r.passed
+    }
+
+
+def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) -> None:
+    results = run("hardened", "all", tmp_path)
+
+    assert failures(results) == {}
+    assert all(r.verdict("lost").figures["acked"] for r in results)
+
+
+def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
+    results = {r.scenario: r for r in run("naive", "outage,blackhole,reset_peer", tmp_path)}
+
+    assert not results["outage"].verdict("errors").passed
+    assert not results["blackhole"].verdict("latency").passed
+    assert not results["reset_peer"].verdict("errors").passed
