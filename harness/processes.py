@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,12 +30,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def http_ready(url: str, headers: dict[str, str] | None = None) -> Callable[[], bool]:
-    """A readiness probe: true once `url` answers with a 2xx."""
+def http_ready(
+    url: str, headers: dict[str, str] | None = None, verify: ssl.SSLContext | bool = True
+) -> Callable[[], bool]:
+    """A readiness probe: true once `url` answers with a 2xx (`verify` for https)."""
 
     def probe() -> bool:
         try:
-            return httpx.get(url, headers=headers, timeout=1.0).is_success
+            return httpx.get(url, headers=headers, timeout=1.0, verify=verify).is_success
         except httpx.HTTPError:
             return False
 

@@ -27,3 +27,6 @@ class HarnessSettings(BaseSettings):
     )
     turso_auth_token: str | None = None
     results_dir: Path = PROJECT_ROOT / "results"
+    # Written by `make setup`: a self-signed certificate for 127.0.0.1 and its key.
+    tls_cert: Path = PROJECT_ROOT / ".certs" / "localturso.pem"
+    tls_key: Path = PROJECT_ROOT / ".certs" / "localturso-key.pem"

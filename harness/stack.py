@@ -7,6 +7,7 @@ ports, readiness checks, logs and shutdown behave the same everywhere.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,24 @@ from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process
 LOOPBACK = "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A PEM certificate (trusted by clients through SSL_CERT_FILE) and its key."""
+
+    cert: Path
+    key: Path
+
+    @classmethod
+    def from_settings(cls, settings: HarnessSettings) -> TlsFiles:
+        files = cls(settings.tls_cert, settings.tls_key)
+        if not (files.cert.exists() and files.key.exists()):
+            raise FileNotFoundError(f"no TLS certificate at {files.cert}; run `make setup`")
+        return files
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cert))
+
+
 @dataclass
 class LocalTurso:
     """A `python -m localturso` process and the URLs clients use to reach it."""
@@ -28,14 +47,15 @@ class LocalTurso:
     db: str
     auth_token: str | None
     process: ManagedProcess
+    tls: TlsFiles | None = None
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}"
 
 
 def local_turso_process(
@@ -45,20 +65,26 @@ def local_turso_process(
     auth_token: str | None = None,
     port: int | None = None,
     extra_args: Sequence[str] = (),
+    tls: TlsFiles | None = None,
 ) -> LocalTurso:
     """A local Turso server, not yet started; `process.start()` waits for /health."""
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "localturso", "--host", LOOPBACK, "--port", str(port)]
     argv += ["--db", str(db), *extra_args]
+    if tls:
+        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     env = {"LOCALTURSO_AUTH_TOKEN": auth_token} if auth_token else {}
+    scheme = "https" if tls else "http"
     process = ManagedProcess(
         name="localturso",
         argv=argv,
-        ready=http_ready(f"http://{LOOPBACK}:{port}/health"),
+        ready=http_ready(
+            f"{scheme}://{LOOPBACK}:{port}/health", verify=tls.client_context() if tls else True
+        ),
         log_path=log_dir / f"localturso-{port}.log",
         env=env,
     )
-    return LocalTurso(LOOPBACK, port, str(db), auth_token, process)
+    return LocalTurso(LOOPBACK, port, str(db), auth_token, process, tls)
 
 
 @contextlib.contextmanager
@@ -68,9 +94,10 @@ def local_turso(
     *,
     auth_token: str | None = None,
     extra_args: Sequence[str] = (),
+    tls: TlsFiles | None = None,
 ) -> Iterator[LocalTurso]:
     """A running local Turso server, stopped on exit."""
-    server = local_turso_process(db, log_dir, auth_token=auth_token, extra_args=extra_args)
+    server = local_turso_process(db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls)
     with running(server.process):
         yield server
 
@@ -133,22 +160,28 @@ def reference_app(log_dir: Path, *, env: dict[str, str]) -> Iterator[App]:
 
 @dataclass
 class Stack:
-    """load -> proxy `api` -> app -> proxy `turso` -> local Turso, all on loopback."""
+    """load -> proxy `api` -> app -> proxy `turso` -> local Turso, all on loopback.
 
-    turso: LocalTurso
+    With an external database (HarnessSettings.turso_database_url) there is no local
+    server and no `turso` proxy: the app talks to that database directly.
+    """
+
+    turso: LocalTurso | None
     toxiproxy: ToxiproxyApi
     app: App
     api_url: str  # what load generators call: through the `api` proxy
     proxies: dict[str, str]  # link name -> toxiproxy proxy name
+    external_db_url: str | None = None
+    external_db_auth_token: str | None = None
 
     @property
     def db_url(self) -> str:
         """The database itself, around every proxy: for seeding and for checking."""
-        return self.turso.http_url
+        return self.turso.http_url if self.turso else str(self.external_db_url)
 
     @property
     def db_auth_token(self) -> str | None:
-        return self.turso.auth_token
+        return self.turso.auth_token if self.turso else self.external_db_auth_token
 
 
 @contextlib.contextmanager
@@ -158,15 +191,40 @@ def stack(
     db: str | Path,
     app_env: dict[str, str],
     settings: HarnessSettings | None = None,
+    tls: TlsFiles | None = None,
 ) -> Iterator[Stack]:
-    """Start every part in dependency order with readiness checks; stop all on exit."""
+    """Start every part in dependency order with readiness checks; stop all on exit.
+
+    `tls` makes the local server speak HTTPS; the app reaches it as https:// through
+    the `turso` proxy and trusts the certificate through SSL_CERT_FILE.
+    """
+    settings = settings or HarnessSettings()
     with contextlib.ExitStack() as parts:
-        turso = parts.enter_context(local_turso(db, log_dir))
         api = parts.enter_context(toxiproxy(log_dir, settings))
-        turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
-        api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
-        env = {"TURSO_DATABASE_URL": f"http://{turso_listen}", **app_env}
-        app = parts.enter_context(reference_app(log_dir, env=env))
+        if settings.turso_database_url:
+            turso = None
+            proxies = {"api": "api"}
+            env = {"TURSO_DATABASE_URL": settings.turso_database_url}
+            if settings.turso_auth_token:
+                env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
+        else:
+            turso = parts.enter_context(local_turso(db, log_dir, tls=tls))
+            turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
+            api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
+            proxies = {"turso": "turso", "api": "api"}
+            scheme = "https" if tls else "http"
+            env = {"TURSO_DATABASE_URL": f"{scheme}://{turso_listen}"}
+            if tls:
+                env["SSL_CERT_FILE"] = str(tls.cert)
+        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}))
         api_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
         api.create_proxy("api", api_listen, app.url.removeprefix("http://"))
-        yield Stack(turso, api, app, f"http://{api_listen}", {"turso": "turso", "api": "api"})
+        yield Stack(
+            turso,
+            api,
+            app,
+            f"http://{api_listen}",
+            proxies,
+            settings.turso_database_url,
+            settings.turso_auth_token,
+        )

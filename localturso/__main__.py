@@ -26,7 +26,8 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             config = self.config
-            print(f"localturso listening on http://{config.host}:{config.port}", flush=True)
+            scheme = "https" if config.ssl_certfile else "http"
+            print(f"localturso listening on {scheme}://{config.host}:{config.port}", flush=True)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
@@ -47,6 +48,8 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--max-connections", type=int)
     parser.add_argument("--busy-timeout-ms", type=int)
     parser.add_argument("--log-level")
+    parser.add_argument("--tls-cert", help="PEM certificate; with --tls-key serves HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = vars(parser.parse_args(argv))
     return {key: value for key, value in args.items() if value is not None}
 
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         log_level=settings.log_level.lower(),
         ws_max_size=settings.max_body_bytes,
         timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
     _Server(config).run()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY_DB = ":memory:"
@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     busy_timeout_ms: int = Field(default=5000, ge=0)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "info"
+    # PEM files: with both, the server speaks HTTPS/WSS so clients pay TLS handshakes as on Turso.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both --tls-cert and --tls-key, or neither")
+        return self
 
     @property
     def token(self) -> str | None:
