@@ -10,7 +10,7 @@ TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
 .PHONY: setup test lint format toxiproxy clean chaos bench-localturso
 
-setup: $(VENV)/.installed toxiproxy
+setup: $(VENV)/.installed toxiproxy certs
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -26,6 +26,15 @@ $(TOXIPROXY_SERVER):
 	GOBIN=$(BIN) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
 	mv $(BIN)/server $@
 
+# A self-signed certificate for 127.0.0.1, so the local Turso server speaks TLS as Turso does.
+CERTS := $(CURDIR)/.certs
+certs: $(CERTS)/localturso.pem
+$(CERTS)/localturso.pem:
+	mkdir -p $(CERTS)
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localturso" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout $(CERTS)/localturso-key.pem -out $@ 2>/dev/null
+
 test: setup
 	$(PY) -m pytest
 
@@ -39,6 +48,34 @@ SCENARIOS ?= all
 MODE ?= both
 chaos: setup
 	$(PY) -m chaos --scenarios '$(SCENARIOS)' --mode $(MODE)
+
+# Benchmark: WORKLOAD, PROFILE (local|edge|cross-region), USERS, SPAWN_RATE, DURATION, SHAPE,
+# MODE (hardened|naive), COMPARE (the other mode, run in the same invocation), WORKERS.
+WORKLOAD ?= mixed
+PROFILE ?= edge
+USERS ?= 20
+SPAWN_RATE ?= 10
+DURATION ?= 30s
+SHAPE ?= constant
+COMPARE ?=
+WORKERS ?= 0
+# MODE's file default belongs to `chaos` (both); bench takes MODE only when the user set it.
+BENCH_MODE = $(if $(filter command line environment,$(origin MODE)),$(MODE),hardened)
+bench: setup
+	$(PY) -m bench --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
+		--spawn-rate $(SPAWN_RATE) --duration $(DURATION) --shape $(SHAPE) \
+		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
+
+# The latency regression gate against results/baseline.json; `baseline` rewrites that file.
+gate: setup
+	$(PY) -m bench.gate
+
+baseline: setup
+	$(PY) -m bench.gate --write-baseline
+
+# How good the gate is: detection rate of a +20% latency and false-alarm rate (~10 min).
+bench-quality: setup
+	$(PY) -m bench.gate_quality
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""`make bench` and `make gate`: the stack under a network profile, driven by Locust."""

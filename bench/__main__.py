@@ -1,0 +1,158 @@
+"""`python -m bench`: benchmark the app under a network profile and write results/<run-id>/.
+
+Flags mirror the Makefile's variables (WORKLOAD, PROFILE, USERS, SPAWN_RATE, DURATION,
+MODE, COMPARE, WORKERS, SHAPE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.cli import OneLineParser, non_negative_int, positive_int
+from bench.profiles import PROFILES, NetworkProfile
+from bench.provenance import provenance
+from bench.runner import LoadConfig, bench_stack, network, run_locust, seed
+from bench.summary import (
+    endpoint_summaries,
+    format_ratio_table,
+    format_summary_table,
+    generator_cpu,
+    ratios,
+    write_json,
+)
+from harness.settings import HarnessSettings
+from harness.stack import TlsFiles
+from harness.stats import LatencySummary
+from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
+
+MODES = ("hardened", "naive")
+DURATION = re.compile(r"^(\d+)(s|m|h)?$")
+UNIT_S = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_s(text: str) -> int:
+    match = DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r}: use e.g. 30s, 2m, 1h")
+    return int(match.group(1)) * UNIT_S[match.group(2) or "s"]
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = OneLineParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
+    parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
+    parser.add_argument("--users", type=positive_int, default=20)
+    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--duration", type=duration_s, default=30, help="30s, 2m, ...")
+    parser.add_argument("--mode", choices=MODES, default="hardened")
+    parser.add_argument("--compare", choices=("", *MODES), default="", help="a second app mode")
+    parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
+    parser.add_argument("--think-ms", type=float, default=50.0)
+    parser.add_argument("--arrival-rate", type=float, default=50.0, help="open-readers: req/s")
+    parser.add_argument("--seed-posts", type=positive_int, default=1000)
+    parser.add_argument("--commented-posts", type=non_negative_int, default=200)
+    parser.add_argument("--no-tls", action="store_true", help="plain HTTP to the local server")
+    parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
+    args = parser.parse_args(argv)
+    if args.compare == args.mode:
+        parser.error(f"--compare {args.compare} is the same as --mode")
+    if args.commented_posts > args.seed_posts:
+        parser.error("--commented-posts cannot exceed --seed-posts")
+    return args
+
+
+def load_config(args: argparse.Namespace) -> LoadConfig:
+    return LoadConfig(
+        workload=args.workload,
+        shape=args.shape,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        duration_s=args.duration,
+        workers=args.workers,
+        think_ms=args.think_ms,
+        arrival_rate=args.arrival_rate,
+        seed_posts=args.seed_posts,
+        commented_posts=args.commented_posts,
+    )
+
+
+def bench_mode(
+    mode: str,
+    config: LoadConfig,
+    profile: NetworkProfile,
+    out_dir: Path,
+    settings: HarnessSettings,
+    tls: TlsFiles | None,
+) -> tuple[dict[str, LatencySummary], dict[str, Any]]:
+    """One app mode on a fresh stack; returns its endpoint rows and its summary.json body."""
+    mode_dir = out_dir / mode
+    with bench_stack(mode_dir / "logs", mode, settings, tls) as live:
+        ids = seed(live.app.url, config.seed_posts, config.commented_posts)
+        with network(live, profile) as notes:
+            for note in notes:
+                print(f"bench: {note}")
+            run = run_locust(config, live.api_url, ids, mode_dir)
+    if not run.exact:
+        raise RuntimeError(
+            f"Locust wrote no results (exit {run.exit_code}); see {mode_dir}/locust.log"
+        )
+    rows = endpoint_summaries(run.exact)
+    machine = provenance()
+    summary = {
+        "mode": mode,
+        "endpoints": {name: row.as_dict() for name, row in rows.items()},
+        "settings": {**vars(config), "tls": tls is not None},
+        "profile": {"name": profile.name, "description": profile.description, "notes": notes},
+        "database": "external" if settings.turso_database_url else "localturso",
+        "seeded": vars(ids),
+        "load_generator": generator_cpu(run.cpu_s, run.wall_s, machine["cpu_count"]),
+        "locust_exit_code": run.exit_code,
+        **machine,
+    }
+    write_json(mode_dir / "summary.json", summary)
+    return rows, summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    settings = HarnessSettings()
+    try:
+        tls = (
+            None if args.no_tls or settings.turso_database_url else TlsFiles.from_settings(settings)
+        )
+    except FileNotFoundError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = args.out or settings.results_dir / run_id
+    config, profile = load_config(args), PROFILES[args.profile]
+    modes = [args.mode, *([args.compare] if args.compare else [])]
+    results: dict[str, dict[str, LatencySummary]] = {}
+    summaries: dict[str, Any] = {}
+    for mode in modes:
+        print(
+            f"bench: {mode} app, {args.workload} workload, {profile.name} profile, {args.duration}s"
+        )
+        results[mode], summaries[mode] = bench_mode(mode, config, profile, out_dir, settings, tls)
+        load = summaries[mode]["load_generator"]
+        print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
+        share = 100 * load["machine_share"]
+        print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)\n")
+    combined: dict[str, Any] = {"run_id": run_id, "modes": summaries}
+    if args.compare:
+        table = ratios(results[args.mode], results[args.compare])
+        combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}
+        print(format_ratio_table(f"{args.compare} / {args.mode}", table))
+    write_json(out_dir / "summary.json", combined)
+    print(f"\nwritten to {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

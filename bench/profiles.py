@@ -1,0 +1,41 @@
+"""Network profiles: toxics on the app <-> database link (the `turso` proxy).
+
+Latency toxics delay each direction by `latency` ms ± `jitter` ms, so a round trip costs
+twice that. The client <-> app link stays clean: the numbers are the app's on its database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.toxiproxy import Stream, Toxic
+
+DB_LINK = "turso"
+
+
+def _latency(stream: Stream, latency_ms: int, jitter_ms: int) -> Toxic:
+    attributes = {"latency": latency_ms, "jitter": jitter_ms}
+    return Toxic("latency", stream=stream, attributes=attributes)
+
+
+def _round_trip(latency_ms: int, jitter_ms: int) -> tuple[Toxic, ...]:
+    return (
+        _latency("upstream", latency_ms, jitter_ms),
+        _latency("downstream", latency_ms, jitter_ms),
+    )
+
+
+@dataclass(frozen=True)
+class NetworkProfile:
+    name: str
+    description: str
+    db_link: tuple[Toxic, ...]
+
+
+PROFILES: dict[str, NetworkProfile] = {
+    "local": NetworkProfile("local", "no toxics: loopback only", ()),
+    # 5 ± 4 ms each way: round trips of about 2-18 ms, an app near its database's region.
+    "edge": NetworkProfile("edge", "RTT ~2-18 ms with jitter", _round_trip(5, 4)),
+    # 45 ± 5 ms each way: round trips of about 80-100 ms, app and database on other continents.
+    "cross-region": NetworkProfile("cross-region", "RTT ~80-100 ms", _round_trip(45, 5)),
+}

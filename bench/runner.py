@@ -1,0 +1,174 @@
+"""Runs one benchmark: a fresh stack per app mode, seeded, under a profile, driven by Locust."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.profiles import DB_LINK, NetworkProfile
+from harness.settings import PROJECT_ROOT, HarnessSettings
+from harness.stack import Stack, TlsFiles, stack
+from loadtests.ids import IdSpace
+
+LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
+SEED_BATCH = 500  # the app's largest batch: one round trip per 500 posts
+COMMENTS_PER_POST = 3
+SEED_CONCURRENCY = 16
+LOCUST_GRACE_S = 60.0  # start-up and shutdown on top of --run-time, before we give up on it
+CPU_SAMPLE_S = 0.5
+STOP_TIMEOUT_S = 5  # users finish their current request at the end instead of being cut off
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    workload: str = "mixed"
+    shape: str = "constant"
+    users: int = 20
+    spawn_rate: float = 10.0
+    duration_s: int = 30
+    workers: int = 0
+    think_ms: float = 50.0
+    arrival_rate: float = 50.0
+    seed_posts: int = 1000
+    commented_posts: int = 200
+
+
+@dataclass
+class LocustRun:
+    """Where a Locust run wrote its files, and what it cost the machine."""
+
+    out_dir: Path
+    exit_code: int
+    wall_s: float
+    cpu_s: float
+    exact: dict[str, Any] = field(default_factory=dict)
+
+
+def app_env(mode: str) -> dict[str, str]:
+    return {"APP_MODE": mode}
+
+
+def seed(app_url: str, posts: int, commented: int) -> IdSpace:
+    """Posts through POST /posts/batch straight to the app, then comments on the first ones."""
+    return asyncio.run(_seed(app_url, posts, commented))
+
+
+async def _seed(app_url: str, posts: int, commented: int) -> IdSpace:
+    ids: list[int] = []
+    async with httpx.AsyncClient(base_url=app_url, timeout=30.0) as client:
+        for start in range(0, posts, SEED_BATCH):
+            count = min(SEED_BATCH, posts - start)
+            body = {
+                "posts": [
+                    {"title": f"seed-{start + i}", "content": "s" * 200} for i in range(count)
+                ]
+            }
+            response = await client.post("/posts/batch", json=body)
+            response.raise_for_status()
+            ids += response.json()["ids"]
+        slots = asyncio.Semaphore(SEED_CONCURRENCY)
+
+        async def comment(post_id: int, n: int) -> None:
+            async with slots:
+                response = await client.post(f"/posts/{post_id}/comments", json={"body": f"c{n}"})
+                response.raise_for_status()
+
+        targets = sorted(ids)[:commented]
+        await asyncio.gather(*(comment(p, n) for p in targets for n in range(COMMENTS_PER_POST)))
+    return IdSpace(min(ids), max(ids), len(targets))
+
+
+@contextlib.contextmanager
+def network(live: Stack, profile: NetworkProfile) -> Iterator[list[str]]:
+    """Apply the profile's toxics for the block; yields notes on what was (not) applied."""
+    if DB_LINK not in live.proxies:
+        note = f"external database: profile {profile.name!r} toxics NOT applied to the DB link"
+        yield [note]
+        return
+    with live.toxiproxy.toxics(live.proxies[DB_LINK], *profile.db_link):
+        yield []
+
+
+def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
+    argv += ["--host", host, "-u", str(config.users), "-r", str(config.spawn_rate)]
+    argv += ["-t", f"{config.duration_s}s", "--stop-timeout", str(STOP_TIMEOUT_S)]
+    argv += ["--workload", config.workload, "--shape", config.shape]
+    argv += ["--first-id", str(ids.first_id), "--last-id", str(ids.last_id)]
+    argv += ["--commented-posts", str(ids.commented_posts), "--think-ms", str(config.think_ms)]
+    argv += ["--arrival-rate", str(config.arrival_rate)]
+    argv += ["--csv", str(out_dir / "locust"), "--html", str(out_dir / "report.html")]
+    argv += ["--exact-out", str(out_dir / "exact.json"), "--only-summary"]
+    # We judge errors from the results; Locust's own exit code would say 1 for any failure.
+    argv += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
+    if config.workers:
+        argv += ["--processes", str(config.workers)]
+    return argv
+
+
+def run_locust(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> LocustRun:
+    """Locust headless, bounded by --run-time and a hard timeout, its CPU use sampled."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    deadline = started + config.duration_s + LOCUST_GRACE_S
+    with (out_dir / "locust.log").open("wb") as log:
+        popen = subprocess.Popen(
+            locust_argv(config, host, ids, out_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        )
+        cpu_by_pid = _sample_cpu_until_exit(popen, deadline)
+    wall_s = time.perf_counter() - started
+    exact_path = out_dir / "exact.json"
+    exact = json.loads(exact_path.read_text()) if exact_path.exists() else {}
+    return LocustRun(out_dir, popen.returncode, wall_s, sum(cpu_by_pid.values()), exact)
+
+
+def _sample_cpu_until_exit(popen: subprocess.Popen[bytes], deadline: float) -> dict[int, float]:
+    """CPU seconds of Locust and its worker processes, read every CPU_SAMPLE_S until it exits.
+
+    Sampling the process tree counts workers the master never reaps; the last interval of
+    each process is missed, an undercount of at most CPU_SAMPLE_S per process.
+    """
+    cpu_by_pid: dict[int, float] = {}
+    root = psutil.Process(popen.pid)
+    while popen.poll() is None:
+        if time.perf_counter() > deadline:
+            popen.kill()
+            popen.wait()
+            raise TimeoutError(f"Locust did not finish by itself (pid {popen.pid}); killed")
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                cpu_by_pid[process.pid] = times.user + times.system
+        time.sleep(CPU_SAMPLE_S)
+    return cpu_by_pid
+
+
+@contextlib.contextmanager
+def bench_stack(
+    log_dir: Path, mode: str, settings: HarnessSettings, tls: TlsFiles | None
+) -> Iterator[Stack]:
+    """A fresh stack (and empty database) for one app mode."""
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-db-") as db_dir,
+        stack(
+            log_dir, db=Path(db_dir) / "bench.db", app_env=app_env(mode), settings=settings, tls=tls
+        ) as live,
+    ):
+        yield live

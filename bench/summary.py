@@ -1,0 +1,112 @@
+"""Per-endpoint results from the recorder's HDR histograms (pure), and their writers."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from harness.stats import PERCENTILES, LatencySummary
+from loadtests.hdr import new_histogram
+
+AGGREGATED = "Aggregated"
+
+
+def decode(encoded: Mapping[str, Any]) -> tuple[HdrHistogram, int]:
+    """One endpoint's histogram and error count, as the recorder wrote them."""
+    histogram = new_histogram()
+    histogram.decode_and_add(encoded["histogram"])
+    return histogram, int(encoded["errors"])
+
+
+def summarize_histogram(histogram: HdrHistogram, errors: int, duration_s: float) -> LatencySummary:
+    ok = histogram.get_total_count()
+    if ok == 0:
+        nan = math.nan
+        return LatencySummary(errors, errors, duration_s, 0.0, nan, nan, nan, nan, nan)
+    p50, p90, p95, p99 = (histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES)
+    rps = ok / duration_s if duration_s > 0 else 0.0
+    return LatencySummary(
+        ok + errors, errors, duration_s, rps, p50, p90, p95, p99, histogram.get_max_value() / 1000
+    )
+
+
+def endpoint_summaries(exact: Mapping[str, Any]) -> dict[str, LatencySummary]:
+    """Every endpoint's summary plus an aggregated row over all of them."""
+    duration_s = float(exact["duration_s"])
+    total, total_errors = new_histogram(), 0
+    rows: dict[str, LatencySummary] = {}
+    for name, encoded in sorted(exact["endpoints"].items()):
+        histogram, errors = decode(encoded)
+        rows[name] = summarize_histogram(histogram, errors, duration_s)
+        total.add(histogram)
+        total_errors += errors
+    rows[AGGREGATED] = summarize_histogram(total, total_errors, duration_s)
+    return rows
+
+
+def trial_figures(rows: Mapping[str, LatencySummary]) -> dict[str, dict[str, float]]:
+    """What the gate keeps of one trial: per endpoint, its request count, p50 and p95."""
+    return {
+        name: {"requests": row.requests, "p50_ms": row.p50_ms, "p95_ms": row.p95_ms}
+        for name, row in rows.items()
+    }
+
+
+def generator_cpu(cpu_s: float, wall_s: float, cpu_count: int) -> dict[str, float]:
+    """The load generator's CPU: cores busy on average, and as a share of the machine."""
+    cores = cpu_s / wall_s if wall_s > 0 else 0.0
+    return {"cpu_s": cpu_s, "wall_s": wall_s, "cores": cores, "machine_share": cores / cpu_count}
+
+
+def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:
+    width = max([len(title), *(len(name) for name in rows)])
+    header = (
+        f"{title:<{width}}  {'reqs':>7}  {'req/s':>7}  {'p50':>7}  {'p90':>7}  {'p95':>7}"
+        f"  {'p99':>7}  {'max':>8}  {'err%':>5}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, s in rows.items():
+        lines.append(
+            f"{name:<{width}}  {s.requests:>7}  {s.rps:>7.1f}  {s.p50_ms:>7.1f}  {s.p90_ms:>7.1f}"
+            f"  {s.p95_ms:>7.1f}  {s.p99_ms:>7.1f}  {s.max_ms:>8.1f}  {100 * s.error_rate:>5.1f}"
+        )
+    lines.append("(latencies in ms, from exact HDR histograms)")
+    return "\n".join(lines)
+
+
+def ratios(
+    base: Mapping[str, LatencySummary], other: Mapping[str, LatencySummary]
+) -> dict[str, dict[str, float]]:
+    """other / base for throughput and latency, per endpoint both runs have."""
+    out: dict[str, dict[str, float]] = {}
+    for name in base.keys() & other.keys():
+        b, o = base[name], other[name]
+        out[name] = {
+            "rps": o.rps / b.rps if b.rps else math.nan,
+            "p50": o.p50_ms / b.p50_ms if b.p50_ms else math.nan,
+            "p95": o.p95_ms / b.p95_ms if b.p95_ms else math.nan,
+            "p99": o.p99_ms / b.p99_ms if b.p99_ms else math.nan,
+        }
+    return dict(sorted(out.items()))
+
+
+def format_ratio_table(title: str, table: Mapping[str, Mapping[str, float]]) -> str:
+    width = max([len(title), *(len(name) for name in table)])
+    header = f"{title:<{width}}  {'req/s':>7}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
+    lines = [header, "-" * len(header)]
+    for name, r in table.items():
+        lines.append(
+            f"{name:<{width}}  {r['rps']:>6.2f}x  {r['p50']:>6.2f}x  {r['p95']:>6.2f}x"
+            f"  {r['p99']:>6.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

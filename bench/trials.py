@@ -1,0 +1,66 @@
+"""Repeated short Locust trials on one live stack: what the gate and its quality check run."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.profiles import PROFILES
+from bench.provenance import provenance
+from bench.runner import LoadConfig, bench_stack, network, run_locust, seed
+from bench.summary import endpoint_summaries, trial_figures
+from harness.settings import HarnessSettings
+from harness.stack import Stack, TlsFiles
+from harness.toxiproxy import Toxic
+from loadtests.ids import IdSpace
+
+GATE_MODE = "hardened"
+GATE_PROFILE = PROFILES["edge"]
+# Short scans are one database round trip each (no read cache), so latency is unimodal
+# and its percentiles steady from trial to trial; the 5% inserts exercise writes.
+GATE_LOAD = LoadConfig(
+    workload="ycsb-e", users=10, spawn_rate=10.0, duration_s=6, think_ms=20.0, seed_posts=1000
+)
+WARMUP_LOAD = LoadConfig(**{**vars(GATE_LOAD), "duration_s": 3})
+API_LINK = "api"
+
+
+@dataclass
+class GateSession:
+    """A live, seeded stack under the gate's profile; each `trial` is one Locust run."""
+
+    live: Stack
+    ids: IdSpace
+    out_dir: Path
+    provenance: dict[str, Any]
+
+    def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
+        run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
+        if not run.exact:
+            raise RuntimeError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
+        return trial_figures(endpoint_summaries(run.exact))
+
+    @contextlib.contextmanager
+    def extra_latency(self, latency_ms: float) -> Iterator[None]:
+        """Every response from the app delayed by `latency_ms`: a synthetic regression."""
+        toxic = Toxic("latency", "downstream", {"latency": round(latency_ms)}, name="regression")
+        with self.live.toxiproxy.toxics(self.live.proxies[API_LINK], toxic):
+            yield
+
+
+@contextlib.contextmanager
+def gate_session(settings: HarnessSettings, out_dir: Path | None = None) -> Iterator[GateSession]:
+    """Start, seed and warm up the gate's stack; everything stops on exit."""
+    out_dir = out_dir or settings.results_dir / "gate"
+    tls = None if settings.turso_database_url else TlsFiles.from_settings(settings)
+    with bench_stack(out_dir / "logs", GATE_MODE, settings, tls) as live:
+        ids = seed(live.app.url, GATE_LOAD.seed_posts, 0)
+        with network(live, GATE_PROFILE) as notes:
+            for note in notes:
+                print(f"gate: {note}")
+            session = GateSession(live, ids, out_dir, provenance())
+            session.trial("warmup", WARMUP_LOAD)
+            yield session

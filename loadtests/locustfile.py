@@ -1,0 +1,53 @@
+"""The one locustfile: `--workload` picks the users and `--shape` the load shape.
+
+Run through `python -m bench` (which seeds posts and passes --first-id/--last-id), or by
+hand: `locust -f loadtests/locustfile.py --host http://127.0.0.1:8000 --workload ycsb-b`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locust import events
+from locust.env import Environment
+
+from loadtests import options, recorder
+from loadtests.shapes import SelectedShape
+from loadtests.users import WORKLOADS
+from loadtests.users.batch import BatchWriter
+from loadtests.users.comments import PageWithCommentsReader
+from loadtests.users.open_reader import OpenReader
+from loadtests.users.readers import Reader
+from loadtests.users.writers import Writer
+from loadtests.users.ycsb import YcsbA, YcsbB, YcsbC, YcsbD, YcsbE, YcsbF
+
+# Locust finds users and shapes by scanning this module; name them so it sees every one.
+__all__ = [
+    "BatchWriter",
+    "OpenReader",
+    "PageWithCommentsReader",
+    "Reader",
+    "SelectedShape",
+    "Writer",
+    "YcsbA",
+    "YcsbB",
+    "YcsbC",
+    "YcsbD",
+    "YcsbE",
+    "YcsbF",
+    "options",
+    "recorder",
+]
+
+
+class UnknownWorkloadError(ValueError):
+    """--workload names no entry of WORKLOADS."""
+
+
+@events.init.add_listener
+def select_workload(environment: Environment, **_: Any) -> None:
+    """Narrow the users Locust found here to the ones --workload names."""
+    name = environment.parsed_options.workload if environment.parsed_options else "mixed"
+    if name not in WORKLOADS:
+        raise UnknownWorkloadError(f"unknown --workload {name!r}; one of {', '.join(WORKLOADS)}")
+    environment.user_classes[:] = WORKLOADS[name]

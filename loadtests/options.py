@@ -1,0 +1,25 @@
+"""The custom Locust arguments, registered once so they show in the web UI's form as well."""
+
+from __future__ import annotations
+
+from locust import events
+from locust.argument_parser import LocustArgumentParser
+
+DEFAULT_WORKLOAD = "mixed"
+DEFAULT_SHAPE = "constant"
+
+
+@events.init_command_line_parser.add_listener
+def add_arguments(parser: LocustArgumentParser) -> None:
+    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, help="which users to run")
+    parser.add_argument("--shape", default=DEFAULT_SHAPE, help="constant, ramp, step, spike, soak")
+    parser.add_argument("--first-id", type=int, default=1, help="lowest seeded post id")
+    parser.add_argument("--last-id", type=int, default=1000, help="highest seeded post id")
+    parser.add_argument(
+        "--commented-posts", type=int, default=200, help="posts with seeded comments"
+    )
+    parser.add_argument("--think-ms", type=float, default=50.0, help="closed-model wait per task")
+    parser.add_argument("--arrival-rate", type=float, default=50.0, help="open model: requests/s")
+    parser.add_argument(
+        "--exact-out", default="", help="exact percentiles JSON", include_in_web_ui=False
+    )

@@ -1,0 +1,54 @@
+"""Exact percentiles: three significant digits, and histograms that merge across workers."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bench.summary import endpoint_summaries
+from loadtests.hdr import Recorder
+
+
+def test_percentiles_keep_three_significant_digits() -> None:
+    rng = random.Random(4)
+    samples_ms = [rng.lognormvariate(3, 0.5) for _ in range(20_000)]
+    recorder = Recorder()
+    for ms in samples_ms:
+        recorder.record("GET", "/x", ms, failed=False)
+
+    rows = endpoint_summaries({"duration_s": 10.0, "endpoints": recorder.drain()})
+
+    exact = np.percentile(samples_ms, [50, 99])
+    assert rows["GET /x"].p50_ms == pytest.approx(exact[0], rel=2e-3)
+    assert rows["GET /x"].p99_ms == pytest.approx(exact[1], rel=2e-3)
+    assert rows["GET /x"].rps == pytest.approx(2000.0)
+
+
+def test_worker_reports_merge_into_one_distribution() -> None:
+    master, worker_a, worker_b = Recorder(), Recorder(), Recorder()
+    for ms in range(1, 101):
+        (worker_a if ms % 2 else worker_b).record("GET", "/x", float(ms), failed=False)
+    worker_b.record("GET", "/x", 5000.0, failed=True)
+
+    master.merge(worker_a.drain())
+    master.merge(worker_b.drain())
+    rows = endpoint_summaries({"duration_s": 1.0, "endpoints": master.drain()})
+
+    assert rows["GET /x"].requests == 101
+    assert rows["GET /x"].errors == 1
+    assert rows["GET /x"].p50_ms == pytest.approx(50.0, rel=2e-3)
+    assert rows["GET /x"].max_ms == pytest.approx(100.0, rel=2e-3)  # failures are not timed
+
+
+def test_drain_starts_over_and_aggregates_every_endpoint() -> None:
+    recorder = Recorder()
+    recorder.record("GET", "/a", 10.0, failed=False)
+    recorder.record("POST", "/b", 30.0, failed=False)
+
+    rows = endpoint_summaries({"duration_s": 1.0, "endpoints": recorder.drain()})
+
+    assert set(rows) == {"GET /a", "POST /b", "Aggregated"}
+    assert rows["Aggregated"].requests == 2
+    assert recorder.drain() == {}
