@@ -1,9 +1,8 @@
-"""Fixtures for the reference app: a clean environment, a shared local Turso, in-process apps."""
+"""Fixtures for the reference app: a shared local Turso and in-process apps."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +21,6 @@ BACKENDS = [
     pytest.param("http", marks=pytest.mark.integration),
     pytest.param("ws", marks=pytest.mark.integration),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No APP_* or TURSO_* from the developer's shell may change what a test sees."""
-    for name in list(os.environ):
-        if name.startswith(("APP_", "TURSO_")):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
