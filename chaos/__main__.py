@@ -58,8 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"chaos: {error}", file=sys.stderr)
         return 2
+    settings = HarnessSettings()
+    unreachable = [
+        s.name for s in scenarios if settings.turso_database_url and s.faults_link("turso")
+    ]
+    if unreachable:
+        print(
+            f"chaos: {', '.join(unreachable)} fault the app -> database link, which the harness"
+            " cannot proxy for an external database (TURSO_DATABASE_URL); pick api-link"
+            " scenarios such as baseline or api_latency",
+            file=sys.stderr,
+        )
+        return 2
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_dir = args.out or HarnessSettings().results_dir / "chaos" / run_id
+    out_dir = args.out or settings.results_dir / "chaos" / run_id
     results: list[ScenarioResult] = []
     for mode in MODES[args.mode]:
         config = ChaosConfig(

@@ -51,6 +51,9 @@ class Scenario:
     def injects_faults(self) -> bool:
         return any(f.toxics or f.outages for f in self.faults)
 
+    def faults_link(self, link: Link) -> bool:
+        return any(f.link == link for f in self.faults)
+
     def __add__(self, other: Scenario) -> Scenario:
         """Both scenarios' faults at once, checked against the looser of their bounds."""
         mine, theirs = self.expect, other.expect

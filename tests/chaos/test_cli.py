@@ -1,0 +1,27 @@
+"""`python -m chaos` refuses bad input with one line and exit 2, before starting anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.__main__ import main
+
+
+def test_an_unknown_scenario_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--scenarios", "outage,nope"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("chaos: unknown scenario 'nope'")
+
+
+def test_database_link_faults_are_refused_for_an_external_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TURSO_DATABASE_URL", "https://example-db.turso.io")
+
+    assert main(["--scenarios", "api_latency,outage"]) == 2
+
+    error = capsys.readouterr().err
+    assert "outage fault the app -> database link" in error
+    assert "api_latency" not in error.split("pick")[0]
