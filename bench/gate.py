@@ -103,8 +103,8 @@ def format_comparisons(comparisons: Sequence[Comparison]) -> str:
     for c in comparisons:
         status = "REGRESSED" if c.regressed else ("ok" if c.judged else "not judged")
         lines.append(
-            f"{c.endpoint:<{width}}  {c.metric.removesuffix('_ms'):<6}  {c.baseline_median:>8.2f}m"
-            f"  {c.current_median:>8.2f}m  {100 * c.change:>+6.1f}%  {c.p_value:>6.3f}  {status}"
+            f"{c.endpoint:<{width}}  {c.metric.removesuffix('_ms'):<6}  {c.baseline_median:>9.2f}"
+            f"  {c.current_median:>9.2f}  {100 * c.change:>+6.1f}%  {c.p_value:>6.3f}  {status}"
         )
     rule = f"rule: one-sided Mann-Whitney U p < {ALPHA} and change >= +{100 * MIN_EFFECT:.0f}%"
     return "\n".join([*lines, rule, "(medians over trials, in ms)"])
