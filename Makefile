@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy clean chaos bench-localturso
+.PHONY: setup test lint format toxiproxy certs clean chaos bench bench-localturso bench-app gate baseline bench-quality
 
 setup: $(VENV)/.installed toxiproxy certs
 
@@ -42,6 +42,11 @@ test: setup
 bench-localturso: setup
 	mkdir -p results
 	$(PY) -m benchmarks.localturso_bench --json results/localturso_bench.json
+
+# The reference app, hardened vs naive and batched vs unbatched, straight over loopback.
+bench-app: setup
+	mkdir -p results
+	$(PY) -m benchmarks.app_bench --json results/app_bench.json
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
