@@ -20,11 +20,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The real Shopify toxiproxy, built with the machine's Go; `go install` names it `server`.
-toxiproxy: $(TOXIPROXY_SERVER)
-$(TOXIPROXY_SERVER):
-	mkdir -p $(BIN)
-	GOBIN=$(BIN) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
-	mv $(BIN)/server $@
+# Skipped when already built, when one is on PATH, or when TOXIPROXY_URL names a running one.
+toxiproxy:
+	@if [ -x $(TOXIPROXY_SERVER) ]; then :; \
+	elif [ -n "$$TOXIPROXY_URL" ]; then echo "toxiproxy: using $$TOXIPROXY_URL"; \
+	elif command -v toxiproxy-server >/dev/null; then echo "toxiproxy: using $$(command -v toxiproxy-server)"; \
+	else \
+		echo "toxiproxy: building $(TOXIPROXY_VERSION) into $(BIN)"; \
+		mkdir -p $(BIN) && \
+		GOBIN=$(BIN) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
+		mv $(BIN)/server $(TOXIPROXY_SERVER); \
+	fi
 
 # A self-signed certificate for 127.0.0.1, so the local Turso server speaks TLS as Turso does.
 CERTS := $(CURDIR)/.certs
