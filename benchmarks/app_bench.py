@@ -21,7 +21,7 @@ import aiohttp
 
 from harness.loadgen import Operation, closed_loop
 from harness.stack import local_turso, reference_app
-from harness.stats import LatencySummary, format_table
+from harness.stats import LatencySummary, format_table, summaries_as_dict
 
 SEED_POSTS = 1_000
 SEED_BATCH = 500
@@ -175,8 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     print(format_ratios(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        figures = {case: summary.as_dict() for case, summary in rows.items()}
-        args.json.write_text(json.dumps(figures, indent=2))
+        args.json.write_text(json.dumps(summaries_as_dict(rows), indent=2))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import libsql_client
 
 from harness.loadgen import Operation, closed_loop
 from harness.stack import LocalTurso, local_turso
-from harness.stats import LatencySummary, format_table
+from harness.stats import LatencySummary, format_table, summaries_as_dict
 
 SEED_ROWS = 1000
 CONCURRENCY = (1, 32)
@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     print(format_table(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        figures = {case: summary.as_dict() for case, summary in rows.items()}
-        args.json.write_text(json.dumps(figures, indent=2))
+        args.json.write_text(json.dumps(summaries_as_dict(rows), indent=2))
 
 
 if __name__ == "__main__":

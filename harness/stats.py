@@ -44,6 +44,11 @@ def summarize(latencies_s: Sequence[float], errors: int, duration_s: float) -> L
     return LatencySummary(requests, errors, duration_s, rps, p50, p90, p95, p99, float(ms.max()))
 
 
+def summaries_as_dict(rows: dict[str, LatencySummary]) -> dict[str, dict[str, float | int]]:
+    """Named summaries as plain data, for JSON."""
+    return {name: summary.as_dict() for name, summary in rows.items()}
+
+
 def format_table(rows: dict[str, LatencySummary]) -> str:
     """A fixed-width table of summaries, one row per named case."""
     width = max([len("case"), *(len(name) for name in rows)])

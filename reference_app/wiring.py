@@ -102,18 +102,23 @@ async def hardened_runtime(
         await transport.close()
 
 
+def _guide_transport(settings: Settings, round_trips: RoundTripCounter) -> Transport:
+    """A client as the guide makes one: its errors reach the routes unconverted."""
+    return Transport.open(
+        settings.effective_database_url,
+        settings.auth_token,
+        round_trips=round_trips,
+        raw_errors=True,
+    )
+
+
 @contextlib.asynccontextmanager
 async def _client_per_request(
     settings: Settings, round_trips: RoundTripCounter
 ) -> AsyncIterator[PostsService]:
     # The guide never closes its per-request client. We do, after the response, so the process
     # survives long runs; the per-request connection cost, which is the point, stays.
-    transport = Transport.open(
-        settings.effective_database_url,
-        settings.auth_token,
-        round_trips=round_trips,
-        raw_errors=True,
-    )
+    transport = _guide_transport(settings, round_trips)
     try:
         yield PostsService(PostsRepository(transport, Pipeline()))
     finally:
@@ -125,12 +130,7 @@ async def naive_runtime(
     settings: Settings, round_trips: RoundTripCounter
 ) -> AsyncIterator[OpenPosts]:
     """The guide's pattern: no deadline, retries, breaker, limiter, batching or cache."""
-    transport = Transport.open(
-        settings.effective_database_url,
-        settings.auth_token,
-        round_trips=round_trips,
-        raw_errors=True,
-    )
+    transport = _guide_transport(settings, round_trips)
     try:
         await PostsRepository(transport, Pipeline()).create_schema()
     finally:
