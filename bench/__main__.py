@@ -29,6 +29,8 @@ from harness.settings import HarnessSettings
 from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
+from reports import write_index, write_run_report
+from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
 DURATION = re.compile(r"^(\d+)(s|m|h)?$")
@@ -150,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}
         print(format_ratio_table(f"{args.compare} / {args.mode}", table))
     write_json(out_dir / "summary.json", combined)
-    print(f"\nwritten to {out_dir}")
+    report = write_run_report(out_dir, settings.results_dir / BASELINE)
+    write_index(settings.results_dir)
+    print(f"\nwritten to {out_dir}; report {report}")
     return 0
 
 

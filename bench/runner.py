@@ -102,20 +102,29 @@ def network(live: Stack, profile: NetworkProfile) -> Iterator[list[str]]:
         yield []
 
 
-def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
-    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"]
+def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
+    """Locust on our locustfile with the load's options; headless or web UI is the caller's."""
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     argv += ["--host", host, "-u", str(config.users), "-r", str(config.spawn_rate)]
-    argv += ["-t", f"{config.duration_s}s", "--stop-timeout", str(STOP_TIMEOUT_S)]
+    argv += ["--stop-timeout", str(STOP_TIMEOUT_S)]
     argv += ["--workload", config.workload, "--shape", config.shape]
     argv += ["--first-id", str(ids.first_id), "--last-id", str(ids.last_id)]
     argv += ["--commented-posts", str(ids.commented_posts), "--think-ms", str(config.think_ms)]
     argv += ["--arrival-rate", str(config.arrival_rate)]
-    argv += ["--csv", str(out_dir / "locust"), "--html", str(out_dir / "report.html")]
-    argv += ["--exact-out", str(out_dir / "exact.json"), "--only-summary"]
+    # The full history (every endpoint, every few seconds) is what reports plot over time.
+    argv += ["--csv", str(out_dir / "locust"), "--csv-full-history"]
+    argv += ["--exact-out", str(out_dir / "exact.json")]
     # We judge errors from the results; Locust's own exit code would say 1 for any failure.
-    argv += ["--exit-code-on-error", "0", "--loglevel", "WARNING"]
+    argv += ["--exit-code-on-error", "0"]
     if config.workers:
         argv += ["--processes", str(config.workers)]
+    return argv
+
+
+def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
+    argv = locust_common_argv(config, host, ids, out_dir)
+    argv += ["--headless", "-t", f"{config.duration_s}s", "--only-summary"]
+    argv += ["--html", str(out_dir / "report.html"), "--loglevel", "WARNING"]
     return argv
 
 

@@ -15,6 +15,7 @@ from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
 from harness.settings import HarnessSettings
 from harness.stack import stack
+from reports import write_index, write_run_report
 
 MODES: dict[str, tuple[AppMode, ...]] = {
     "hardened": ("hardened",),
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
     write_run(out_dir, results, settings)
     print(markdown_table(results))
-    print(f"\nwritten to {out_dir}")
+    print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")
+    write_index(HarnessSettings().results_dir)
     hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
     return 1 if hardened_failed else 0
 

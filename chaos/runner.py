@@ -17,6 +17,7 @@ from chaos.history import StoredPost
 from chaos.scenarios.base import Scenario
 from chaos.workload import History, Workload, WorkloadConfig
 from harness.stack import Stack
+from reports.data import timeline
 
 AppMode = Literal["hardened", "naive"]
 RETRIES_METRIC = "app_db_retries"
@@ -45,6 +46,10 @@ class ScenarioResult:
     retries: float
     requests: int
     writes: int
+    # For reports: when the fault was on, and latency/errors per time bucket (seconds
+    # from the workload's start).
+    fault_window_s: tuple[float, float] | None = None
+    timeline: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -62,6 +67,8 @@ class ScenarioResult:
             "requests": self.requests,
             "writes": self.writes,
             "invariants": {v.name: {"passed": v.passed, **v.figures} for v in self.verdicts},
+            "fault_window_s": self.fault_window_s,
+            "timeline": self.timeline,
         }
 
 
@@ -139,4 +146,6 @@ async def run_scenario(
         retries=await _retries(stack) - retries_before,
         requests=len(history.requests),
         writes=len(history.writes),
+        fault_window_s=fault_window,
+        timeline=timeline((r.finished_s, r.latency_ms, r.succeeded) for r in history.requests),
     )

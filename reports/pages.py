@@ -1,0 +1,147 @@
+"""HTML for reports and the index: prepared values in, one self-contained page out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from reports.data import BaselineRow
+
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
+img { max-width: 100%; border: 1px solid #eee; }
+.note { color: #555; }
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    title: str
+    png_base64: str
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return escape(str(value))
+    return "—" if math.isnan(value) else f"{value:.{digits}f}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table from already-escaped cells."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(cell: str) -> str:
+    # A cell may carry its own <td ...> (for classes); plain text gets a plain one.
+    return cell if cell.startswith("<td") else f"<td>{cell}</td>"
+
+
+def figure_html(figure: Figure) -> str:
+    source = f"data:image/png;base64,{figure.png_base64}"
+    return f'<figure><img class="plot" alt="{escape(figure.title)}" src="{source}"></figure>'
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>\n"
+    )
+
+
+def endpoint_table(endpoints: Mapping[str, Mapping[str, float]]) -> str:
+    columns = ("requests", "rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "error_rate")
+    rows = [
+        [escape(name), *(_number(row.get(c), 0 if c == "requests" else 1) for c in columns)]
+        for name, row in endpoints.items()
+    ]
+    return table(("endpoint", "reqs", "req/s", "p50", "p95", "p99", "max", "err rate"), rows)
+
+
+def ratio_table(title: str, endpoints: Mapping[str, Mapping[str, float]]) -> str:
+    rows = [
+        [escape(name), *(f"{_number(r[k], 2)}x" for k in ("rps", "p50", "p95", "p99"))]
+        for name, r in endpoints.items()
+    ]
+    return f"<h3>{escape(title)}</h3>" + table(("endpoint", "req/s", "p50", "p95", "p99"), rows)
+
+
+def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
+    workload, users = escape(str(load.get("workload"))), escape(str(load.get("users")))
+    note = (
+        f'<p class="note">Baseline: median of the gate\'s trials ({workload} workload,'
+        f" {users} users); comparable when this run used the same load.</p>"
+    )
+    cells = [
+        [
+            escape(r.endpoint),
+            escape(r.metric),
+            _number(r.baseline_ms),
+            _number(r.current_ms),
+            f"{100 * r.change:+.0f}%" if not math.isnan(r.change) else "—",
+        ]
+        for r in rows
+    ]
+    return note + table(("endpoint", "metric", "baseline ms", "this run ms", "change"), cells)
+
+
+def fault_log_table(events: Sequence[Mapping[str, Any]], origin: float) -> str:
+    rows = []
+    for e in events:
+        what = (
+            f"profile {e['profile']}"
+            if e.get("event") == "profile"
+            else (f"{e['fault']} {'on' if e['on'] else 'off'}")
+        )
+        params = ", ".join(f"{k}={v:g}" for k, v in (e.get("params") or {}).items())
+        rows.append(
+            [_number(float(e["t"]) - origin), escape(str(e["link"])), escape(what), escape(params)]
+        )
+    return table(("s from start", "link", "switch", "params"), rows)
+
+
+def invariant_table(scenarios: Sequence[Mapping[str, Any]]) -> str:
+    """One row per scenario and mode, one column per invariant: ok or FAIL, figures on hover."""
+    names = list(dict.fromkeys(n for s in scenarios for n in s["invariants"]))
+    rows = []
+    for s in scenarios:
+        cells = [escape(s["scenario"]), escape(s["mode"])]
+        for name in names:
+            verdict = s["invariants"].get(name, {})
+            figures = ", ".join(f"{k}={v}" for k, v in verdict.items() if k != "passed")
+            mark = "ok" if verdict.get("passed") else "FAIL"
+            cells.append(f'<td class="{mark.lower()}" title="{escape(figures)}">{mark}</td>')
+        verdict = "pass" if s["passed"] else "FAIL"
+        cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{verdict}</td>')
+        rows.append(cells)
+    return table(("scenario", "mode", *names, "verdict"), rows)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    href: str
+    run_id: str
+    kind: str
+    description: str
+
+
+def index_page(entries: Sequence[IndexEntry]) -> str:
+    rows = [
+        [
+            f'<a href="{escape(e.href)}">{escape(e.run_id)}</a>',
+            escape(e.kind),
+            escape(e.description),
+        ]
+        for e in entries
+    ]
+    body = table(("run", "kind", "what"), rows) if rows else "<p>No runs yet.</p>"
+    return page("Runs", body)

@@ -1,0 +1,156 @@
+"""Reading a run's files and writing its report.html, and the results/index.html of all runs.
+
+A bench run (also a `make locust-ui` run) is a directory with summary.json and one
+directory per app mode holding Locust's stats history (and the chaos panel's fault log);
+a chaos run is a directory whose summary.json lists scenarios.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reports import data, pages, render
+
+REPORT = "report.html"
+INDEX = "index.html"
+HISTORY_CSV = "locust_stats_history.csv"
+FAULT_LOG = "faults.jsonl"
+BASELINE = "baseline.json"
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def read_history(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as rows:
+        return list(csv.DictReader(rows))
+
+
+def read_fault_log(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
+    rows = read_history(mode_dir / HISTORY_CSV)
+    events = read_fault_log(mode_dir / FAULT_LOG)
+    profile = summary.get("profile", {}).get("name", "?")
+    parts = [f"<h2>{mode} app, {profile} profile</h2>"]
+    aggregated = data.history_series(rows)
+    if not aggregated:
+        parts.append('<p class="note">No load ran (Locust wrote no stats history).</p>')
+    else:
+        origin = data.history_origin(rows) or 0.0
+        windows = data.fault_windows(events, origin, aggregated.t_s[-1])
+        figures = [
+            pages.Figure(
+                f"{mode}: latency and throughput",
+                render.series_figure(f"{mode}: all endpoints", aggregated, windows),
+            )
+        ]
+        per_endpoint = [data.history_series(rows, n) for n in data.endpoint_names(rows)]
+        if per_endpoint:
+            figures.append(
+                pages.Figure(
+                    f"{mode}: p95 per endpoint",
+                    render.endpoints_p95(f"{mode}: p95 per endpoint", per_endpoint, windows),
+                )
+            )
+        parts += [pages.figure_html(f) for f in figures]
+        if events:
+            parts += ["<h3>Fault switches</h3>", pages.fault_log_table(events, origin)]
+    if summary.get("endpoints"):
+        parts += ["<h3>Exact percentiles (HDR)</h3>", pages.endpoint_table(summary["endpoints"])]
+    return "".join(parts)
+
+
+def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
+    modes: Mapping[str, Any] = summary.get("modes", {})
+    parts = [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
+    ratios = summary.get("ratios")
+    if ratios:
+        title = f"{ratios['other']} / {ratios['base']}"
+        parts.append("<h2>Comparison</h2>" + pages.ratio_table(title, ratios["endpoints"]))
+    for mode, s in modes.items():
+        rows = data.baseline_rows(baseline, s.get("endpoints", {})) if baseline else []
+        if rows:
+            parts.append(f"<h2>{mode} against the baseline</h2>")
+            parts.append(pages.baseline_table(rows, baseline.get("load", {})))
+    kind = "Locust UI run" if summary.get("source") == "locust-ui" else "Bench run"
+    return pages.page(f"{kind} {summary.get('run_id', run_dir.name)}", "".join(parts))
+
+
+def _scenario_figure(scenario: Mapping[str, Any]) -> pages.Figure | None:
+    buckets = scenario.get("timeline") or []
+    if not buckets:
+        return None
+    window = scenario.get("fault_window_s")
+    windows = [data.Window(window[0], window[1], scenario["scenario"])] if window else []
+    title = f"{scenario['scenario']} ({scenario['mode']})"
+    bucket_s = buckets[1]["t_s"] - buckets[0]["t_s"] if len(buckets) > 1 else 1.0
+    png = render.latency_and_throughput(
+        title,
+        [b["t_s"] for b in buckets],
+        {"p50": [b["p50_ms"] for b in buckets], "p99": [b["p99_ms"] for b in buckets]},
+        [b["requests"] / bucket_s for b in buckets],
+        [b["errors"] / bucket_s for b in buckets],
+        windows,
+    )
+    return pages.Figure(title, png)
+
+
+def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
+    scenarios = summary.get("scenarios", [])
+    parts = ["<h2>Invariants</h2>", pages.invariant_table(scenarios)]
+    figures = [f for f in map(_scenario_figure, scenarios) if f]
+    if figures:
+        parts.append("<h2>Latency and throughput, fault window shaded</h2>")
+        parts += [pages.figure_html(f) for f in figures]
+    run_id = summary.get("settings", {}).get("run_id", run_dir.name)
+    return pages.page(f"Chaos run {run_id}", "".join(parts))
+
+
+def write_run_report(run_dir: Path, baseline_path: Path | None = None) -> Path:
+    """run_dir/report.html for a bench, locust-ui or chaos run."""
+    summary = _json(run_dir / "summary.json")
+    if "scenarios" in summary:
+        html = chaos_report(run_dir, summary)
+    else:
+        baseline = _json(baseline_path) if baseline_path else {}
+        html = bench_report(run_dir, summary, baseline)
+    out = run_dir / REPORT
+    out.write_text(html)
+    return out
+
+
+def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
+    summary = _json(report.parent / "summary.json")
+    href = report.relative_to(results_dir).as_posix()
+    if "scenarios" in summary:
+        failed = sum(1 for s in summary["scenarios"] if not s["passed"])
+        total = len(summary["scenarios"])
+        return pages.IndexEntry(href, report.parent.name, "chaos", f"{total - failed}/{total} pass")
+    modes = summary.get("modes", {})
+    settings = next(iter(modes.values()), {}).get("settings", {})
+    profile = next(iter(modes.values()), {}).get("profile", {}).get("name", "?")
+    kind = "locust-ui" if summary.get("source") == "locust-ui" else "bench"
+    what = f"{', '.join(modes)}; {settings.get('workload', 'workload from the UI')}; {profile}"
+    return pages.IndexEntry(href, report.parent.name, kind, what)
+
+
+def write_index(results_dir: Path) -> Path:
+    """results_dir/index.html: every run with a report, newest first."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    reports = [*results_dir.glob(f"*/{REPORT}"), *results_dir.glob(f"chaos/*/{REPORT}")]
+    reports.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    out = results_dir / INDEX
+    out.write_text(pages.index_page([_entry(results_dir, r) for r in reports]))
+    return out

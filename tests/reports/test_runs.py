@@ -1,0 +1,109 @@
+"""A report and the index written from a small synthetic run directory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from reports.runs import write_index, write_run_report
+
+COLUMNS = [
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "95%",
+    "99%",
+]
+
+
+def bench_run(run_dir: Path, with_faults: bool) -> Path:
+    mode_dir = run_dir / "hardened"
+    mode_dir.mkdir(parents=True)
+    with (mode_dir / "locust_stats_history.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for t in range(10):
+            writer.writerow([1000 + t, 5, "", "Aggregated", 50, 0, 10 + t, 20 + t, 30 + t])
+            writer.writerow([1000 + t, 5, "GET", "GET /a", 50, 0, 10, 20, 30])
+    if with_faults:
+        events = [
+            {
+                "t": 1003.0,
+                "event": "fault",
+                "link": "turso",
+                "fault": "latency",
+                "on": True,
+                "params": {"latency": 200},
+            },
+            {
+                "t": 1006.0,
+                "event": "fault",
+                "link": "turso",
+                "fault": "latency",
+                "on": False,
+                "params": {},
+            },
+        ]
+        (mode_dir / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    summary = {"run_id": run_dir.name, "modes": {"hardened": {"profile": {"name": "edge"}}}}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    return run_dir
+
+
+def test_bench_report_embeds_plots_and_the_fault_switches(tmp_path: Path) -> None:
+    report = write_run_report(bench_run(tmp_path / "run-1", with_faults=True)).read_text()
+
+    assert report.count('<img class="plot"') == 2  # all endpoints, and p95 per endpoint
+    assert "data:image/png;base64," in report
+    assert "latency on" in report
+    assert "latency=200" in report
+    assert "http" not in report.replace("http-equiv", "")  # nothing fetched from a network
+
+
+def test_a_run_without_load_says_so(tmp_path: Path) -> None:
+    run_dir = tmp_path / "empty"
+    (run_dir / "hardened").mkdir(parents=True)
+    (run_dir / "summary.json").write_text(json.dumps({"modes": {"hardened": {}}}))
+
+    assert "No load ran" in write_run_report(run_dir).read_text()
+
+
+def test_chaos_report_has_the_invariant_table(tmp_path: Path) -> None:
+    run_dir = tmp_path / "chaos" / "c1"
+    run_dir.mkdir(parents=True)
+    scenario = {
+        "scenario": "outage",
+        "mode": "hardened",
+        "passed": False,
+        "invariants": {"lost": {"passed": True, "lost": 0}, "recovery": {"passed": False}},
+        "fault_window_s": [1.0, 4.0],
+        "timeline": [
+            {"t_s": t / 2, "requests": 5, "errors": 1, "p50_ms": 3.0, "p99_ms": 9.0}
+            for t in range(12)
+        ],
+    }
+    (run_dir / "summary.json").write_text(
+        json.dumps({"settings": {"run_id": "c1"}, "scenarios": [scenario]})
+    )
+
+    report = write_run_report(run_dir).read_text()
+
+    assert '<td class="fail"' in report
+    assert '<td class="ok"' in report
+    assert report.count('<img class="plot"') == 1
+
+
+def test_index_lists_runs_newest_first(tmp_path: Path) -> None:
+    old = write_run_report(bench_run(tmp_path / "old", with_faults=False))
+    write_run_report(bench_run(tmp_path / "new", with_faults=False))
+    os.utime(old, (1, 1))
+
+    index = write_index(tmp_path).read_text()
+
+    assert index.index('href="new/report.html"') < index.index('href="old/report.html"')
