@@ -8,9 +8,9 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs clean chaos bench bench-localturso bench-app gate baseline bench-quality
+.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app gate baseline bench-quality locust-ui
 
-setup: $(VENV)/.installed toxiproxy certs
+setup: $(VENV)/.installed toxiproxy certs browser
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +40,13 @@ $(CERTS)/localturso.pem:
 	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localturso" \
 		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
 		-keyout $(CERTS)/localturso-key.pem -out $@ 2>/dev/null
+
+# Debian's Chromium for the browser test (Playwright drives it; no browser downloads).
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	else echo "browser: $(CHROMIUM) missing; 'sudo apt-get install chromium' enables the browser test"; fi
 
 test: setup
 	$(PY) -m pytest
@@ -76,6 +83,12 @@ bench: setup
 	$(PY) -m bench --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --duration $(DURATION) --shape $(SHAPE) \
 		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
+
+# Locust's web UI on 127.0.0.1:8089 with the chaos panel (/chaos), on the stack `make bench`
+# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE and MODE as for bench. Ctrl-C stops all.
+locust-ui: setup
+	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
+		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE)
 
 # The latency regression gate against results/baseline.json; `baseline` rewrites that file.
 gate: setup

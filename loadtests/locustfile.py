@@ -12,6 +12,7 @@ from locust import events
 from locust.env import Environment
 
 from loadtests import options, recorder
+from loadtests.chaos_panel import plugin as chaos_panel
 from loadtests.shapes import SelectedShape
 from loadtests.users import WORKLOADS
 from loadtests.users.batch import BatchWriter
@@ -35,6 +36,7 @@ __all__ = [
     "YcsbD",
     "YcsbE",
     "YcsbF",
+    "chaos_panel",
     "options",
     "recorder",
 ]
@@ -45,8 +47,12 @@ class UnknownWorkloadError(ValueError):
 
 
 @events.init.add_listener
+@events.test_start.add_listener
 def select_workload(environment: Environment, **_: Any) -> None:
-    """Narrow the users Locust found here to the ones --workload names."""
+    """Narrow the users Locust found here to the ones --workload names.
+
+    Again at each test start: the web UI's start form may have changed --workload.
+    """
     name = environment.parsed_options.workload if environment.parsed_options else "mixed"
     if name not in WORKLOADS:
         raise UnknownWorkloadError(f"unknown --workload {name!r}; one of {', '.join(WORKLOADS)}")

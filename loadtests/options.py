@@ -5,14 +5,19 @@ from __future__ import annotations
 from locust import events
 from locust.argument_parser import LocustArgumentParser
 
+from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
+
 DEFAULT_WORKLOAD = "mixed"
 DEFAULT_SHAPE = "constant"
 
 
 @events.init_command_line_parser.add_listener
 def add_arguments(parser: LocustArgumentParser) -> None:
-    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, help="which users to run")
-    parser.add_argument("--shape", default=DEFAULT_SHAPE, help="constant, ramp, step, spike, soak")
+    # choices make the web UI's start form offer them as a drop-down.
+    parser.add_argument(
+        "--workload", default=DEFAULT_WORKLOAD, choices=WORKLOAD_NAMES, help="which users to run"
+    )
+    parser.add_argument("--shape", default=DEFAULT_SHAPE, choices=SHAPE_NAMES, help="load shape")
     parser.add_argument("--first-id", type=int, default=1, help="lowest seeded post id")
     parser.add_argument("--last-id", type=int, default=1000, help="highest seeded post id")
     parser.add_argument(

@@ -1,0 +1,131 @@
+"""`make locust-ui`: the stack as `make bench` starts it, with Locust's web UI and the chaos panel.
+
+Starts a fresh stack for one app mode, seeds it, then runs Locust's web UI on
+127.0.0.1:8089 (workload and shape are in its start form; the chaos panel is at /chaos)
+until Locust exits or Ctrl-C; then stops the stack and writes results/<run-id>/report.html.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from bench.__main__ import MODES, duration_s
+from bench.cli import OneLineParser, positive_int
+from bench.profiles import PROFILES
+from bench.runner import LoadConfig, bench_stack, locust_common_argv, seed
+from bench.summary import write_json
+from harness.settings import PROJECT_ROOT, HarnessSettings
+from harness.stack import LOOPBACK, TlsFiles
+from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
+from reports import write_index, write_run_report
+from reports.runs import BASELINE
+
+FAULT_LOG = "faults.jsonl"
+LOCUST_STOP_S = 20.0  # Locust writes its CSVs and exact.json while quitting
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = OneLineParser(prog="python -m bench.ui", description=__doc__)
+    parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
+    parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
+    parser.add_argument("--users", type=positive_int, default=20)
+    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--run-time", type=duration_s, default=None, help="prefills the form")
+    parser.add_argument("--mode", choices=MODES, default="hardened")
+    parser.add_argument("--web-port", type=positive_int, default=8089)
+    parser.add_argument("--seed-posts", type=positive_int, default=1000)
+    parser.add_argument("--no-tls", action="store_true", help="plain HTTP to the local server")
+    parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
+    return parser.parse_args(argv)
+
+
+def ui_argv(
+    args: argparse.Namespace, base: list[str], toxiproxy_url: str, run_dir: Path
+) -> list[str]:
+    argv = [*base, "--web-host", LOOPBACK, "--web-port", str(args.web_port)]
+    argv += ["--toxiproxy-url", toxiproxy_url, "--fault-log", str(run_dir / FAULT_LOG)]
+    argv += ["--network-profile", args.profile]
+    if args.run_time:
+        argv += ["--run-time", f"{args.run_time}s"]
+    return argv
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # `terminate()` from a test or a supervisor stops everything as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+def run_ui(argv: list[str]) -> int:
+    """Locust in the foreground until it exits; Ctrl-C is passed on and waited for."""
+    # Its own session: a terminal's Ctrl-C reaches only us, and Locust gets exactly one SIGINT.
+    locust = subprocess.Popen(
+        argv,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        start_new_session=True,
+    )
+    try:
+        return locust.wait()
+    except KeyboardInterrupt:
+        locust.send_signal(signal.SIGINT)
+        try:
+            return locust.wait(timeout=LOCUST_STOP_S)
+        except subprocess.TimeoutExpired:
+            locust.kill()
+            return locust.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    settings = HarnessSettings()
+    try:
+        tls = (
+            None if args.no_tls or settings.turso_database_url else TlsFiles.from_settings(settings)
+        )
+    except FileNotFoundError as error:
+        print(f"locust-ui: {error}", file=sys.stderr)
+        return 2
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = args.out or settings.results_dir / run_id
+    run_dir = out_dir / args.mode
+    config = LoadConfig(
+        workload=args.workload,
+        shape=args.shape,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        seed_posts=args.seed_posts,
+        commented_posts=min(LoadConfig.commented_posts, args.seed_posts),
+    )
+    write_json(
+        out_dir / "summary.json",
+        {
+            "run_id": run_id,
+            "source": "locust-ui",
+            "modes": {args.mode: {"mode": args.mode, "profile": {"name": args.profile}}},
+        },
+    )
+    try:
+        with bench_stack(run_dir / "logs", args.mode, settings, tls) as live:
+            ids = seed(live.app.url, config.seed_posts, config.commented_posts)
+            base = locust_common_argv(config, live.api_url, ids, run_dir)
+            print(f"locust-ui: http://{LOOPBACK}:{args.web_port} (chaos panel at /chaos)")
+            print(f"locust-ui: toxiproxy API {live.toxiproxy.api_url}", flush=True)
+            exit_code = run_ui(ui_argv(args, base, live.toxiproxy.api_url, run_dir))
+    except KeyboardInterrupt:
+        return 130  # stopped before Locust started: nothing to report
+    print(f"locust-ui: report {write_run_report(out_dir, settings.results_dir / BASELINE)}")
+    write_index(settings.results_dir)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
