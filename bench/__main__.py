@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from bench.summary import (
     ratios,
     write_json,
 )
-from harness.settings import HarnessSettings
+from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -125,13 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = HarnessSettings()
     try:
-        tls = (
-            None if args.no_tls or settings.turso_database_url else TlsFiles.from_settings(settings)
-        )
+        tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     except FileNotFoundError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     config, profile = load_config(args), PROFILES[args.profile]
     modes = [args.mode, *([args.compare] if args.compare else [])]

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -21,7 +20,7 @@ from bench.cli import OneLineParser, positive_int
 from bench.profiles import PROFILES
 from bench.runner import LoadConfig, bench_stack, locust_common_argv, seed
 from bench.summary import write_json
-from harness.settings import PROJECT_ROOT, HarnessSettings
+from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 from reports import write_index, write_run_report
@@ -88,13 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     settings = HarnessSettings()
     try:
-        tls = (
-            None if args.no_tls or settings.turso_database_url else TlsFiles.from_settings(settings)
-        )
+        tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     except FileNotFoundError as error:
         print(f"locust-ui: {error}", file=sys.stderr)
         return 2
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     run_dir = out_dir / args.mode
     config = LoadConfig(

@@ -6,14 +6,13 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from chaos.report import markdown_table, write_run
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
-from harness.settings import HarnessSettings
+from harness.settings import HarnessSettings, new_run_id
 from harness.stack import stack
 from reports import write_index, write_run_report
 
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = new_run_id()
     out_dir = args.out or settings.results_dir / "chaos" / run_id
     results: list[ScenarioResult] = []
     for mode in MODES[args.mode]:

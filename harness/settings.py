@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -30,3 +31,8 @@ class HarnessSettings(BaseSettings):
     # Written by `make setup`: a self-signed certificate for 127.0.0.1 and its key.
     tls_cert: Path = PROJECT_ROOT / ".certs" / "localturso.pem"
     tls_key: Path = PROJECT_ROOT / ".certs" / "localturso-key.pem"
+
+
+def new_run_id() -> str:
+    """A results directory name that sorts by time (UTC)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -34,6 +34,11 @@ class TlsFiles:
             raise FileNotFoundError(f"no TLS certificate at {files.cert}; run `make setup`")
         return files
 
+    @classmethod
+    def for_local_server(cls, settings: HarnessSettings) -> TlsFiles | None:
+        """The local server's TLS files; None with an external database, which has its own."""
+        return None if settings.turso_database_url else cls.from_settings(settings)
+
     def client_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cert))
 
