@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 
 # Bounds shared by the API's validation and the schema's CHECK constraints.
@@ -21,6 +22,11 @@ class PostDraft:
         """Identifies the request body, so a reused idempotency key with another body is caught."""
         canonical = json.dumps([self.title, self.content], ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def new_idempotency_key() -> str:
+    """The key a create gets when the client sent none: every create is keyed, so retryable."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True, slots=True)

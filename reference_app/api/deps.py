@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -20,11 +19,6 @@ async def _posts(request: Request) -> AsyncIterator[PostsService]:
     # Hardened: the process-wide service. Naive: a new client for this request, as the guide.
     async with request.app.state.open_posts() as posts:
         yield posts
-
-
-def new_idempotency_key() -> str:
-    """The key a create gets when the client sent none: every create is keyed, so retryable."""
-    return uuid.uuid4().hex
 
 
 Posts = Annotated[PostsService, Depends(_posts)]

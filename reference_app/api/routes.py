@@ -14,7 +14,6 @@ from reference_app.api.deps import (
     Limit,
     PostId,
     Posts,
-    new_idempotency_key,
 )
 from reference_app.api.schemas import (
     BatchCreatedOut,
@@ -28,7 +27,14 @@ from reference_app.api.schemas import (
     PostPageOut,
     PostPatch,
 )
-from reference_app.domain import Comment, CreatePost, Post, PostPage, PostWithComments
+from reference_app.domain import (
+    Comment,
+    CreatePost,
+    Post,
+    PostPage,
+    PostWithComments,
+    new_idempotency_key,
+)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
 

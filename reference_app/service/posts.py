@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reference_app.db.repository import PostsRepository
 from reference_app.domain import (
@@ -20,6 +20,7 @@ from reference_app.domain import (
     PostNotFound,
     PostPage,
     PostWithComments,
+    new_idempotency_key,
 )
 from reference_app.resilience.batcher import WriteBatcher
 from reference_app.resilience.cache import ReadCache
@@ -44,7 +45,9 @@ def _unwrap(result: Post | BaseException) -> Post:
 class PostsService:
     """The API's view of the data; `batching` and `cache` are None when switched off.
 
-    `batching` must flush with `flush_creates` over the same repository.
+    `batching` must flush with `flush_creates` over the same repository. Without
+    `honour_idempotency_keys` every create gets a fresh key, so a retried create stores
+    a second row, as the guide's plain INSERT does.
     """
 
     def __init__(
@@ -53,8 +56,10 @@ class PostsService:
         *,
         batching: WriteBatcher[QueuedCreate, Post] | None = None,
         cache: ReadCache[int, Post] | None = None,
+        honour_idempotency_keys: bool = True,
     ) -> None:
         self._repository = repository
+        self._honour_keys = honour_idempotency_keys
         self._batcher = batching
         self._cache = cache
 
@@ -65,7 +70,13 @@ class PostsService:
     async def ping(self) -> None:
         await self._repository.ping()
 
+    def _keyed(self, create: CreatePost) -> CreatePost:
+        if self._honour_keys:
+            return create
+        return replace(create, idempotency_key=new_idempotency_key())
+
     async def create(self, create: CreatePost) -> Post:
+        create = self._keyed(create)
         if self._batcher is not None:
             return await self._batcher.submit(QueuedCreate(create, current_deadline()))
         [result] = await self._repository.create_posts([create])
@@ -73,7 +84,8 @@ class PostsService:
 
     async def create_many(self, creates: Sequence[CreatePost]) -> list[Post]:
         """All in one round trip and one transaction: all stored, or none."""
-        return [_unwrap(result) for result in await self._repository.create_posts(creates)]
+        keyed = [self._keyed(create) for create in creates]
+        return [_unwrap(result) for result in await self._repository.create_posts(keyed)]
 
     async def get(self, post_id: int, *, with_comments: bool) -> Post | PostWithComments:
         found: Post | PostWithComments | None

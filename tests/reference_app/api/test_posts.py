@@ -97,6 +97,21 @@ async def test_an_idempotency_key_stores_one_post_and_replays_it(app: InProcessA
     assert [item["title"] for item in listed["items"]].count("once") == 1
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_naive_mode_ignores_idempotency_keys_as_the_guides_insert_does(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, start_app: StartApp
+) -> None:
+    url = database_url(backend, tmp_path, request)
+    app = await start_app(Settings(mode=AppMode.NAIVE, database_url=url))
+
+    first = await create(app.client, "twice", **{"Idempotency-Key": "naive-key"})
+    again = await create(app.client, "twice", **{"Idempotency-Key": "naive-key"})
+
+    assert again["id"] != first["id"]
+    listed = (await app.client.get("/posts", params={"after": first["id"] - 1})).json()
+    assert [item["title"] for item in listed["items"]].count("twice") == 2
+
+
 async def test_an_idempotency_key_reused_with_another_body_conflicts(app: InProcessApp) -> None:
     await create(app.client, "original", **{"Idempotency-Key": "key-2"})
 
