@@ -1,6 +1,6 @@
 """Each database connection is closed after 4 KB: a middlebox cutting long-lived flows."""
 
-from chaos.scenarios.base import Expectation, Fault, Scenario
+from chaos.scenarios.base import Fault, Scenario
 from harness.toxiproxy import Toxic
 
 LIMIT_BYTES = 4096
@@ -9,5 +9,6 @@ SCENARIO = Scenario(
     "limit_data",
     f"database connections closed after {LIMIT_BYTES} bytes downstream",
     faults=(Fault("turso", toxics=(Toxic("limit_data", "downstream", {"bytes": LIMIT_BYTES}),)),),
-    expect=Expectation(min_success_rate=0.99),
+    # No availability bound: a response larger than the limit is cut on every connection,
+    # so no retry can save it; the app must answer 503, which the errors invariant checks.
 )

@@ -23,9 +23,12 @@ def run(mode: AppMode, spec: str, tmp_path: Path) -> list[ScenarioResult]:
     return asyncio.run(run_mode(select(spec), config, tmp_path, run_id="test"))
 
 
-def failures(results: list[ScenarioResult]) -> dict[str, list[str]]:
+def failures(results: list[ScenarioResult]) -> dict[str, dict[str, object]]:
+    """Each failing scenario's failed invariants with their figures, for the assertion message."""
     return {
-        r.scenario: [v.name for v in r.verdicts if not v.passed] for r in results if not r.passed
+        r.scenario: {v.name: v.figures for v in r.verdicts if not v.passed}
+        for r in results
+        if not r.passed
     }
 
 

@@ -16,6 +16,7 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "blackhole",
         "reset_peer",
         "reset_peer_intermittent",
+        "reset_peer_churn",
         "slicer",
         "limit_data",
         "outage",
