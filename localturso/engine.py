@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -125,19 +126,26 @@ class SqlConnection:
         """What sqld rejects before running anything: no statement, several, or a syntax error."""
         if is_trivia(sql):
             raise no_statement()
-        cursor = self._db.cursor()
-        probe = _FirstStatement(sql, prepare_only=True)
-        cursor.exec_trace = probe
         try:
-            cursor.execute(sql, _NO_BINDINGS)
-        except apsw.ExecTraceAbort:
-            if probe.many:
-                raise many_statements() from None
+            probe = self._prepare(sql)
         except apsw.Error as exc:
             # Names that do not resolve yet may be created by an earlier step; only syntax
             # is known up front.
             if is_parse_error(exc):
                 raise stmt_error_from_sqlite(exc) from None
+            return
+        if probe.many:
+            raise many_statements()
+
+    def _prepare(self, sql: str) -> _FirstStatement:
+        """Prepare the first statement without running it; what it learned comes back."""
+        cursor = self._db.cursor()
+        probe = _FirstStatement(sql, prepare_only=True)
+        cursor.exec_trace = probe
+        # The probe aborts once the statement is prepared: that is the normal way out.
+        with contextlib.suppress(apsw.ExecTraceAbort):
+            cursor.execute(sql, _NO_BINDINGS)
+        return probe
 
     def batch(self, steps: list[BatchStep]) -> dict[str, Any]:
         for step in steps:
@@ -202,13 +210,8 @@ class SqlConnection:
 
     def describe(self, sql: str) -> dict[str, Any]:
         self.check(sql)
-        cursor = self._db.cursor()
-        probe = _FirstStatement(sql, prepare_only=True)
-        cursor.exec_trace = probe
         try:
-            cursor.execute(sql, _NO_BINDINGS)
-        except apsw.ExecTraceAbort:
-            pass
+            probe = self._prepare(sql)
         except apsw.Error as exc:
             raise stmt_error_from_sqlite(exc) from None
         return {
