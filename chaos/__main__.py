@@ -82,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
             observe_s=args.observe_s,
         )
         results += asyncio.run(run_mode(scenarios, config, out_dir, run_id))
-    settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
-    write_run(out_dir, results, settings)
+    run_settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
+    write_run(out_dir, results, run_settings)
     print(markdown_table(results))
     print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")
-    write_index(HarnessSettings().results_dir)
+    write_index(settings.results_dir)
     hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
     return 1 if hardened_failed else 0
 
