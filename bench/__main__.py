@@ -94,6 +94,8 @@ def bench_mode(
     """One app mode on a fresh stack; returns its endpoint rows and its summary.json body."""
     mode_dir = out_dir / mode
     with bench_stack(mode_dir / "logs", mode, settings, tls) as live:
+        database = live.database
+        print(f"bench: database {database.describe()}")
         ids = seed(live.app.url, config.seed_posts, config.commented_posts)
         with network(live, profile) as notes:
             for note in notes:
@@ -108,9 +110,9 @@ def bench_mode(
     summary = {
         "mode": mode,
         "endpoints": {name: row.as_dict() for name, row in rows.items()},
-        "settings": {**vars(config), "tls": tls is not None},
+        "settings": {**vars(config), "tls": database.tls},
         "profile": {"name": profile.name, "description": profile.description, "notes": notes},
-        "database": "external" if settings.turso_database_url else "localturso",
+        "database": database.as_dict(),
         "seeded": vars(ids),
         "load_generator": generator_cpu(run.cpu_s, run.wall_s, machine["cpu_count"]),
         "locust_exit_code": run.exit_code,

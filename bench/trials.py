@@ -55,8 +55,9 @@ class GateSession:
 def gate_session(settings: HarnessSettings, out_dir: Path | None = None) -> Iterator[GateSession]:
     """Start, seed and warm up the gate's stack; everything stops on exit."""
     out_dir = out_dir or settings.results_dir / "gate"
-    tls = None if settings.turso_database_url else TlsFiles.from_settings(settings)
+    tls = TlsFiles.for_local_server(settings)
     with bench_stack(out_dir / "logs", GATE_MODE, settings, tls) as live:
+        print(f"gate: database {live.database.describe()}")
         ids = seed(live.app.url, GATE_LOAD.seed_posts, 0)
         with network(live, GATE_PROFILE) as notes:
             for note in notes:

@@ -102,16 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         seed_posts=args.seed_posts,
         commented_posts=min(LoadConfig.commented_posts, args.seed_posts),
     )
-    write_json(
-        out_dir / "summary.json",
-        {
-            "run_id": run_id,
-            "source": "locust-ui",
-            "modes": {args.mode: {"mode": args.mode, "profile": {"name": args.profile}}},
-        },
-    )
     try:
         with bench_stack(run_dir / "logs", args.mode, settings, tls) as live:
+            print(f"locust-ui: database {live.database.describe()}")
+            mode_summary = {
+                "mode": args.mode,
+                "profile": {"name": args.profile},
+                "database": live.database.as_dict(),
+            }
+            write_json(
+                out_dir / "summary.json",
+                {"run_id": run_id, "source": "locust-ui", "modes": {args.mode: mode_summary}},
+            )
             ids = seed(live.app.url, config.seed_posts, config.commented_posts)
             base = locust_common_argv(config, live.api_url, ids, run_dir)
             print(f"locust-ui: http://{LOOPBACK}:{args.web_port} (chaos panel at /chaos)")

@@ -13,7 +13,7 @@ from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
 from harness.settings import HarnessSettings, new_run_id
-from harness.stack import stack
+from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
 
 MODES: dict[str, tuple[AppMode, ...]] = {
@@ -36,13 +36,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def run_mode(
-    scenarios: list[Scenario], config: ChaosConfig, out_dir: Path, run_id: str
+    scenarios: list[Scenario],
+    config: ChaosConfig,
+    out_dir: Path,
+    run_id: str,
+    databases: list[DatabaseInfo] | None = None,
 ) -> list[ScenarioResult]:
-    """One fresh stack (and database) per app mode; every scenario runs against it."""
+    """One fresh stack (and database) per app mode; every scenario runs against it.
+
+    The database server it ran on is appended to `databases`, for the run's summary.
+    """
     log_dir = out_dir / "logs" / config.mode
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
         with stack(log_dir, db=db, app_env=config.app_env()) as live:
+            print(f"chaos: {config.mode} app, database {live.database.describe()}")
+            if databases is not None:
+                databases.append(live.database)
             results = []
             for scenario in scenarios:
                 result = await run_scenario(live, scenario, config, run_id)
@@ -73,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / "chaos" / run_id
     results: list[ScenarioResult] = []
+    databases: list[DatabaseInfo] = []
     for mode in MODES[args.mode]:
         config = ChaosConfig(
             mode=mode,
@@ -81,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             fault_s=args.fault_s,
             observe_s=args.observe_s,
         )
-        results += asyncio.run(run_mode(scenarios, config, out_dir, run_id))
+        results += asyncio.run(run_mode(scenarios, config, out_dir, run_id, databases))
     run_settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
+    if databases:
+        run_settings["database"] = databases[0].as_dict()
     write_run(out_dir, results, run_settings)
     print(markdown_table(results))
     print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,10 +27,24 @@ class HarnessSettings(BaseSettings):
         default=None, description="Real Turso or sqld; unset means start the local server."
     )
     turso_auth_token: str | None = None
+    sqld_bin: Path | None = Field(
+        default=None,
+        description="A sqld binary (the real Turso server): the stack runs it instead of the"
+        " local server, behind the same proxy. Unset means the local server.",
+    )
     results_dir: Path = PROJECT_ROOT / "results"
     # Written by `make setup`: a self-signed certificate for 127.0.0.1 and its key.
     tls_cert: Path = PROJECT_ROOT / ".certs" / "localturso.pem"
     tls_key: Path = PROJECT_ROOT / ".certs" / "localturso-key.pem"
+
+    @field_validator("sqld_bin", mode="before")
+    @classmethod
+    def _absolute(cls, value: object) -> object:
+        # `SQLD_BIN=` (empty) means unset; a relative path is taken from where the command was
+        # started and resolved once, so every child process agrees on it.
+        if value is None or value == "":
+            return None
+        return Path(str(value)).expanduser().resolve()
 
 
 def new_run_id() -> str:

@@ -7,13 +7,17 @@ ports, readiness checks, logs and shutdown behave the same everywhere.
 from __future__ import annotations
 
 import contextlib
+import os
 import ssl
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.processes import ManagedProcess, free_port, http_ready, running
+import httpx
+
+from harness.auth import JwtAuth
+from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process
 
@@ -36,16 +40,19 @@ class TlsFiles:
 
     @classmethod
     def for_local_server(cls, settings: HarnessSettings) -> TlsFiles | None:
-        """The local server's TLS files; None with an external database, which has its own."""
-        return None if settings.turso_database_url else cls.from_settings(settings)
+        """The local server's TLS files; None with an external database, which has its own,
+        and with sqld, which serves plain HTTP and WebSocket only."""
+        if settings.turso_database_url or settings.sqld_bin:
+            return None
+        return cls.from_settings(settings)
 
     def client_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cert))
 
 
 @dataclass
-class LocalTurso:
-    """A `python -m localturso` process and the URLs clients use to reach it."""
+class DatabaseServer:
+    """A Hrana server process the stack started, and the URLs clients use to reach it."""
 
     host: str
     port: int
@@ -53,6 +60,7 @@ class LocalTurso:
     auth_token: str | None
     process: ManagedProcess
     tls: TlsFiles | None = None
+    kind = "database"
 
     @property
     def http_url(self) -> str:
@@ -61,6 +69,30 @@ class LocalTurso:
     @property
     def ws_url(self) -> str:
         return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}"
+
+    def version(self) -> str:
+        """What the server says it is (GET /version), e.g. `sqld 0.24.33 (...)`."""
+        headers = {"Authorization": f"Bearer {self.auth_token}"} if self.auth_token else None
+        verify = self.tls.client_context() if self.tls else True
+        try:
+            response = httpx.get(f"{self.http_url}/version", headers=headers, verify=verify)
+            return response.text.strip() if response.is_success else f"{self.kind} (unknown)"
+        except httpx.HTTPError:
+            return f"{self.kind} (unknown)"
+
+
+@dataclass
+class LocalTurso(DatabaseServer):
+    """A `python -m localturso` process."""
+
+    kind = "localturso"
+
+
+@dataclass
+class Sqld(DatabaseServer):
+    """The real sqld: plain HTTP and WebSocket (it has no TLS), auth by EdDSA-signed JWT."""
+
+    kind = "sqld"
 
 
 def local_turso_process(
@@ -105,6 +137,66 @@ def local_turso(
     server = local_turso_process(db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls)
     with running(server.process):
         yield server
+
+
+def sqld_process(
+    binary: Path,
+    data_dir: Path,
+    log_dir: Path,
+    *,
+    auth: JwtAuth | None = None,
+    port: int | None = None,
+) -> Sqld:
+    """A sqld server on a free loopback port with its own data directory, not yet started.
+
+    With `auth` it checks every request's JWT against the run's public key, as Turso does;
+    `/health` needs none, so readiness is asked the same way as the local server's.
+    """
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        raise ProcessStartError(f"SQLD_BIN={binary} is not an executable file")
+    port = port or free_port(LOOPBACK)
+    argv = [str(binary), "--http-listen-addr", f"{LOOPBACK}:{port}"]
+    argv += ["--db-path", str(data_dir), "--no-welcome"]
+    if auth:
+        key_file = auth.write_public_key(log_dir / f"sqld-{port}-jwt-public-key.pem")
+        argv += ["--auth-jwt-key-file", str(key_file)]
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    process = ManagedProcess(
+        name="sqld",
+        argv=argv,
+        ready=http_ready(f"http://{LOOPBACK}:{port}/health"),
+        log_path=log_dir / f"sqld-{port}.log",
+        cwd=data_dir.parent,  # anything sqld writes beside its data stays out of the project
+    )
+    return Sqld(LOOPBACK, port, str(data_dir), auth.token if auth else None, process)
+
+
+@contextlib.contextmanager
+def sqld(
+    binary: Path, data_dir: Path, log_dir: Path, *, auth: JwtAuth | None = None
+) -> Iterator[Sqld]:
+    """A running sqld, stopped with SIGTERM on exit; its log stays in `log_dir`."""
+    server = sqld_process(binary, data_dir, log_dir, auth=auth)
+    with running(server.process):
+        yield server
+
+
+@contextlib.contextmanager
+def database_server(
+    db: str | Path, log_dir: Path, settings: HarnessSettings, tls: TlsFiles | None = None
+) -> Iterator[DatabaseServer]:
+    """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
+
+    sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
+    database for either server.
+    """
+    if settings.sqld_bin:
+        data_dir = Path(f"{db}.sqld")
+        with sqld(settings.sqld_bin, data_dir, log_dir, auth=JwtAuth.generate()) as server:
+            yield server
+    else:
+        with local_turso(db, log_dir, tls=tls) as local:
+            yield local
 
 
 @contextlib.contextmanager
@@ -163,21 +255,39 @@ def reference_app(log_dir: Path, *, env: dict[str, str]) -> Iterator[App]:
         yield app
 
 
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """Which database server a run measured, for summaries and reports."""
+
+    server: str  # "localturso", "sqld" or "external"
+    version: str  # what GET /version said; "unknown" for an external database
+    tls: bool
+
+    def describe(self) -> str:
+        transport = "TLS" if self.tls else "plain http/ws (no TLS)"
+        return f"{self.server}: {self.version}, over {transport}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"server": self.server, "version": self.version, "tls": self.tls}
+
+
 @dataclass
 class Stack:
-    """load -> proxy `api` -> app -> proxy `turso` -> local Turso, all on loopback.
+    """load -> proxy `api` -> app -> proxy `turso` -> database server, all on loopback.
 
-    With an external database (HarnessSettings.turso_database_url) there is no local
-    server and no `turso` proxy: the app talks to that database directly.
+    The database server is the local one or sqld (HarnessSettings.sqld_bin); either sits
+    behind the `turso` proxy. With an external database (HarnessSettings.turso_database_url)
+    there is no server here and no `turso` proxy: the app talks to that database directly.
     """
 
-    turso: LocalTurso | None
+    turso: DatabaseServer | None
     toxiproxy: ToxiproxyApi
     app: App
     api_url: str  # what load generators call: through the `api` proxy
     proxies: dict[str, str]  # link name -> toxiproxy proxy name
     external_db_url: str | None = None
     external_db_auth_token: str | None = None
+    database: DatabaseInfo = DatabaseInfo("localturso", "unknown", tls=False)
 
     @property
     def db_url(self) -> str:
@@ -201,7 +311,8 @@ def stack(
     """Start every part in dependency order with readiness checks; stop all on exit.
 
     `tls` makes the local server speak HTTPS; the app reaches it as https:// through
-    the `turso` proxy and trusts the certificate through SSL_CERT_FILE.
+    the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
+    so with SQLD_BIN set the database link is plain http whatever `tls` says.
     """
     settings = settings or HarnessSettings()
     with contextlib.ExitStack() as parts:
@@ -212,15 +323,20 @@ def stack(
             env = {"TURSO_DATABASE_URL": settings.turso_database_url}
             if settings.turso_auth_token:
                 env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
+            tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
+            database = DatabaseInfo("external", "unknown", tls=tls_url)
         else:
-            turso = parts.enter_context(local_turso(db, log_dir, tls=tls))
+            turso = parts.enter_context(database_server(db, log_dir, settings, tls))
             turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
             api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
             proxies = {"turso": "turso", "api": "api"}
-            scheme = "https" if tls else "http"
+            scheme = "https" if turso.tls else "http"
             env = {"TURSO_DATABASE_URL": f"{scheme}://{turso_listen}"}
-            if tls:
-                env["SSL_CERT_FILE"] = str(tls.cert)
+            if turso.tls:
+                env["SSL_CERT_FILE"] = str(turso.tls.cert)
+            if turso.auth_token:
+                env["TURSO_AUTH_TOKEN"] = turso.auth_token
+            database = DatabaseInfo(turso.kind, turso.version(), tls=turso.tls is not None)
         app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}))
         api_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
         api.create_proxy("api", api_listen, app.url.removeprefix("http://"))
@@ -232,4 +348,5 @@ def stack(
             proxies,
             settings.turso_database_url,
             settings.turso_auth_token,
+            database,
         )

@@ -8,6 +8,7 @@ a chaos run is a directory whose summary.json lists scenarios.
 from __future__ import annotations
 
 import csv
+import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,11 +40,22 @@ def read_fault_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _database_note(summary: Mapping[str, Any]) -> str:
+    """Which server the run measured; older summaries name only its kind, or nothing."""
+    database = summary.get("database")
+    if isinstance(database, Mapping):
+        tls = "TLS" if database.get("tls") else "plain http/ws, no TLS"
+        text = f"{database.get('version', database.get('server', '?'))} ({tls})"
+    else:
+        text = str(database or "not recorded")
+    return f'<p class="note">Database server: {html.escape(text)}</p>'
+
+
 def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
     rows = read_history(mode_dir / HISTORY_CSV)
     events = read_fault_log(mode_dir / FAULT_LOG)
     profile = summary.get("profile", {}).get("name", "?")
-    parts = [f"<h2>{mode} app, {profile} profile</h2>"]
+    parts = [f"<h2>{mode} app, {profile} profile</h2>", _database_note(summary)]
     aggregated = data.history_series(rows)
     if not aggregated:
         parts.append('<p class="note">No load ran (Locust wrote no stats history).</p>')
@@ -109,7 +121,11 @@ def _scenario_figure(scenario: Mapping[str, Any]) -> pages.Figure | None:
 
 def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
     scenarios = summary.get("scenarios", [])
-    parts = ["<h2>Invariants</h2>", pages.invariant_table(scenarios)]
+    parts = [
+        _database_note(summary.get("settings", {})),
+        "<h2>Invariants</h2>",
+        pages.invariant_table(scenarios),
+    ]
     figures = [f for f in map(_scenario_figure, scenarios) if f]
     if figures:
         parts.append("<h2>Latency and throughput, fault window shaded</h2>")

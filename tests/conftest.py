@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: a clean environment, and a log directory per test."""
+"""Fixtures shared by every test: a clean environment, a log directory per test, and sqld."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.settings import PROJECT_ROOT, HarnessSettings
+
 # Settings the app, the local server and the harness read from the environment.
-OWN_SETTINGS_PREFIXES = ("APP_", "TURSO_", "LOCALTURSO_", "TOXIPROXY_")
+OWN_SETTINGS_PREFIXES = ("APP_", "TURSO_", "LOCALTURSO_", "TOXIPROXY_", "SQLD_")
+# Read before the environment is cleaned: only tests that ask for sqld get it; every other
+# stack a test starts runs the local server.
+SQLD_BIN = HarnessSettings().sqld_bin
+# Where our CI has the real server (`.ci/run` exports it as SQLD_BIN).
+CI_SQLD = PROJECT_ROOT.parent / "shared" / "bin" / "sqld"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,3 +39,22 @@ def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / "logs"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def sqld_bin() -> Path:
+    """The sqld binary from SQLD_BIN; skips (with the reason in `-ra`) when there is none.
+
+    On CI, where ../shared/bin/sqld exists, a missing or broken SQLD_BIN fails instead, so
+    the sqld tests can never be skipped there by accident.
+    """
+    expected_on_ci = os.environ.get("CI") == "true" and CI_SQLD.exists()
+    if SQLD_BIN is None:
+        problem = "SQLD_BIN is not set (path to a sqld binary, e.g. ../shared/bin/sqld)"
+    elif not (SQLD_BIN.is_file() and os.access(SQLD_BIN, os.X_OK)):
+        problem = f"SQLD_BIN={SQLD_BIN} is not an executable file"
+    else:
+        return SQLD_BIN
+    if expected_on_ci:
+        pytest.fail(f"{CI_SQLD} exists on CI but cannot be used: {problem}")
+    pytest.skip(f"no real sqld: {problem}")
