@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
@@ -17,8 +17,9 @@ READ_WRITE_CLAIMS = {"a": "rw"}
 class JwtAuth:
     """A fresh key pair per run; the private key never leaves this process."""
 
+    private_key: Ed25519PrivateKey = field(repr=False)
     public_key_pem: bytes
-    token: str
+    token: str  # read-write, no expiry: what the app is given as TURSO_AUTH_TOKEN
 
     @classmethod
     def generate(cls) -> JwtAuth:
@@ -26,7 +27,11 @@ class JwtAuth:
         public_pem = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return cls(public_pem, jwt.encode(READ_WRITE_CLAIMS, key, algorithm="EdDSA"))
+        return cls(key, public_pem, jwt.encode(READ_WRITE_CLAIMS, key, algorithm="EdDSA"))
+
+    def sign(self, claims: dict[str, object]) -> str:
+        """Another token from the same key, e.g. one that has expired."""
+        return jwt.encode(claims, self.private_key, algorithm="EdDSA")
 
     def write_public_key(self, path: Path) -> Path:
         """The PEM file sqld's `--auth-jwt-key-file` (and localturso's) reads."""

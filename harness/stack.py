@@ -103,13 +103,21 @@ def local_turso_process(
     port: int | None = None,
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
+    jwt_auth: JwtAuth | None = None,
 ) -> LocalTurso:
-    """A local Turso server, not yet started; `process.start()` waits for /health."""
+    """A local Turso server, not yet started; `process.start()` waits for /health.
+
+    `jwt_auth` makes it check EdDSA JWTs as sqld does; clients then get `jwt_auth.token`.
+    """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "localturso", "--host", LOOPBACK, "--port", str(port)]
     argv += ["--db", str(db), *extra_args]
     if tls:
         argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    if jwt_auth:
+        key_file = jwt_auth.write_public_key(log_dir / f"localturso-{port}-jwt-public-key.pem")
+        argv += ["--auth-jwt-key-file", str(key_file)]
+        auth_token = auth_token or jwt_auth.token
     env = {"LOCALTURSO_AUTH_TOKEN": auth_token} if auth_token else {}
     scheme = "https" if tls else "http"
     process = ManagedProcess(
@@ -132,9 +140,12 @@ def local_turso(
     auth_token: str | None = None,
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
+    jwt_auth: JwtAuth | None = None,
 ) -> Iterator[LocalTurso]:
     """A running local Turso server, stopped on exit."""
-    server = local_turso_process(db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls)
+    server = local_turso_process(
+        db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls, jwt_auth=jwt_auth
+    )
     with running(server.process):
         yield server
 

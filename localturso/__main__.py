@@ -42,6 +42,7 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--port", type=int)
     parser.add_argument("--db", help="SQLite file, or :memory:")
     parser.add_argument("--auth-token", help="prefer LOCALTURSO_AUTH_TOKEN: flags show in ps")
+    parser.add_argument("--auth-jwt-key-file", help="PEM Ed25519 public key; accepts EdDSA JWTs")
     parser.add_argument("--stream-expiry-s", type=float)
     parser.add_argument("--max-body-bytes", type=int)
     parser.add_argument("--max-concurrent-requests", type=int)
@@ -59,8 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        app = create_app(settings)
+    except (OSError, ValueError) as error:
+        sys.exit(f"localturso: {error}")  # a bad key file or database path: one line, exit 1
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator
 
@@ -14,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from localturso.auth import Authenticator, load_public_key
 from localturso.database import Database
 from localturso.errors import ServerError, overloaded, unauthorized
 from localturso.http import HttpApi
@@ -30,9 +30,9 @@ OPEN_PATHS = frozenset({"/health"})
 class Gate:
     """In front of every HTTP request: bearer-token auth (401) and the concurrency limit (429)."""
 
-    def __init__(self, app: ASGIApp, token: str | None, max_concurrent: int) -> None:
+    def __init__(self, app: ASGIApp, auth: Authenticator, max_concurrent: int) -> None:
         self._app = app
-        self._token = token.encode() if token is not None else None
+        self._auth = auth
         self._max_concurrent = max_concurrent
         self._in_flight = 0
 
@@ -40,7 +40,7 @@ class Gate:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self._app(scope, receive, send)
             return
-        error = self._auth_error(scope) if self._token is not None else None
+        error = self._auth_error(scope) if self._auth.required else None
         if error is None and self._in_flight >= self._max_concurrent:
             error = overloaded()
         if error is not None:
@@ -65,8 +65,7 @@ class Gate:
                 "The authentication scheme in the `Authorization` HTTP header is not supported",
                 "AUTH_HTTP_HEADER_UNSUPPORTED_SCHEME",
             )
-        assert self._token is not None
-        if not hmac.compare_digest(credentials.strip(), self._token):
+        if not self._auth.accepts(credentials.strip()):
             return unauthorized("The JWT is invalid", "AUTH_JWT_INVALID")
         return None
 
@@ -93,10 +92,11 @@ def create_app(settings: Settings) -> ASGIApp:
         database, settings.stream_expiry_s, settings.expired_stream_retention_s
     )
     api = HttpApi(database, streams, settings.max_body_bytes)
-    token = settings.token
+    jwt_key = load_public_key(settings.auth_jwt_key_file) if settings.auth_jwt_key_file else None
+    auth = Authenticator(settings.token, jwt_key)
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await serve_websocket(websocket, database, token, settings.max_ws_pending_requests)
+        await serve_websocket(websocket, database, auth, settings.max_ws_pending_requests)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -126,4 +126,4 @@ def create_app(settings: Settings) -> ASGIApp:
         WebSocketRoute("/", websocket_endpoint),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    return Gate(app, token, settings.max_concurrent_requests)
+    return Gate(app, auth, settings.max_concurrent_requests)

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     db: str = MEMORY_DB
     # A SecretStr so that the token never shows up in a repr, a validation error or a log line.
     auth_token: SecretStr | None = None
+    # A PEM Ed25519 public key, as sqld's --auth-jwt-key-file: EdDSA JWTs signed with its
+    # private key are accepted (besides auth_token, when both are set).
+    auth_jwt_key_file: str | None = None
     # sqld expires idle HTTP streams after 10 s; tests shorten it instead of sleeping that long.
     stream_expiry_s: float = Field(default=10.0, gt=0)
     # sqld keeps expired streams around for 300 s so that their batons get STREAM_EXPIRED

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from localturso.auth import Authenticator
 from localturso.database import Database, Worker
 from localturso.engine import SqlConnection
 from localturso.errors import (
@@ -117,13 +117,13 @@ class HranaSocket:
         websocket: WebSocket,
         version: int,
         database: Database,
-        token: str | None,
+        auth: Authenticator,
         max_pending: int,
     ) -> None:
         self._ws = websocket
         self._version = version
         self._database = database
-        self._token = token.encode() if token is not None else None
+        self._auth = auth
         self._authenticated = False
         self._streams: dict[int, WsStream] = {}
         self._sqls: dict[int, str] = {}
@@ -230,7 +230,7 @@ class HranaSocket:
         self._outbox.put_nowait((WS_CLOSE_NORMAL, "Authentication failed"))
 
     def _auth_error(self, jwt: str | None) -> dict[str, str] | None:
-        if self._token is None:
+        if not self._auth.required:
             return None
         if jwt is None:
             return {
@@ -238,7 +238,7 @@ class HranaSocket:
                 "specified",
                 "code": "AUTH_JWT_MISSING",
             }
-        if not hmac.compare_digest(jwt.encode(), self._token):
+        if not self._auth.accepts(jwt.encode()):
             return {
                 "message": "Authentication failed: The JWT is invalid",
                 "code": "AUTH_JWT_INVALID",
@@ -425,7 +425,7 @@ def _closed(released: asyncio.Future[None]) -> asyncio.Future[dict[str, Any]]:
 
 
 async def serve_websocket(
-    websocket: WebSocket, database: Database, token: str | None, max_pending: int
+    websocket: WebSocket, database: Database, auth: Authenticator, max_pending: int
 ) -> None:
     negotiated = negotiate(list(websocket.scope.get("subprotocols", [])))
     if negotiated is None:
@@ -433,4 +433,4 @@ async def serve_websocket(
         return
     version, subprotocol = negotiated
     await websocket.accept(subprotocol=subprotocol)
-    await HranaSocket(websocket, version, database, token, max_pending).serve()
+    await HranaSocket(websocket, version, database, auth, max_pending).serve()

@@ -1,4 +1,4 @@
-"""Bearer-token auth over HTTP (401) and the WebSocket hello (hello_error, then close)."""
+"""Auth by opaque token or EdDSA JWT, over HTTP (401) and the WebSocket hello (hello_error)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,21 @@ import httpx
 import libsql_client
 import pytest
 
-from harness.stack import LocalTurso, local_turso
+from harness.auth import JwtAuth
+from harness.processes import ProcessStartError
+from harness.stack import LocalTurso, local_turso, local_turso_process
 
 pytestmark = pytest.mark.integration
 
 TOKEN = f"test-token-{secrets.token_hex(8)}"
+JWT = JwtAuth.generate()
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTurso]:
+    """Both kinds configured: the opaque TOKEN and JWTs signed with JWT's key."""
     tmp = tmp_path_factory.mktemp("auth")
-    with local_turso(":memory:", tmp / "logs", auth_token=TOKEN) as server:
+    with local_turso(":memory:", tmp / "logs", auth_token=TOKEN, jwt_auth=JWT) as server:
         yield server
 
 
@@ -100,3 +104,51 @@ def test_token_never_reaches_the_log(secured: LocalTurso) -> None:
     post_execute(secured, {"Authorization": "Bearer wrong"})
     log_text = Path(secured.process.log_path).read_text()
     assert TOKEN not in log_text
+
+
+def jwt_signed(claims: dict[str, object], auth: JwtAuth = JWT) -> str:
+    """A token signed with the key behind `auth` (its private half, for expiry tests)."""
+    return auth.sign(claims)
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_a_jwt_signed_with_the_configured_key_is_accepted(
+    secured: LocalTurso, scheme: str
+) -> None:
+    url = secured.http_url if scheme == "http" else secured.ws_url
+    async with libsql_client.create_client(url, auth_token=JWT.token) as client:
+        assert (await client.execute("SELECT 7")).rows[0][0] == 7
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        JwtAuth.generate().token,  # signed with another key
+        jwt_signed({"a": "rw", "exp": 1}),  # expired in 1970
+        JWT.token[:-4] + "AAAA",  # signature tampered with
+    ],
+    ids=["other-key", "expired", "tampered"],
+)
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_bad_jwts_are_refused(secured: LocalTurso, token: str, scheme: str) -> None:
+    url = secured.http_url if scheme == "http" else secured.ws_url
+    async with libsql_client.create_client(url, auth_token=token) as client:
+        with pytest.raises(libsql_client.LibsqlError) as caught:
+            await client.execute("SELECT 1")
+    assert caught.value.code == "AUTH_JWT_INVALID"
+
+
+def test_a_key_file_that_is_no_ed25519_key_stops_the_start_in_one_line(
+    tmp_path: Path, log_dir: Path
+) -> None:
+    bad_key = tmp_path / "key.pem"
+    bad_key.write_text("not a key")
+    server = local_turso_process(
+        ":memory:", log_dir, extra_args=["--auth-jwt-key-file", str(bad_key)]
+    )
+
+    with pytest.raises(ProcessStartError, match="exited during start") as caught:
+        server.process.start()
+
+    assert "Traceback" not in str(caught.value)
+    assert "localturso:" in str(caught.value)
