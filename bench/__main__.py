@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.cli import OneLineParser, non_negative_int, positive_int
+from bench.cli import SETUP_ERRORS, OneLineParser, non_negative_int, one_line, positive_int
 from bench.profiles import PROFILES, NetworkProfile
 from bench.provenance import provenance
-from bench.runner import LoadConfig, bench_stack, network, run_locust, seed
+from bench.runner import LoadConfig, bench_stack, network, run_locust
+from bench.seeding import seed
 from bench.summary import (
     endpoint_summaries,
     format_ratio_table,
@@ -96,7 +97,7 @@ def bench_mode(
     with bench_stack(mode_dir / "logs", mode, settings, tls) as live:
         database = live.database
         print(f"bench: database {database.describe()}")
-        ids = seed(live.app.url, config.seed_posts, config.commented_posts)
+        ids = seed(live, config.seed_posts, config.commented_posts)
         with network(live, profile) as notes:
             for note in notes:
                 print(f"bench: {note}")
@@ -140,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"bench: {mode} app, {args.workload} workload, {profile.name} profile, {args.duration}s"
         )
-        results[mode], summaries[mode] = bench_mode(mode, config, profile, out_dir, settings, tls)
+        try:
+            results[mode], summaries[mode] = bench_mode(
+                mode, config, profile, out_dir, settings, tls
+            )
+        except SETUP_ERRORS as error:
+            print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
+            return 1
         load = summaries[mode]["load_generator"]
         print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
         share = 100 * load["machine_share"]

@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 from bench.profiles import PROFILES
-from bench.runner import LoadConfig, bench_stack, network, run_locust, seed
+from bench.runner import LoadConfig, bench_stack, network, run_locust
+from bench.seeding import seed
 from bench.summary import endpoint_summaries
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
@@ -63,7 +64,7 @@ def main() -> int:
     with bench_stack(
         out_dir / "logs", "hardened", settings, TlsFiles.from_settings(settings)
     ) as live:
-        ids = seed(live.app.url, 1000, 0)
+        ids = seed(live, 1000, 0)
         with network(live, PROFILES["local"]):
             closed = stalled_run(live, ids, CLOSED, out_dir / "closed")
             opened = stalled_run(live, ids, OPEN, out_dir / "open")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from scipy.stats import mannwhitneyu
 
-from bench.cli import OneLineParser, positive_int
+from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from bench.trials import GATE_LOAD, gate_session
 from harness.settings import HarnessSettings
 
@@ -126,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with gate_session(settings) as session:
-        trials = [session.trial(f"trial-{i}") for i in range(args.trials)]
+    try:
+        with gate_session(settings) as session:
+            trials = [session.trial(f"trial-{i}") for i in range(args.trials)]
+    except SETUP_ERRORS as error:
+        print(f"gate: {one_line(error)}", file=sys.stderr)
+        return 2
     elapsed_s = time.perf_counter() - started
     if args.write_baseline:
         body = {"load": asdict(GATE_LOAD), "trials": trials, **session.provenance}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -15,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from bench.profiles import DB_LINK, NetworkProfile
@@ -24,9 +22,6 @@ from harness.stack import Stack, TlsFiles, stack
 from loadtests.ids import IdSpace
 
 LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
-SEED_BATCH = 500  # the app's largest batch: one round trip per 500 posts
-COMMENTS_PER_POST = 3
-SEED_CONCURRENCY = 16
 LOCUST_GRACE_S = 60.0  # start-up and shutdown on top of --run-time, before we give up on it
 CPU_SAMPLE_S = 0.5
 STOP_TIMEOUT_S = 5  # users finish their current request at the end instead of being cut off
@@ -59,36 +54,6 @@ class LocustRun:
 
 def app_env(mode: str) -> dict[str, str]:
     return {"APP_MODE": mode}
-
-
-def seed(app_url: str, posts: int, commented: int) -> IdSpace:
-    """Posts through POST /posts/batch straight to the app, then comments on the first ones."""
-    return asyncio.run(_seed(app_url, posts, commented))
-
-
-async def _seed(app_url: str, posts: int, commented: int) -> IdSpace:
-    ids: list[int] = []
-    async with httpx.AsyncClient(base_url=app_url, timeout=30.0) as client:
-        for start in range(0, posts, SEED_BATCH):
-            count = min(SEED_BATCH, posts - start)
-            body = {
-                "posts": [
-                    {"title": f"seed-{start + i}", "content": "s" * 200} for i in range(count)
-                ]
-            }
-            response = await client.post("/posts/batch", json=body)
-            response.raise_for_status()
-            ids += response.json()["ids"]
-        slots = asyncio.Semaphore(SEED_CONCURRENCY)
-
-        async def comment(post_id: int, n: int) -> None:
-            async with slots:
-                response = await client.post(f"/posts/{post_id}/comments", json={"body": f"c{n}"})
-                response.raise_for_status()
-
-        targets = sorted(ids)[:commented]
-        await asyncio.gather(*(comment(p, n) for p in targets for n in range(COMMENTS_PER_POST)))
-    return IdSpace(min(ids), max(ids), len(targets))
 
 
 @contextlib.contextmanager

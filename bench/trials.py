@@ -10,7 +10,8 @@ from typing import Any
 
 from bench.profiles import PROFILES
 from bench.provenance import provenance
-from bench.runner import LoadConfig, bench_stack, network, run_locust, seed
+from bench.runner import LoadConfig, bench_stack, network, run_locust
+from bench.seeding import seed
 from bench.summary import endpoint_summaries, trial_figures
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
@@ -58,7 +59,7 @@ def gate_session(settings: HarnessSettings, out_dir: Path | None = None) -> Iter
     tls = TlsFiles.for_local_server(settings)
     with bench_stack(out_dir / "logs", GATE_MODE, settings, tls) as live:
         print(f"gate: database {live.database.describe()}")
-        ids = seed(live.app.url, GATE_LOAD.seed_posts, 0)
+        ids = seed(live, GATE_LOAD.seed_posts, 0)
         with network(live, GATE_PROFILE) as notes:
             for note in notes:
                 print(f"gate: {note}")

@@ -16,9 +16,10 @@ from pathlib import Path
 from types import FrameType
 
 from bench.__main__ import MODES, duration_s
-from bench.cli import OneLineParser, positive_int
+from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from bench.profiles import PROFILES
-from bench.runner import LoadConfig, bench_stack, locust_common_argv, seed
+from bench.runner import LoadConfig, bench_stack, locust_common_argv
+from bench.seeding import seed
 from bench.summary import write_json
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
@@ -114,13 +115,16 @@ def main(argv: list[str] | None = None) -> int:
                 out_dir / "summary.json",
                 {"run_id": run_id, "source": "locust-ui", "modes": {args.mode: mode_summary}},
             )
-            ids = seed(live.app.url, config.seed_posts, config.commented_posts)
+            ids = seed(live, config.seed_posts, config.commented_posts)
             base = locust_common_argv(config, live.api_url, ids, run_dir)
             print(f"locust-ui: http://{LOOPBACK}:{args.web_port} (chaos panel at /chaos)")
             print(f"locust-ui: toxiproxy API {live.toxiproxy.api_url}", flush=True)
             exit_code = run_ui(ui_argv(args, base, live.toxiproxy.api_url, run_dir))
     except KeyboardInterrupt:
         return 130  # stopped before Locust started: nothing to report
+    except SETUP_ERRORS as error:
+        print(f"locust-ui: {one_line(error)} (logs in {run_dir / 'logs'})", file=sys.stderr)
+        return 1
     print(f"locust-ui: report {write_run_report(out_dir, settings.results_dir / BASELINE)}")
     write_index(settings.results_dir)
     return exit_code
