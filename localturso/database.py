@@ -15,6 +15,7 @@ import apsw
 from localturso.engine import SqlConnection
 from localturso.errors import overloaded
 from localturso.settings import MEMORY_DB
+from localturso.writelock import WriteLockRegistry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,18 +31,18 @@ class Worker:
     busy timeout can never starve the stream that holds the lock of a thread to commit on.
     """
 
-    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int, write_lock: WriteLockRegistry) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localturso-sql")
         self._connection: SqlConnection | None = None
-        self._executor.submit(self._open, path, busy_timeout_ms)
+        self._executor.submit(self._open, path, busy_timeout_ms, write_lock)
 
-    def _open(self, path: str, busy_timeout_ms: int) -> None:
-        self._connection = SqlConnection(path, busy_timeout_ms)
+    def _open(self, path: str, busy_timeout_ms: int, write_lock: WriteLockRegistry) -> None:
+        self._connection = SqlConnection(path, busy_timeout_ms, write_lock)
 
     def _call(self, job: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._connection is None:
             raise RuntimeError("the SQLite connection failed to open")
-        return job(self._connection, *args)
+        return self._connection.run(job, *args)
 
     def submit(self, job: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run `job(connection, *args)` on this worker's thread after every job submitted before."""
@@ -88,6 +89,7 @@ class Database:
         self._max_connections = max_connections
         self._idle: list[Worker] = []
         self._in_use = 0
+        self._write_lock = WriteLockRegistry()
         setup = apsw.Connection(self.path)
         try:
             setup.execute("PRAGMA journal_mode=WAL")
@@ -101,7 +103,7 @@ class Database:
         elif self._in_use >= self._max_connections:
             raise overloaded()
         else:
-            worker = Worker(self.path, self._busy_timeout_ms)
+            worker = Worker(self.path, self._busy_timeout_ms, self._write_lock)
         self._in_use += 1
         return worker
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import apsw
 
@@ -16,11 +20,36 @@ from localturso.errors import (
     stmt_error_from_sqlite,
 )
 from localturso.protocol import BatchStep, Cond, Stmt, encode_value
+from localturso.writelock import WriteLockRegistry
+
+T = TypeVar("T")
 
 # Text that is only whitespace, semicolons and comments: not a statement.
 _TRIVIA = re.compile(r"(?:\s|;|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*(?:\*/|$))*")
 # Binding only what was given: apsw's own "no bindings" marker for statements we only prepare.
 _NO_BINDINGS: Any = apsw._null_bindings
+# sqld reports last_insert_rowid for INSERT and REPLACE statements only (even one that inserted
+# nothing: then it is the connection's previous value), and null for every other statement.
+_INSERT = re.compile(
+    r"^(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:insert|replace)\b"
+    r"|^(?:\s|--[^\n]*\n|/\*.*?\*/)*with\b.*\)\s*(?:insert|replace)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_TXN_WRITE = apsw.mapping_txn_state["SQLITE_TXN_WRITE"]
+_BUSY_SLEEP_MAX_S = 0.01
+# A commit counter shared by every connection of the process: results carry it as
+# replication_index (sqld: the WAL frame number), a string that only ever grows.
+_commits = itertools.count(1)
+_last_commit = [0]
+
+
+def _on_commit() -> bool:
+    _last_commit[0] = next(_commits)
+    return False  # let the commit go through
+
+
+def transaction_timed_out() -> StmtError:
+    return StmtError("Transaction timed out", "TRANSACTION_TIMEOUT")
 
 
 def is_trivia(sql: str) -> bool:
@@ -70,9 +99,21 @@ class _FirstStatement:
 class SqlConnection:
     """One SQLite connection; every method blocks and must run on the connection's own thread."""
 
-    def __init__(self, path: str, busy_timeout_ms: int) -> None:
-        self._db = apsw.Connection(path)
-        self._db.set_busy_timeout(busy_timeout_ms)
+    def __init__(
+        self, path: str, busy_timeout_ms: int, write_lock: WriteLockRegistry | None = None
+    ) -> None:
+        # No statement cache: a cached statement keeps describing the columns it had when it
+        # was prepared, so `SELECT *` after `ALTER TABLE ... ADD COLUMN` would name the old
+        # ones (sqld names the new ones). Preparing costs no measurable time here.
+        self._db = apsw.Connection(path, statementcachesize=0)
+        self._busy_timeout_s = busy_timeout_ms / 1000
+        self._busy_started = 0.0
+        self._write_lock = write_lock or WriteLockRegistry()
+        self._db.set_busy_handler(self._on_busy)
+        self._db.set_commit_hook(_on_commit)
+        # Held while a job runs, so another thread rolls this connection back only when idle.
+        self._job_lock = threading.Lock()
+        self._timed_out = False
         # WAL is a property of the database file, set once by Database; synchronous is
         # per connection. NORMAL in WAL mode writes every commit to the WAL with write(2)
         # before returning, so an acknowledged write survives kill -9 of this process (the
@@ -81,7 +122,50 @@ class SqlConnection:
         self._db.execute("PRAGMA synchronous=NORMAL")
 
     def close(self) -> None:
+        self._write_lock.note(self, holds=False)
         self._db.close()
+
+    def run(self, job: Callable[..., T], *args: Any) -> T:
+        """Run `job(self, *args)`; afterwards the registry knows whether we hold the lock."""
+        with self._job_lock:
+            try:
+                return job(self, *args)
+            finally:
+                self._write_lock.note(self, self._db.txn_state() == _TXN_WRITE)
+
+    def force_rollback(self) -> bool:
+        """From a waiting writer's thread: give up our write transaction if we are idle."""
+        if not self._job_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._db.txn_state() == _TXN_WRITE:
+                self._db.execute("ROLLBACK")
+                self._timed_out = True
+            return True
+        except apsw.Error:
+            return False
+        finally:
+            self._job_lock.release()
+
+    def _on_busy(self, count: int) -> bool:
+        """SQLite's busy handler: wait, take the lock from an expired idle holder, or give up."""
+        now = time.monotonic()
+        if count == 0:
+            self._busy_started = now
+        if self._write_lock.steal_if_expired(self):
+            return True
+        limit_s = self._busy_timeout_s
+        if self._write_lock.held_by_other(self):
+            # The holder expires within txn_timeout_s of our start at the latest.
+            limit_s = max(limit_s, self._write_lock.txn_timeout_s + 1.0)
+        if now - self._busy_started >= limit_s:
+            return False
+        time.sleep(min(0.0005 * (count + 1), _BUSY_SLEEP_MAX_S))
+        return True
+
+    def _take_timeout(self) -> bool:
+        timed_out, self._timed_out = self._timed_out, False
+        return timed_out
 
     @property
     def is_autocommit(self) -> bool:
@@ -89,6 +173,7 @@ class SqlConnection:
 
     def reset(self) -> None:
         """Hand the connection to its next user in autocommit state, as a fresh one would be."""
+        self._timed_out = False
         if not self._db.get_autocommit():
             self._db.execute("ROLLBACK")
 
@@ -96,30 +181,45 @@ class SqlConnection:
         sql = stmt.sql
         if is_trivia(sql):
             raise no_statement()
+        if self._take_timeout():
+            raise transaction_timed_out()
         cursor = self._db.cursor()
         probe = _FirstStatement(sql)
         cursor.exec_trace = probe
         changes_before = self._db.total_changes()
+        started = time.perf_counter()
+        stepped = 0
         try:
             cursor.execute(sql, stmt.args)
             if stmt.want_rows:
                 rows = [[encode_value(v) for v in row] for row in cursor]
+                stepped = len(rows)
             else:
                 rows = []
                 for _ in cursor:
-                    pass
+                    stepped += 1
         except apsw.ExecTraceAbort:
             raise many_statements() from None
         except (apsw.Error, KeyError, TypeError, OverflowError) as exc:
             if probe.many:
                 raise many_statements() from None
             raise stmt_error_from_sqlite(exc) from None
+        duration_ms = (time.perf_counter() - started) * 1000
         changed = self._db.total_changes() != changes_before
+        affected = self._db.changes() if changed else 0
         return {
             "cols": probe.cols,
             "rows": rows,
-            "affected_row_count": self._db.changes() if changed else 0,
-            "last_insert_rowid": str(self._db.last_insert_rowid()) if changed else None,
+            "affected_row_count": affected,
+            "last_insert_rowid": (
+                str(self._db.last_insert_rowid()) if _INSERT.match(sql) else None
+            ),
+            "replication_index": str(_last_commit[0]),
+            # Estimates: sqld counts the rows its B-tree cursors visit with libSQL's own
+            # statement counters, which stock SQLite does not have.
+            "rows_read": stepped,
+            "rows_written": affected,
+            "query_duration_ms": round(duration_ms, 3),
         }
 
     def check(self, sql: str) -> None:
@@ -152,6 +252,12 @@ class SqlConnection:
             self.check(step.stmt.sql)
         results: list[dict[str, Any] | None] = [None] * len(steps)
         errors: list[dict[str, str] | None] = [None] * len(steps)
+        if self._take_timeout():
+            # As sqld: after a forced rollback every step of the next program fails.
+            return {
+                "step_results": results,
+                "step_errors": [transaction_timed_out().to_proto()] * len(steps),
+            }
         for index, step in enumerate(steps):
             if step.cond is not None and not self._holds(step.cond, results, errors):
                 continue
