@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 # Verified JWTs, so that a client reusing its token (all of them do) costs one signature check;
 # bounded so that a client sending ever new tokens cannot grow it without limit.
 MAX_CACHED_TOKENS = 1024
+JWT_INVALID = "The JWT is invalid"
+JWT_EXPIRED = "The JWT has expired"
 
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:
@@ -39,22 +41,26 @@ class Authenticator:
     def required(self) -> bool:
         return self._token is not None or self._jwt_key is not None
 
-    def accepts(self, credential: bytes) -> bool:
+    def problem(self, credential: bytes) -> str | None:
+        """None when `credential` is accepted, else why not, in sqld's words."""
         if self._token is not None and hmac.compare_digest(credential, self._token):
-            return True
-        return self._jwt_key is not None and self._valid_jwt(credential)
+            return None
+        if self._jwt_key is None:
+            return JWT_INVALID
+        return self._jwt_problem(credential)
 
-    def _valid_jwt(self, credential: bytes) -> bool:
+    def _jwt_problem(self, credential: bytes) -> str | None:
         expiry = self._verified.get(credential)
-        now = time.time()
         if expiry is not None:
-            return now < expiry
+            return None if time.time() < expiry else JWT_EXPIRED
         try:
             claims = jwt.decode(credential, self._jwt_key, algorithms=["EdDSA"])
+        except jwt.ExpiredSignatureError:
+            return JWT_EXPIRED
         except jwt.InvalidTokenError:
-            return False
+            return JWT_INVALID
         if len(self._verified) >= MAX_CACHED_TOKENS:
             self._verified.clear()
         exp = claims.get("exp")
         self._verified[credential] = float(exp) if isinstance(exp, int | float) else float("inf")
-        return True
+        return None

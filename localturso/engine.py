@@ -14,6 +14,7 @@ import apsw
 
 from localturso.errors import (
     StmtError,
+    args_invalid,
     is_parse_error,
     many_statements,
     no_statement,
@@ -46,6 +47,14 @@ _last_commit = [0]
 def _on_commit() -> bool:
     _last_commit[0] = next(_commits)
     return False  # let the commit go through
+
+
+def _as_int(text: str | None) -> int | None:
+    return int(text) if text is not None else None
+
+
+def replication_index() -> str | None:
+    return str(_last_commit[0]) if _last_commit[0] else None
 
 
 def transaction_timed_out() -> StmtError:
@@ -176,6 +185,8 @@ class SqlConnection:
         self._timed_out = False
         if not self._db.get_autocommit():
             self._db.execute("ROLLBACK")
+        # A fresh sqld connection reports 0 for an INSERT that inserted nothing.
+        self._db.set_last_insert_rowid(0)
 
     def execute(self, stmt: Stmt) -> dict[str, Any]:
         sql = stmt.sql
@@ -198,6 +209,8 @@ class SqlConnection:
                 rows = []
                 for _ in cursor:
                     stepped += 1
+        except apsw.BindingsError:
+            raise self._args_error(stmt) from None
         except apsw.ExecTraceAbort:
             raise many_statements() from None
         except (apsw.Error, KeyError, TypeError, OverflowError) as exc:
@@ -214,13 +227,32 @@ class SqlConnection:
             "last_insert_rowid": (
                 str(self._db.last_insert_rowid()) if _INSERT.match(sql) else None
             ),
-            "replication_index": str(_last_commit[0]),
+            "replication_index": replication_index(),
             # Estimates: sqld counts the rows its B-tree cursors visit with libSQL's own
             # statement counters, which stock SQLite does not have.
             "rows_read": stepped,
             "rows_written": affected,
             "query_duration_ms": round(duration_ms, 3),
         }
+
+    def _args_error(self, stmt: Stmt) -> StmtError:
+        """What sqld says about arguments that do not fit: the first parameter without a
+        value, or how many were given for how many parameters."""
+        names = self._prepare(stmt.sql).param_names
+        given = stmt.args
+        if isinstance(given, dict):
+            missing = next((n for n in names if n is None or n not in given), None)
+            label = _param_name(stmt.sql, missing) if missing else None
+            return args_invalid(f"value for parameter {label or '?'} not found")
+        count = len(given or ())
+        if count > len(names):
+            return args_invalid(f"too many parameters, expected {len(names)} found {count}")
+        for index, name in enumerate(names, start=1):
+            if name is not None and not name.isdigit():
+                return args_invalid(f"value for parameter {_param_name(stmt.sql, name)} not found")
+            if index > count:
+                return args_invalid(f"value for parameter {index} not found")
+        return args_invalid("arguments do not match the statement's parameters")
 
     def check(self, sql: str) -> None:
         """What sqld rejects before running anything: no statement, several, or a syntax error."""
@@ -257,15 +289,21 @@ class SqlConnection:
             return {
                 "step_results": results,
                 "step_errors": [transaction_timed_out().to_proto()] * len(steps),
+                "replication_index": replication_index(),
             }
         for index, step in enumerate(steps):
             if step.cond is not None and not self._holds(step.cond, results, errors):
                 continue
             try:
-                results[index] = self.execute(step.stmt)
+                results[index] = {**self.execute(step.stmt), "replication_index": None}
             except StmtError as exc:
                 errors[index] = exc.to_proto()
-        return {"step_results": results, "step_errors": errors}
+        # As sqld: steps carry no replication index, the batch as a whole does.
+        return {
+            "step_results": results,
+            "step_errors": errors,
+            "replication_index": replication_index(),
+        }
 
     def cursor_entries(self, steps: list[BatchStep]) -> list[dict[str, Any]]:
         """The batch as Hrana 3 cursor entries (step_begin, row..., step_end | step_error)."""
@@ -283,9 +321,14 @@ class SqlConnection:
                     {
                         "type": "step_end",
                         "affected_row_count": result["affected_row_count"],
-                        "last_insert_rowid": result["last_insert_rowid"],
+                        # sqld sends this one as a number, unlike everywhere else.
+                        "last_insert_rowid": _as_int(result["last_insert_rowid"]),
                     }
                 )
+        index = outcome["replication_index"]
+        entries.append(
+            {"type": "replication_index", "replication_index": int(index) if index else None}
+        )
         return entries
 
     def _holds(
@@ -315,11 +358,12 @@ class SqlConnection:
             self.execute(Stmt(statement, None, want_rows=False))
 
     def describe(self, sql: str) -> dict[str, Any]:
-        self.check(sql)
+        """SQLite's own view of the first statement: sqld's parser is not asked, so empty or
+        several statements are fine and a syntax error is SQLite's SQL_INPUT_ERROR."""
         try:
             probe = self._prepare(sql)
         except apsw.Error as exc:
-            raise stmt_error_from_sqlite(exc) from None
+            raise stmt_error_from_sqlite(exc, sqld_parses=False) from None
         return {
             "params": [{"name": _param_name(sql, name)} for name in probe.param_names],
             "cols": probe.cols,

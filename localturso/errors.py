@@ -126,13 +126,17 @@ def is_parse_error(exc: BaseException) -> bool:
     return isinstance(exc, apsw.SQLError) and any(m in str(exc) for m in _PARSE_ERROR_MARKERS)
 
 
-def stmt_error_from_sqlite(exc: BaseException) -> StmtError:
-    """The sqld error for an exception raised while preparing, binding or stepping a statement."""
+def stmt_error_from_sqlite(exc: BaseException, sqld_parses: bool = True) -> StmtError:
+    """The sqld error for an exception raised while preparing, binding or stepping a statement.
+
+    `sqld_parses`: sqld's own parser sees the SQL first (not so for describe), so a syntax
+    error is its SQL_PARSE_ERROR rather than SQLite's SQL_INPUT_ERROR.
+    """
     message = str(exc)
     if isinstance(exc, apsw.BindingsError | KeyError | TypeError | OverflowError):
         detail = f"missing value for parameter {message}" if isinstance(exc, KeyError) else message
         return args_invalid(detail)
-    if is_parse_error(exc):
+    if sqld_parses and is_parse_error(exc):
         return StmtError(f"SQL string could not be parsed: {message}", "SQL_PARSE_ERROR")
     if isinstance(exc, apsw.SQLError) and getattr(exc, "error_offset", -1) >= 0:
         return StmtError(
@@ -152,19 +156,24 @@ class StreamExpired(HranaError):
 
 
 class ServerError(HranaError):
-    """Errors sqld answers outside the Hrana shape ({"error": ...}); we add message and code."""
+    """Errors sqld answers outside the Hrana shape, as JSON `{"error": "<text>"}`."""
 
-    def __init__(self, message: str, code: str, status: int, prefix: str = "") -> None:
+    def __init__(self, message: str, code: str, status: int, text: str | None = None) -> None:
         super().__init__(message, code)
         self.http_status = status
-        self._prefix = prefix
+        self._text = message if text is None else text
 
     def http_body(self) -> dict[str, str]:
-        return {"error": f"{self._prefix}{self.message}", **self.to_proto()}
+        return {"error": self._text}
 
 
-def unauthorized(message: str, code: str) -> ServerError:
-    return ServerError(message, code, 401, prefix="Unauthorized: ")
+def unauthorized(message: str) -> ServerError:
+    return ServerError(message, "UNAUTHORIZED", 401, f"Unauthorized: `{message}`")
+
+
+def cursor_failed(error: HranaError) -> ServerError:
+    """sqld fails a whole /v3/cursor request with 500 when a step cannot be parsed."""
+    return ServerError(error.message, error.code, 500, f"Internal Error: `{error.message}`")
 
 
 def overloaded() -> ServerError:

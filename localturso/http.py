@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 from localturso import __version__
 from localturso.database import Database
 from localturso.engine import SqlConnection
-from localturso.errors import HranaError, body_too_large, json_error
+from localturso.errors import HranaError, ProtocolError, body_too_large, json_error
 from localturso.pipeline import run_cursor, run_pipeline
 from localturso.protocol import (
     HRANA1,
@@ -37,6 +37,9 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def error_response(error: HranaError) -> Response:
+    if isinstance(error, ProtocolError):
+        # sqld answers a request it cannot take with its message as plain text.
+        return PlainTextResponse(error.message, error.http_status)
     return json_response(error.http_body(), error.http_status)
 
 
@@ -63,6 +66,10 @@ def _version_text(text: str) -> Endpoint:
     return endpoint
 
 
+async def _empty(_request: Request) -> Response:
+    return Response(b"")  # sqld's /health: 200 and no body
+
+
 class HttpApi:
     """The HTTP endpoints, bound to one database and one registry of HTTP streams."""
 
@@ -70,12 +77,12 @@ class HttpApi:
         self._database = database
         self._streams = streams
         self._max_body_bytes = max_body_bytes
-        self.health = _version_text("ok")
+        self.health = _empty
         self.version = _version_text(f"localturso {__version__} (sqld-compatible Hrana server)")
-        self.index = _version_text("Hello, this is localturso, a local sqld stand-in")
         self.v1 = _version_text("This is sqld HTTP API v1")
         self.v2 = _version_text("Hello, this is HTTP API v2 (Hrana over HTTP)")
-        self.v3 = _version_text("Hello, this is HTTP API v3 (Hrana over HTTP)")
+        # sqld's own words for /v3, which name v2.
+        self.v3 = _version_text("Hello, this is HTTP API v2 (Hrana over HTTP)")
         self.v1_execute = answers_errors(self._v1_execute)
         self.v1_batch = answers_errors(self._v1_batch)
         self.v2_pipeline = answers_errors(functools.partial(self._pipeline, version=HRANA2))

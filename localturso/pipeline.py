@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from localturso.engine import SqlConnection
-from localturso.errors import HranaError, ProtocolError, StmtError, not_supported
+from localturso.errors import (
+    HranaError,
+    ProtocolError,
+    StmtError,
+    cursor_failed,
+    json_error,
+    not_supported,
+)
 from localturso.protocol import (
     HRANA3,
     decode_batch,
@@ -17,6 +24,19 @@ from localturso.protocol import (
 )
 from localturso.streams import HttpStream, baton_stream_closed
 
+STREAM_REQUEST_TYPES = ", ".join(
+    f"`{kind}`"
+    for kind in (
+        "close",
+        "execute",
+        "batch",
+        "sequence",
+        "describe",
+        "store_sql",
+        "close_sql",
+        "get_autocommit",
+    )
+)
 # sqld's limits on SQL texts stored per stream.
 MAX_STORED_SQLS = 50
 MAX_STORED_SQL_BYTES = 5 * 1000
@@ -84,7 +104,7 @@ def handle_request(
     if kind == "close":
         stream.closed = True
         return {"type": "close"}
-    raise ProtocolError("StreamRequest type not recognized", "STREAM_REQUEST_TYPE_UNKNOWN")
+    raise json_error(f"unknown variant `{kind}`, expected one of {STREAM_REQUEST_TYPES}")
 
 
 def run_pipeline(
@@ -111,4 +131,4 @@ def run_cursor(
     except ProtocolError:
         raise
     except HranaError as exc:
-        return [{"type": "error", "error": exc.to_proto()}]
+        raise cursor_failed(exc) from None

@@ -167,9 +167,7 @@ def decode_stmt(value: Any, sqls: Mapping[int, str], version: int) -> Stmt:
     args = expect_list(raw_args, "stmt.args") if raw_args is not None else []
     named = expect_list(raw_named, "stmt.named_args") if raw_named is not None else []
     want_rows = obj.get("want_rows")
-    if want_rows is None:
-        want_rows = True
-    elif type(want_rows) is not bool:
+    if want_rows is not None and type(want_rows) is not bool:
         raise json_error("stmt.want_rows must be a boolean")
     bindings: Bindings = None
     if args:
@@ -187,7 +185,8 @@ def decode_stmt(value: Any, sqls: Mapping[int, str], version: int) -> Stmt:
             # sqld checks this after decoding, as a statement error rather than a protocol one.
             raise args_both_positional_and_named()
         bindings = named_bindings
-    return Stmt(sql, bindings, want_rows)
+    # sqld returns the rows even when a client sets want_rows to false.
+    return Stmt(sql, bindings)
 
 
 def decode_cond(value: Any, version: int, step_count: int) -> Cond:

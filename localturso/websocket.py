@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from localturso.auth import Authenticator
+from localturso.auth import JWT_EXPIRED, Authenticator
 from localturso.database import Database, Worker
 from localturso.engine import SqlConnection
 from localturso.errors import (
@@ -41,6 +41,7 @@ SUBPROTOCOLS = {"hrana3": HRANA3, "hrana2": HRANA2, "hrana1": HRANA1}
 MAX_STORED_SQLS = 50
 WS_CLOSE_NORMAL = 1000
 WS_CLOSE_INTERNAL = 1011
+GOODBYE = "Thank you for using localturso"
 
 
 @dataclass(eq=False)
@@ -141,7 +142,7 @@ class HranaSocket:
         finally:
             self._release_streams()
             if not sender.done():
-                self._outbox.put_nowait((WS_CLOSE_NORMAL, "Thank you for using localturso"))
+                self._outbox.put_nowait((WS_CLOSE_NORMAL, GOODBYE))
             await sender
 
     async def _receive_loop(self) -> None:
@@ -227,23 +228,21 @@ class HranaSocket:
         # The spec wants every later message ignored: answer, then close.
         self._send({"type": "hello_error", "error": error})
         self._closing = True
-        self._outbox.put_nowait((WS_CLOSE_NORMAL, "Authentication failed"))
+        self._outbox.put_nowait((WS_CLOSE_NORMAL, GOODBYE))
 
     def _auth_error(self, jwt: str | None) -> dict[str, str] | None:
         if not self._auth.required:
             return None
         if jwt is None:
             return {
-                "message": "Authentication failed: Authentication is required but no JWT was "
-                "specified",
-                "code": "AUTH_JWT_MISSING",
+                "message": "Authentication failed: Expected authorization header but none given",
+                "code": "AUTH_HEADER_NOT_FOUND",
             }
-        if not self._auth.accepts(jwt.encode()):
-            return {
-                "message": "Authentication failed: The JWT is invalid",
-                "code": "AUTH_JWT_INVALID",
-            }
-        return None
+        problem = self._auth.problem(jwt.encode())
+        if problem is None:
+            return None
+        code = "AUTH_JWT_EXPIRED" if problem == JWT_EXPIRED else "AUTH_JWT_INVALID"
+        return {"message": f"Authentication failed: {problem}", "code": code}
 
     def _respond(self, request_id: int, future: asyncio.Future[dict[str, Any]]) -> None:
         future.add_done_callback(lambda done: self._on_done(request_id, done))

@@ -143,6 +143,11 @@ async def test_hrana3_cursor_and_autocommit_over_websocket(server: LocalTurso) -
     first, rest = responses[2], responses[3]
     assert [e["type"] for e in first["entries"]] == ["step_begin", "row", "row"]
     assert first["done"] is False
-    assert [e["type"] for e in rest["entries"]] == ["step_end", "step_begin", "step_end"]
+    assert [e["type"] for e in rest["entries"]] == [
+        "step_end",
+        "step_begin",
+        "step_end",
+        "replication_index",
+    ]
     assert rest["done"] is True
     assert responses[5] == {"type": "get_autocommit", "is_autocommit": False}
