@@ -149,7 +149,9 @@ def stmt_error_from_sqlite(exc: BaseException, sqld_parses: bool = True) -> Stmt
 
 
 class StreamExpired(HranaError):
-    """An HTTP stream was idle for longer than the expiry; sqld answers 500."""
+    """An HTTP stream was idle for longer than the expiry; sqld answers 400 with this JSON."""
+
+    http_status = 400
 
     def __init__(self) -> None:
         super().__init__("The stream has expired due to inactivity", "STREAM_EXPIRED")

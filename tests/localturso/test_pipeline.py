@@ -89,7 +89,7 @@ def test_idle_stream_expires_and_rolls_back(server: LocalTurso, table: str) -> N
         if probe.json()["results"][0]["type"] == "ok":
             break  # the writer lock was released: the stream expired and rolled back
     expired = pipeline(server, [execute("COMMIT")], baton)
-    assert expired.status_code == 500
+    assert expired.status_code == 400
     assert expired.json() == {
         "message": "The stream has expired due to inactivity",
         "code": "STREAM_EXPIRED",
