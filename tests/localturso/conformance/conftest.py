@@ -26,6 +26,8 @@ class Pair:
     sqld: DatabaseServer
     local: DatabaseServer
     auth: JwtAuth
+    # One client for every request: httpx builds an SSL context per throwaway client (~50 ms).
+    http: httpx.Client
 
     @property
     def both(self) -> tuple[DatabaseServer, DatabaseServer]:
@@ -41,7 +43,7 @@ class Pair:
         headers = {**self.headers(kw.pop("token", "valid")), **kw.pop("headers", {})}
         answers = []
         for server in self.both:
-            response = httpx.request(
+            response = self.http.request(
                 method,
                 f"{server.http_url}{path}",
                 json=body if raw is None else None,
@@ -66,7 +68,8 @@ def pair(sqld_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     with contextlib.ExitStack() as servers:
         real = servers.enter_context(sqld(sqld_bin, tmp / "sqld-data", tmp / "logs", auth=auth))
         local = servers.enter_context(local_turso(tmp / "local.db", tmp / "logs", jwt_auth=auth))
-        yield Pair(real, local, auth)
+        http = servers.enter_context(httpx.Client(timeout=30))
+        yield Pair(real, local, auth, http)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from harness.auth import JwtAuth
@@ -279,7 +278,7 @@ def test_expired_jwt(pair: Pair) -> None:
 
 def test_baton_continues_a_stream_and_is_single_use(pair: Pair, table: str) -> None:
     opened = [
-        httpx.post(
+        pair.http.post(
             f"{server.http_url}/v3/pipeline",
             json={"baton": None, "requests": [ex(f"CREATE TABLE {table} (a)"), ex("BEGIN")]},
             headers=pair.headers(),
@@ -289,7 +288,7 @@ def test_baton_continues_a_stream_and_is_single_use(pair: Pair, table: str) -> N
     body = {"requests": [ex(f"INSERT INTO {table} VALUES (1)"), {"type": "get_autocommit"}]}
     for _attempt in ("continue", "reuse"):
         answers = [
-            httpx.post(
+            pair.http.post(
                 f"{server.http_url}/v3/pipeline",
                 json={**body, "baton": baton},
                 headers=pair.headers(),
