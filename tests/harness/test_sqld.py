@@ -69,3 +69,13 @@ def test_stack_puts_sqld_behind_the_turso_proxy(
 
     assert list(log_dir.glob("sqld-*.log"))
     assert (tmp_path / "app.db.sqld").is_dir()
+
+
+def test_sqld_bin_is_resolved_once_and_empty_means_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SQLD_BIN", "bin/sqld")
+    assert HarnessSettings().sqld_bin == tmp_path / "bin" / "sqld"
+    monkeypatch.setenv("SQLD_BIN", "")
+    assert HarnessSettings().sqld_bin is None
