@@ -26,7 +26,11 @@ from reference_app.wiring import hardened_runtime
 
 SEED_BATCH = 500  # the app's largest batch: one round trip per 500 posts
 COMMENTS_PER_POST = 3
-SEED_CONCURRENCY = 16
+# sqld answers some concurrent writers on separate connections with SQLITE_BUSY at once
+# (not after a busy timeout): few writers at a time, and patient retries.
+SEED_CONCURRENCY = 4
+SEED_RETRY_ATTEMPTS = 10
+SEED_RETRY_MAX_DELAY_MS = 1000
 # Generous: seeding is not measured, and a loaded machine must not fail it.
 SEED_CALL_DEADLINE_S = 30.0
 SEED_ATTEMPT_TIMEOUT_MS = 10_000
@@ -77,7 +81,14 @@ def main(argv: list[str]) -> int:
 
 async def _seed(posts: int, commented: int) -> IdSpace:
     # The database URL and token come from TURSO_DATABASE_URL / TURSO_AUTH_TOKEN, as the app's.
-    settings = Settings(mode=AppMode.HARDENED, db_attempt_timeout_ms=SEED_ATTEMPT_TIMEOUT_MS)
+    settings = Settings(
+        mode=AppMode.HARDENED,
+        db_attempt_timeout_ms=SEED_ATTEMPT_TIMEOUT_MS,
+        retry_max_attempts=SEED_RETRY_ATTEMPTS,
+        retry_max_delay_ms=SEED_RETRY_MAX_DELAY_MS,
+        # A burst of SQLITE_BUSY must be retried through, not fail fast.
+        breaker_enabled=False,
+    )
     async with (
         hardened_runtime(settings, AppMetrics(), RoundTripCounter()) as open_posts,
         open_posts() as service,
