@@ -18,13 +18,16 @@ from bench.provenance import provenance
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
 from bench.summary import (
+    AGGREGATED,
     endpoint_summaries,
     format_ratio_table,
     format_summary_table,
     generator_cpu,
     ratios,
+    window_cpu,
     write_json,
 )
+from harness.cpu import format_cpu_line
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
 from harness.stats import LatencySummary
@@ -101,12 +104,13 @@ def bench_mode(
         with network(live, profile) as notes:
             for note in notes:
                 print(f"bench: {note}")
-            run = run_locust(config, live.api_url, ids, mode_dir)
+            run = run_locust(config, live.api_url, ids, mode_dir, live.pids())
     if not run.exact:
         raise RuntimeError(
             f"Locust wrote no results (exit {run.exit_code}); see {mode_dir}/locust.log"
         )
     rows = endpoint_summaries(run.exact)
+    cpu = window_cpu(run.exact, run.cpu_samples, rows[AGGREGATED].requests)
     machine = provenance()
     summary = {
         "mode": mode,
@@ -116,6 +120,8 @@ def bench_mode(
         "database": database.as_dict(),
         "seeded": vars(ids),
         "load_generator": generator_cpu(run.cpu_s, run.wall_s, machine["cpu_count"]),
+        # Per process (app, database, toxiproxy, load generator) over Locust's measured window.
+        "cpu_per_request": cpu,
         "locust_exit_code": run.exit_code,
         **machine,
     }
@@ -151,7 +157,12 @@ def main(argv: list[str] | None = None) -> int:
         load = summaries[mode]["load_generator"]
         print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
         share = 100 * load["machine_share"]
-        print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)\n")
+        print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)")
+        cpu = summaries[mode]["cpu_per_request"]
+        if cpu:
+            requests = results[mode][AGGREGATED].requests
+            print(format_cpu_line(cpu, requests))
+        print()
     combined: dict[str, Any] = {"run_id": run_id, "modes": summaries}
     if args.compare:
         table = ratios(results[args.mode], results[args.compare])

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,14 @@ from typing import Any
 import psutil
 
 from bench.profiles import DB_LINK, NetworkProfile
+from harness.cpu import CpuSampler, Sample
 from harness.settings import PROJECT_ROOT, HarnessSettings
 from harness.stack import Stack, TlsFiles, stack
 from loadtests.ids import IdSpace
 
 LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
 LOCUST_GRACE_S = 60.0  # start-up and shutdown on top of --run-time, before we give up on it
-CPU_SAMPLE_S = 0.5
+CPU_SAMPLE_S = 0.25
 STOP_TIMEOUT_S = 5  # users finish their current request at the end instead of being cut off
 
 
@@ -50,6 +51,8 @@ class LocustRun:
     wall_s: float
     cpu_s: float
     exact: dict[str, Any] = field(default_factory=dict)
+    # Cumulative CPU of every stack process and of Locust, sampled through the run.
+    cpu_samples: list[Sample] = field(default_factory=list)
 
 
 def app_env(mode: str) -> dict[str, str]:
@@ -93,8 +96,15 @@ def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> l
     return argv
 
 
-def run_locust(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> LocustRun:
-    """Locust headless, bounded by --run-time and a hard timeout, its CPU use sampled."""
+def run_locust(
+    config: LoadConfig,
+    host: str,
+    ids: IdSpace,
+    out_dir: Path,
+    stack_pids: Mapping[str, int] | None = None,
+) -> LocustRun:
+    """Locust headless, bounded by --run-time and a hard timeout; its and `stack_pids`' CPU
+    sampled."""
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     deadline = started + config.duration_s + LOCUST_GRACE_S
@@ -106,14 +116,20 @@ def run_locust(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> Lo
             cwd=PROJECT_ROOT,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         )
-        cpu_by_pid = _sample_cpu_until_exit(popen, deadline)
+        sampler = CpuSampler({**(stack_pids or {}), "load generator": popen.pid})
+        cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+        sampler.sample()  # the stack's counters just after Locust's last request
     wall_s = time.perf_counter() - started
     exact_path = out_dir / "exact.json"
     exact = json.loads(exact_path.read_text()) if exact_path.exists() else {}
-    return LocustRun(out_dir, popen.returncode, wall_s, sum(cpu_by_pid.values()), exact)
+    return LocustRun(
+        out_dir, popen.returncode, wall_s, sum(cpu_by_pid.values()), exact, sampler.samples
+    )
 
 
-def _sample_cpu_until_exit(popen: subprocess.Popen[bytes], deadline: float) -> dict[int, float]:
+def _sample_cpu_until_exit(
+    popen: subprocess.Popen[bytes], deadline: float, sampler: CpuSampler
+) -> dict[int, float]:
     """CPU seconds of Locust and its worker processes, read every CPU_SAMPLE_S until it exits.
 
     Sampling the process tree counts workers the master never reaps; the last interval of
@@ -130,6 +146,7 @@ def _sample_cpu_until_exit(popen: subprocess.Popen[bytes], deadline: float) -> d
             with contextlib.suppress(psutil.Error):
                 times = process.cpu_times()
                 cpu_by_pid[process.pid] = times.user + times.system
+        sampler.sample()
         time.sleep(CPU_SAMPLE_S)
     return cpu_by_pid
 

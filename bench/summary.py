@@ -10,6 +10,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from harness.cpu import Sample, cpu_in_window, per_request
 from harness.stats import PERCENTILES, LatencySummary
 from loadtests.hdr import new_histogram
 
@@ -61,6 +62,16 @@ def generator_cpu(cpu_s: float, wall_s: float, cpu_count: int) -> dict[str, floa
     """The load generator's CPU: cores busy on average, and as a share of the machine."""
     cores = cpu_s / wall_s if wall_s > 0 else 0.0
     return {"cpu_s": cpu_s, "wall_s": wall_s, "cores": cores, "machine_share": cores / cpu_count}
+
+
+def window_cpu(
+    exact: Mapping[str, Any], samples: list[Sample], requests: int
+) -> dict[str, dict[str, float]]:
+    """CPU per request of each sampled process over Locust's measured window (empty if unknown)."""
+    if "started_s" not in exact or not samples:
+        return {}
+    cpu_s = cpu_in_window(samples, float(exact["started_s"]), float(exact["stopped_s"]))
+    return per_request(cpu_s, requests)
 
 
 def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:

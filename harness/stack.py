@@ -219,14 +219,15 @@ def toxiproxy(log_dir: Path, settings: HarnessSettings | None = None) -> Iterato
     """
     settings = settings or HarnessSettings()
     with contextlib.ExitStack() as stack:
+        server_pid = None
         if settings.toxiproxy_url:
             api_url = settings.toxiproxy_url
         else:
             binary = toxiproxy_binary(settings.toxiproxy_server)
             server = toxiproxy_process(binary, log_dir)
             stack.enter_context(running(server.process))
-            api_url = server.api_url
-        api = ToxiproxyApi(api_url)
+            api_url, server_pid = server.api_url, server.process.pid
+        api = ToxiproxyApi(api_url, server_pid=server_pid)
         stack.callback(api.close)
         api.reset()
         stack.callback(api.reset)
@@ -308,6 +309,15 @@ class Stack:
     @property
     def db_auth_token(self) -> str | None:
         return self.turso.auth_token if self.turso else self.external_db_auth_token
+
+    def pids(self) -> dict[str, int]:
+        """The processes started here, by the names CPU figures use (harness.cpu)."""
+        found = {
+            "app": self.app.process.pid,
+            "database": self.turso.process.pid if self.turso else None,
+            "toxiproxy": self.toxiproxy.server_pid,
+        }
+        return {name: pid for name, pid in found.items() if pid is not None}
 
 
 @contextlib.contextmanager

@@ -55,9 +55,10 @@ class Toxic:
 class ToxiproxyApi:
     """One toxiproxy server's API, at the address it was given."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, *, server_pid: int | None = None) -> None:
         parts = urlsplit(api_url)
         self.api_url = api_url.rstrip("/")
+        self.server_pid = server_pid  # the server process when started here (for its CPU use)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or 8474
         self._http = httpx.Client(base_url=self.api_url, timeout=5.0)

@@ -60,5 +60,12 @@ class Recorder:
             self.series.setdefault(key, Series()).add_encoded(data)
 
     def as_json(self) -> dict[str, Any]:
-        duration_s = (self.stopped_s or time.time()) - (self.started_s or time.time())
-        return {"duration_s": duration_s, "endpoints": self.drain()}
+        stopped_s = self.stopped_s or time.time()
+        started_s = self.started_s or stopped_s
+        # Wall-clock bounds too, so CPU counters sampled elsewhere can be cut to this window.
+        return {
+            "duration_s": stopped_s - started_s,
+            "started_s": started_s,
+            "stopped_s": stopped_s,
+            "endpoints": self.drain(),
+        }

@@ -67,6 +67,15 @@ def endpoint_table(endpoints: Mapping[str, Mapping[str, float]]) -> str:
     return table(("endpoint", "reqs", "req/s", "p50", "p95", "p99", "max", "err rate"), rows)
 
 
+def cpu_table(cpu: Mapping[str, Mapping[str, float]]) -> str:
+    """CPU per request by process, from the processes' own counters over the measured window."""
+    rows = [
+        [escape(name), _number(row.get("cpu_s"), 2), _number(row.get("us_per_request"), 0)]
+        for name, row in cpu.items()
+    ]
+    return table(("process", "CPU s", "CPU µs/request"), rows)
+
+
 def ratio_table(title: str, endpoints: Mapping[str, Mapping[str, float]]) -> str:
     rows = [
         [escape(name), *(f"{_number(r[k], 2)}x" for k in ("rps", "p50", "p95", "p99"))]

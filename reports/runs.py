@@ -81,6 +81,8 @@ def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
             parts += ["<h3>Fault switches</h3>", pages.fault_log_table(events, origin)]
     if summary.get("endpoints"):
         parts += ["<h3>Exact percentiles (HDR)</h3>", pages.endpoint_table(summary["endpoints"])]
+    if summary.get("cpu_per_request"):
+        parts += ["<h3>CPU per request</h3>", pages.cpu_table(summary["cpu_per_request"])]
     return "".join(parts)
 
 

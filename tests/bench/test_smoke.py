@@ -32,5 +32,9 @@ def test_short_bench_writes_summary_and_locust_reports(tmp_path: Path) -> None:
     assert summary["profile"]["name"] == "edge"
     assert summary["settings"]["tls"] is True
     assert {"git_commit", "packages", "cpu_count", "load_generator"} <= set(summary)
+    cpu = summary["cpu_per_request"]
+    assert set(cpu) == {"app", "database", "toxiproxy", "load generator"}
+    assert all(row["us_per_request"] > 0 for row in cpu.values())
+    assert "CPU µs/request over" in result.stdout
     assert (out / "hardened" / "report.html").exists()
     assert (out / "hardened" / "locust_stats.csv").exists()

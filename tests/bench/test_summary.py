@@ -12,7 +12,9 @@ from bench.summary import (
     format_summary_table,
     generator_cpu,
     ratios,
+    window_cpu,
 )
+from harness.cpu import Sample
 from loadtests.hdr import Recorder
 
 
@@ -55,3 +57,14 @@ def test_generator_cpu_as_cores_and_machine_share() -> None:
         "cores": 0.5,
         "machine_share": 0.25,
     }
+
+
+def test_window_cpu_is_cut_to_locusts_measured_window() -> None:
+    samples = [Sample(10.0, {"app": 0.0}), Sample(20.0, {"app": 5.0})]
+    exact = {"started_s": 12.0, "stopped_s": 14.0}
+
+    cpu = window_cpu(exact, samples, requests=2000)
+
+    assert cpu["app"]["cpu_s"] == pytest.approx(1.0)
+    assert cpu["app"]["us_per_request"] == pytest.approx(500.0)
+    assert window_cpu({"duration_s": 4.0}, samples, requests=2000) == {}

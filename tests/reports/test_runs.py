@@ -51,8 +51,11 @@ def bench_run(run_dir: Path, with_faults: bool) -> Path:
             },
         ]
         (mode_dir / "faults.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    summary = {"run_id": run_dir.name, "modes": {"hardened": {"profile": {"name": "edge"}}}}
-    (run_dir / "summary.json").write_text(json.dumps(summary))
+    cpu = {"app": {"cpu_s": 1.5, "us_per_request": 437.0}}
+    hardened = {"profile": {"name": "edge"}, "cpu_per_request": cpu}
+    (run_dir / "summary.json").write_text(
+        json.dumps({"run_id": run_dir.name, "modes": {"hardened": hardened}})
+    )
     return run_dir
 
 
@@ -63,6 +66,7 @@ def test_bench_report_embeds_plots_and_the_fault_switches(tmp_path: Path) -> Non
     assert "data:image/png;base64," in report
     assert "latency on" in report
     assert "latency=200" in report
+    assert "<td>app</td><td>1.50</td><td>437</td>" in report  # CPU per request by process
     assert "http" not in report.replace("http-equiv", "")  # nothing fetched from a network
 
 
