@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 
+from harness.cpu import CpuSampler, per_request
 from harness.loadgen import Operation, closed_loop
 from harness.stack import local_turso, reference_app
 from harness.stats import LatencySummary, format_table, summaries_as_dict
@@ -29,6 +31,7 @@ READ_CLIENTS = 16
 WRITE_CLIENTS = 16
 BATCH_WRITERS = 64
 MAX_REQUESTS = 100_000
+WARMUP_S = 0.5
 
 Request = Callable[[aiohttp.ClientSession, str, int], Awaitable[None]]
 
@@ -115,7 +118,13 @@ async def seed(session: aiohttp.ClientSession, url: str) -> None:
             response.raise_for_status()
 
 
-async def measure(url: str, case: Case, duration_s: float) -> LatencySummary:
+CpuTable = dict[str, dict[str, float]]
+
+
+async def measure(
+    url: str, case: Case, duration_s: float, sampler: CpuSampler
+) -> tuple[LatencySummary, CpuTable]:
+    """A warm-up, then the measured window with every process's CPU read at both ends."""
     connector = aiohttp.TCPConnector(limit=case.clients)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -126,29 +135,60 @@ async def measure(url: str, case: Case, duration_s: float) -> LatencySummary:
             return run
 
         operations = [client(i) for i in range(case.clients)]
-        return await closed_loop(operations, duration_s=duration_s, max_requests=MAX_REQUESTS)
+        await closed_loop(operations, duration_s=WARMUP_S, max_requests=MAX_REQUESTS, warmup_s=0)
+        before = sampler.sample()
+        summary = await closed_loop(
+            operations, duration_s=duration_s, max_requests=MAX_REQUESTS, warmup_s=0
+        )
+        after = sampler.sample()
+    used = {name: after.cpu_s[name] - before.cpu_s[name] for name in after.cpu_s}
+    return summary, per_request(used, summary.requests)
 
 
-async def run_config(url: str, config: Config, duration_s: float) -> dict[str, LatencySummary]:
+async def run_config(
+    url: str, config: Config, duration_s: float, sampler: CpuSampler
+) -> tuple[dict[str, LatencySummary], dict[str, CpuTable]]:
     async with aiohttp.ClientSession() as session:
         await seed(session, url)
     rows: dict[str, LatencySummary] = {}
+    cpu: dict[str, CpuTable] = {}
     for case in config.cases:
-        rows[case.name] = await measure(url, case, duration_s)
+        rows[case.name], cpu[case.name] = await measure(url, case, duration_s, sampler)
         print(f"{case.name}: {rows[case.name].rps:.0f} req/s", file=sys.stderr, flush=True)
-    return rows
+    return rows, cpu
 
 
-def run_all(root: Path, scheme: str, duration_s: float) -> dict[str, LatencySummary]:
+def run_all(
+    root: Path, scheme: str, duration_s: float
+) -> tuple[dict[str, LatencySummary], dict[str, CpuTable]]:
     rows: dict[str, LatencySummary] = {}
+    cpu: dict[str, CpuTable] = {}
     for index, config in enumerate(CONFIGS):
         logs = root / "logs"
         with local_turso(root / f"bench-{index}.db", logs) as turso:
             db_url = turso.http_url if scheme == "http" else turso.ws_url
             env = {"TURSO_DATABASE_URL": db_url, **config.env}
             with reference_app(logs, env=env) as app:
-                rows |= asyncio.run(run_config(app.url, config, duration_s))
-    return rows
+                pids = {"app": app.process.pid, "database": turso.process.pid}
+                sampler = CpuSampler({**pids, "load generator": os.getpid()})
+                config_rows, config_cpu = asyncio.run(
+                    run_config(app.url, config, duration_s, sampler)
+                )
+                rows |= config_rows
+                cpu |= config_cpu
+    return rows, cpu
+
+
+def format_cpu(cpu: dict[str, CpuTable]) -> str:
+    """CPU µs per request by process, one row per case."""
+    names = ("app", "database", "load generator")
+    width = max([len("CPU µs/request"), *(len(case) for case in cpu)])
+    lines = [f"{'CPU µs/request':<{width}}" + "".join(f"  {n:>14}" for n in names)]
+    for case, table in cpu.items():
+        lines.append(
+            f"{case:<{width}}" + "".join(f"  {table[n]['us_per_request']:>14.0f}" for n in names)
+        )
+    return "\n".join(lines)
 
 
 def format_ratios(rows: dict[str, LatencySummary]) -> str:
@@ -169,13 +209,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="app-bench-") as tmp:
-        rows = run_all(Path(tmp), args.scheme, args.duration_s)
+        rows, cpu = run_all(Path(tmp), args.scheme, args.duration_s)
     print(format_table(rows))
+    print()
+    print(format_cpu(cpu))
     print()
     print(format_ratios(rows))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(summaries_as_dict(rows), indent=2))
+        figures = summaries_as_dict(rows)
+        for case, table in cpu.items():
+            figures[case] = {**figures[case], "cpu_per_request": table}
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":
