@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from reference_app.resilience.breaker import CircuitBreaker
@@ -42,8 +43,9 @@ class Pipeline:
         deadline = current_deadline()
         if self.retry is None:
             return await self._attempt(call, deadline)
-        retrying = self.retry.attempts(deadline, idempotent=idempotent)
-        return await retrying(self._attempt, call, deadline)
+        return await self.retry.call(
+            partial(self._attempt, call, deadline), deadline, idempotent=idempotent
+        )
 
     async def _attempt(self, call: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
         if deadline.bounded and deadline.remaining() <= 0:

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -28,6 +29,7 @@ DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_BASE_DELAY_S = 0.025
 DEFAULT_MAX_DELAY_S = 0.4
 
+T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 RetryObserver = Callable[[BaseException, float], None]
 
@@ -63,8 +65,33 @@ class RetryPolicy:
     sleep: Sleep = asyncio.sleep
     on_retry: RetryObserver = _ignore_retry
 
-    def attempts(self, deadline: Deadline, *, idempotent: bool) -> AsyncRetrying:
-        """A retrying caller: `await policy.attempts(...)(fn, *args)`; re-raises the last error."""
+    async def call(
+        self, attempt: Callable[[], Awaitable[T]], deadline: Deadline, *, idempotent: bool
+    ) -> T:
+        """Await `attempt()` until it succeeds or the policy gives up; re-raises the last error.
+
+        The first attempt runs bare: building tenacity's retrying state costs more than a
+        database call on loopback, and almost every call succeeds at once. On a fault worth
+        retrying, tenacity takes over with that first outcome replayed, so backoff, stop
+        conditions and observers see exactly the attempts they would have seen.
+        """
+        try:
+            return await attempt()
+        except Exception as error:
+            if not should_retry(error, idempotent=idempotent):
+                raise
+            first: Exception | None = error
+
+        async def replay_then_attempt() -> T:
+            nonlocal first
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await attempt()
+
+        return await self._attempts(deadline, idempotent=idempotent)(replay_then_attempt)
+
+    def _attempts(self, deadline: Deadline, *, idempotent: bool) -> AsyncRetrying:
         return AsyncRetrying(
             retry=retry_if_exception(partial(should_retry, idempotent=idempotent)),
             stop=stop_after_attempt(self.max_attempts) | stop_before_deadline(deadline),

@@ -60,7 +60,7 @@ async def test_a_transient_fault_is_retried_after_a_jittered_backoff(
     policy = RetryPolicy(base_delay_s=0.1, max_delay_s=1.0, sleep=sleep)
     call = Flaky(TransientDbError("reset"))
 
-    assert await policy.attempts(Deadline.never(), idempotent=True)(call) == "ok"
+    assert await policy.call(call, Deadline.never(), idempotent=True) == "ok"
 
     assert call.calls == 2
     assert len(sleep.delays) == 1
@@ -75,7 +75,7 @@ async def test_backoff_windows_double_up_to_the_cap_then_the_last_error_is_raise
     call = Flaky(*errors)
 
     with pytest.raises(TransientDbError, match="fault 5"):
-        await policy.attempts(Deadline.never(), idempotent=True)(call)
+        await policy.call(call, Deadline.never(), idempotent=True)
 
     assert call.calls == 6
     windows = [0.1, 0.2, 0.4, 0.5, 0.5]  # full jitter: anywhere in [0, window]
@@ -88,7 +88,7 @@ async def test_a_permanent_fault_is_raised_at_once(sleep: RecordingSleep) -> Non
     call = Flaky(PermanentDbError("no such table"))
 
     with pytest.raises(PermanentDbError):
-        await RetryPolicy(sleep=sleep).attempts(Deadline.never(), idempotent=True)(call)
+        await RetryPolicy(sleep=sleep).call(call, Deadline.never(), idempotent=True)
 
     assert call.calls == 1
     assert sleep.delays == []
@@ -100,7 +100,7 @@ async def test_a_maybe_applied_write_that_is_not_idempotent_is_not_retried(
     call = Flaky(TransientDbError("timeout after send"))
 
     with pytest.raises(TransientDbError):
-        await RetryPolicy(sleep=sleep).attempts(Deadline.never(), idempotent=False)(call)
+        await RetryPolicy(sleep=sleep).call(call, Deadline.never(), idempotent=False)
 
     assert call.calls == 1
 
@@ -111,7 +111,7 @@ async def test_no_backoff_ends_past_the_deadline(clock: FakeClock, sleep: Record
     call = Flaky(*[TransientDbError("down")] * 1_000, clock=clock, cost_s=0.05)
 
     with pytest.raises(TransientDbError):
-        await policy.attempts(deadline, idempotent=True)(call)
+        await policy.call(call, deadline, idempotent=True)
 
     assert sleep.sleeps, "it retried at least once within a one-second budget"
     for started, seconds in sleep.sleeps:
@@ -126,7 +126,7 @@ async def test_no_retry_once_the_deadline_has_passed(
     call = Flaky(TransientDbError("slow"), clock=clock, cost_s=0.2)
 
     with pytest.raises(TransientDbError):
-        await RetryPolicy(sleep=sleep).attempts(deadline, idempotent=True)(call)
+        await RetryPolicy(sleep=sleep).call(call, deadline, idempotent=True)
 
     assert call.calls == 1
     assert sleep.delays == []
@@ -137,7 +137,7 @@ async def test_each_retry_is_reported_with_its_error_and_delay(sleep: RecordingS
     policy = RetryPolicy(sleep=sleep, on_retry=lambda error, s: seen.append((str(error), s)))
     call = Flaky(TransientDbError("a"), TransientDbError("b"))
 
-    await policy.attempts(Deadline.never(), idempotent=True)(call)
+    await policy.call(call, Deadline.never(), idempotent=True)
 
     assert [message for message, _ in seen] == ["a", "b"]
     assert [delay for _, delay in seen] == sleep.delays
