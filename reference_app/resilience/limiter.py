@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from types import TracebackType
 
 from reference_app.resilience.deadline import Deadline
 from reference_app.resilience.errors import OverloadedError
@@ -31,24 +31,51 @@ class ConcurrencyLimiter:
     def in_use(self) -> int:
         return self._in_use
 
-    @contextlib.asynccontextmanager
-    async def slot(self, deadline: Deadline) -> AsyncIterator[None]:
-        """Hold one slot for the block; OverloadedError if none frees before the deadline."""
-        try:
-            async with asyncio.timeout(deadline.budget(None)):
-                await self._semaphore.acquire()
-        except TimeoutError:
-            raise OverloadedError(
-                f"all {self._capacity} database slots stayed busy until the deadline",
-                retry_after_s=OVERLOADED_RETRY_AFTER_S,
-            ) from None
+    def slot(self, deadline: Deadline) -> _Slot:
+        """`async with limiter.slot(deadline)`: hold one slot for the block; OverloadedError if
+        none frees before the deadline."""
+        return _Slot(self, deadline)
+
+    async def _acquire(self, deadline: Deadline) -> None:
+        if self._semaphore.locked():
+            try:
+                async with asyncio.timeout(deadline.budget(None)):
+                    await self._semaphore.acquire()
+            except TimeoutError:
+                raise OverloadedError(
+                    f"all {self._capacity} database slots stayed busy until the deadline",
+                    retry_after_s=OVERLOADED_RETRY_AFTER_S,
+                ) from None
+        else:
+            # A free slot is taken without suspending, so no timer is needed (the common case).
+            await self._semaphore.acquire()
         self._change(+1)
-        try:
-            yield
-        finally:
-            self._change(-1)
-            self._semaphore.release()
+
+    def _release(self) -> None:
+        self._change(-1)
+        self._semaphore.release()
 
     def _change(self, delta: int) -> None:
         self._in_use += delta
         self._on_change(self._in_use)
+
+
+class _Slot:
+    """The context manager `slot` returns: a plain class, cheaper per call than a generator."""
+
+    __slots__ = ("_deadline", "_limiter")
+
+    def __init__(self, limiter: ConcurrencyLimiter, deadline: Deadline) -> None:
+        self._limiter = limiter
+        self._deadline = deadline
+
+    async def __aenter__(self) -> None:
+        await self._limiter._acquire(self._deadline)
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self._limiter._release()
