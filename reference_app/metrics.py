@@ -77,6 +77,9 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        # labels() validates and locks on every call; the few label sets seen are kept here.
+        self._request_children: dict[tuple[str, str, int], Histogram] = {}
+        self._db_call_children: dict[tuple[str, str], Histogram] = {}
         self.cache_lookups = Counter(
             "post_cache_lookups",
             "Read-cache lookups by result",
@@ -86,10 +89,20 @@ class AppMetrics:
         )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.request_seconds.labels(method, route, str(status)).observe(seconds)
+        key = (method, route, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.request_seconds.labels(
+                method, route, str(status)
+            )
+        child.observe(seconds)
 
     def observe_db_call(self, operation: str, seconds: float, outcome: str) -> None:
-        self.db_call_seconds.labels(operation, outcome).observe(seconds)
+        key = (operation, outcome)
+        child = self._db_call_children.get(key)
+        if child is None:
+            child = self._db_call_children[key] = self.db_call_seconds.labels(operation, outcome)
+        child.observe(seconds)
 
     def observe_retry(self, _error: BaseException, _sleep_s: float) -> None:
         self.db_retries.inc()

@@ -92,9 +92,11 @@ class PostsRepository:
         returns the rows stored the first time; a key stored with another body is a conflict.
         """
         keys = [create.idempotency_key for create in creates]
+        # Hashed once per create: stored with the row, then compared with what is stored.
+        fingerprints = [create.draft.fingerprint() for create in creates]
         inserts: list[Statement] = [
-            (_INSERT_POST, (c.draft.title, c.draft.content, key, c.draft.fingerprint()))
-            for c, key in zip(creates, keys, strict=True)
+            (_INSERT_POST, (c.draft.title, c.draft.content, key, fingerprint))
+            for c, key, fingerprint in zip(creates, keys, fingerprints, strict=True)
         ]
         placeholders = ", ".join("?" * len(keys))
         select = (
@@ -104,11 +106,14 @@ class PostsRepository:
         )
         results = await self._batch([*inserts, select], idempotent=True)
         stored = {row["idempotency_key"]: row for row in results[-1].rows}
-        return [self._created(create, stored[create.idempotency_key]) for create in creates]
+        return [
+            self._created(create, stored[create.idempotency_key], fingerprint)
+            for create, fingerprint in zip(creates, fingerprints, strict=True)
+        ]
 
     @staticmethod
-    def _created(create: CreatePost, row: Row) -> Post | IdempotencyConflict:
-        if row["request_fingerprint"] != create.draft.fingerprint():
+    def _created(create: CreatePost, row: Row, fingerprint: str) -> Post | IdempotencyConflict:
+        if row["request_fingerprint"] != fingerprint:
             return IdempotencyConflict(create.idempotency_key)
         return _post(row)
 
