@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app bench-micro gate baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy certs browser
 
@@ -62,6 +62,12 @@ bench-localturso: setup
 bench-app: setup
 	mkdir -p results
 	$(PY) -m benchmarks.app_bench --json results/app_bench.json
+
+# pytest-benchmark on the app's hot paths (in-process, fake database), timed in CPU time so a
+# busy machine disturbs them less; outside tests/, so `make test` never runs them.
+bench-micro: setup
+	$(PY) -m pytest benchmarks/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
+		--benchmark-columns min,median,rounds --benchmark-sort name
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all

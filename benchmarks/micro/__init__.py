@@ -1,0 +1,1 @@
+"""pytest-benchmark micro-benchmarks of the hot paths; `make bench-micro` runs them."""
