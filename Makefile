@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app bench-micro gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro gate baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy certs browser
 
@@ -62,6 +62,12 @@ bench-localturso: setup
 bench-app: setup
 	mkdir -p results
 	$(PY) -m benchmarks.app_bench --json results/app_bench.json
+
+# The reference app with Toxiproxy latency on the app -> database link (edge, cross-region):
+# batched / unbatched writes, hardened / naive reads, light-load p50 against the round trip.
+bench-app-profiles: setup
+	mkdir -p results
+	$(PY) -m benchmarks.app_profiles --json results/app_profiles.json
 
 # pytest-benchmark on the app's hot paths (in-process, fake database), timed in CPU time so a
 # busy machine disturbs them less; outside tests/, so `make test` never runs them.
