@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 import apsw
 
 from localturso.engine import SqlConnection
-from localturso.errors import overloaded
+from localturso.errors import StmtError, overloaded
+from localturso.protocol import Stmt
 from localturso.settings import MEMORY_DB
 from localturso.writelock import WriteLockRegistry
 
@@ -22,6 +23,11 @@ T = TypeVar("T")
 
 # Idle connections kept for reuse; more than this are closed when handed back.
 MAX_IDLE_CONNECTIONS = 64
+# A read on the event loop's thread gets this many SQLite VM steps (well under a millisecond)
+# before it is interrupted and run again on a worker, so a long scan never stalls the loop.
+INLINE_READ_STEPS = 20_000
+# What sends an inline read to a worker instead: a lock it would wait for, or its step budget.
+_HAND_OVER_CODES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_INTERRUPT"})
 
 
 class Worker:
@@ -74,6 +80,36 @@ def _run_then_reset(connection: SqlConnection, job: Callable[..., T], *args: Any
         _reset(connection)
 
 
+class InlineReader:
+    """Short single reads on the event loop's own thread, on a connection that never waits.
+
+    Handing a point read to a worker thread and back costs more CPU than the read itself.
+    `try_execute` runs a statement here only when it writes nothing, never waits for a lock
+    (busy timeout 0) and finishes within INLINE_READ_STEPS; otherwise it returns None and
+    the caller runs it on a worker as before. Re-running is safe: nothing was written.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._connection = SqlConnection(path, busy_timeout_ms=0)
+        self._connection.interrupt_after(INLINE_READ_STEPS)
+
+    def try_execute(self, stmt: Stmt) -> dict[str, Any] | None:
+        connection = self._connection
+        if not connection.reads_only(stmt.sql):
+            return None
+        try:
+            return connection.execute(stmt)
+        except StmtError as error:
+            if error.code in _HAND_OVER_CODES:
+                return None
+            raise
+        finally:
+            _reset(connection)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 class Database:
     """Opens the file in WAL mode once and lends connections (workers) to requests and streams."""
 
@@ -95,6 +131,7 @@ class Database:
             setup.execute("PRAGMA journal_mode=WAL")
         finally:
             setup.close()
+        self._reader = InlineReader(self.path)
 
     def acquire(self) -> Worker:
         """A connection for one stream or request; raises the overload error past the limit."""
@@ -130,7 +167,15 @@ class Database:
         finally:
             self._give_back(worker)
 
+    async def execute(self, stmt: Stmt) -> dict[str, Any]:
+        """One stateless statement: a short read inline, anything else on a pooled worker."""
+        result = self._reader.try_execute(stmt)
+        if result is not None:
+            return result
+        return await self.run(SqlConnection.execute, stmt)
+
     async def close(self) -> None:
+        self._reader.close()
         executors = [worker.retire() for worker in self._idle]
         self._idle.clear()
         for executor in executors:

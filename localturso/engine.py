@@ -254,6 +254,18 @@ class SqlConnection:
                 return args_invalid(f"value for parameter {index} not found")
         return args_invalid("arguments do not match the statement's parameters")
 
+    def reads_only(self, sql: str) -> bool:
+        """Whether `sql` is one statement that writes nothing (False for anything invalid)."""
+        try:
+            probe = self._prepare(sql)
+        except apsw.Error:
+            return False
+        return probe.traced and not probe.many and probe.is_readonly
+
+    def interrupt_after(self, steps: int) -> None:
+        """Interrupt (SQLITE_INTERRUPT) any statement that runs past about `steps` VM steps."""
+        self._db.set_progress_handler(lambda: True, steps)
+
     def check(self, sql: str) -> None:
         """What sqld rejects before running anything: no statement, several, or a syntax error."""
         if is_trivia(sql):

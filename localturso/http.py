@@ -110,7 +110,7 @@ class HttpApi:
     async def _v1_execute(self, request: Request) -> Response:
         body = await self._read_json(request)
         stmt = decode_stmt(body.get("stmt"), _NO_SQLS, HRANA1)
-        result = await self._database.run(SqlConnection.execute, stmt)
+        result = await self._database.execute(stmt)
         return json_response({"result": result})
 
     async def _v1_batch(self, request: Request) -> Response:

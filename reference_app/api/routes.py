@@ -48,6 +48,7 @@ def _json(record: Post | PostWithComments, status_code: int = status.HTTP_200_OK
     """
     return Response(orjson.dumps(record), status_code, media_type="application/json")
 
+
 router = APIRouter(prefix="/posts", tags=["posts"])
 
 

@@ -1,0 +1,84 @@
+"""Stateless statements: short reads run inline on the loop, everything else on a worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from localturso.database import Database
+from localturso.errors import StmtError
+from localturso.protocol import Stmt
+
+# About a million VM steps: far past the inline budget.
+LONG_READ = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+    "SELECT count(*) FROM n"
+)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(str(tmp_path / "db.sqlite"), busy_timeout_ms=1000, max_connections=4)
+    await db.execute(Stmt("CREATE TABLE t (v TEXT)", None))
+    await db.execute(Stmt("INSERT INTO t VALUES ('a')", None))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+async def empty(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(str(tmp_path / "empty.sqlite"), busy_timeout_ms=1000, max_connections=4)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def workers_started(db: Database) -> int:
+    return len(db._idle) + db._in_use
+
+
+async def test_a_point_read_needs_no_worker_thread(database: Database, empty: Database) -> None:
+    started = workers_started(database)
+
+    result = await database.execute(Stmt("SELECT v FROM t WHERE rowid = ?", [1]))
+    await empty.execute(Stmt("SELECT 1", None))
+
+    assert result["rows"] == [[{"type": "text", "value": "a"}]]
+    assert workers_started(database) == started
+    assert workers_started(empty) == 0
+
+
+async def test_a_write_runs_on_a_worker_and_the_next_read_sees_it(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "db.sqlite"), busy_timeout_ms=1000, max_connections=4)
+    try:
+        await db.execute(Stmt("CREATE TABLE t (v TEXT)", None))
+        assert workers_started(db) == 1
+        inserted = await db.execute(Stmt("INSERT INTO t VALUES (?)", ["b"]))
+        read = await db.execute(Stmt("SELECT count(*) FROM t", None))
+    finally:
+        await db.close()
+
+    assert inserted["affected_row_count"] == 1
+    assert read["rows"] == [[{"type": "integer", "value": "1"}]]
+
+
+async def test_a_long_read_is_handed_to_a_worker_and_still_answered(empty: Database) -> None:
+    result = await empty.execute(Stmt(LONG_READ, None))
+
+    assert result["rows"] == [[{"type": "integer", "value": "200000"}]]
+    assert workers_started(empty) == 1, "the long read ran on a pooled worker"
+
+
+async def test_errors_are_the_workers_own(database: Database) -> None:
+    with pytest.raises(StmtError) as parse:
+        await database.execute(Stmt("SELEC v FROM t", None))
+    with pytest.raises(StmtError) as missing:
+        await database.execute(Stmt("SELECT nope FROM t", None))
+
+    assert parse.value.code == "SQL_PARSE_ERROR"
+    assert missing.value.code == "SQL_INPUT_ERROR"
