@@ -138,6 +138,7 @@ async def one_round(variant: Variant, case: Case, duration_s: float) -> None:
         used_s = after.cpu_s[name] - before.cpu_s[name]
         variant.rounds.setdefault(name, []).append(1e6 * used_s / summary.requests)
     variant.rounds.setdefault("req/s", []).append(summary.rps)
+    variant.rounds.setdefault("p50 ms", []).append(summary.p50_ms)
 
 
 async def compare(variants: list[Variant], case: Case, rounds: int, duration_s: float) -> None:
@@ -153,14 +154,20 @@ async def compare(variants: list[Variant], case: Case, rounds: int, duration_s: 
 
 def format_case(case: Case, base: Variant, work: Variant) -> str:
     lines = [f"{case.name} (c={CLIENTS}, median of {len(base.rounds['app'])} rounds)"]
-    for name in ("app", "database", "req/s"):
+    for name in ("app", "database", "req/s", "p50 ms"):
         b, w = statistics.median(base.rounds[name]), statistics.median(work.rounds[name])
-        unit = "" if name == "req/s" else " µs/req"
-        spread = f"work rounds {min(work.rounds[name]):.0f}-{max(work.rounds[name]):.0f}"
+        unit = " µs/req" if name in ("app", "database") else ""
+        # Spread of the rounds within each variant: how steady this figure is on this machine.
+        spread = f"cv base {cv(base.rounds[name]):.0%} work {cv(work.rounds[name]):.0%}"
         lines.append(
-            f"  {name:<9} base {b:>7.0f}  work {w:>7.0f}{unit:<7}  {w / b:>5.2f}x  {spread}"
+            f"  {name:<9} base {b:>7.1f}  work {w:>7.1f}{unit:<7}  {w / b:>5.2f}x  {spread}"
         )
     return "\n".join(lines)
+
+
+def cv(values: list[float]) -> float:
+    """Coefficient of variation: standard deviation over mean."""
+    return statistics.stdev(values) / statistics.mean(values) if len(values) > 1 else 0.0
 
 
 def main(argv: list[str] | None = None) -> None:
