@@ -73,7 +73,9 @@ def export(revision: str, into: Path) -> Path:
     return into
 
 
-def _process(name: str, argv: list[str], ready: str, tree: Path, logs: Path, env: dict[str, str]):
+def _process(
+    name: str, argv: list[str], ready: str, tree: Path, logs: Path, env: dict[str, str]
+) -> ManagedProcess:
     # cwd first on sys.path for `python -m`: the tree's packages win over the installed ones.
     return ManagedProcess(
         name=name,
@@ -86,7 +88,9 @@ def _process(name: str, argv: list[str], ready: str, tree: Path, logs: Path, env
 
 
 @contextlib.contextmanager
-def variant_stack(tree: Path, logs: Path, app_env: dict[str, str]) -> Iterator[tuple[str, dict]]:
+def variant_stack(
+    tree: Path, logs: Path, app_env: dict[str, str]
+) -> Iterator[tuple[str, dict[str, int]]]:
     """A local server on a fresh database and the app in front of it, both from `tree`."""
     with tempfile.TemporaryDirectory(prefix="ab-db-") as db_dir:
         db_port, app_port = free_port(LOOPBACK), free_port(LOOPBACK)
