@@ -170,7 +170,7 @@ def run_all(
             env = {"TURSO_DATABASE_URL": db_url, **config.env}
             with reference_app(logs, env=env) as app:
                 pids = {"app": app.process.pid, "database": turso.process.pid}
-                sampler = CpuSampler({**pids, "load generator": os.getpid()})
+                sampler = CpuSampler(pids, alone={"load generator": os.getpid()})
                 config_rows, config_cpu = asyncio.run(
                     run_config(app.url, config, duration_s, sampler)
                 )

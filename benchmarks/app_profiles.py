@@ -146,7 +146,7 @@ def run_all(root: Path, duration_s: float, tls: TlsFiles | None) -> dict[str, Ro
             tls=tls,
         ) as live:
             asyncio.run(_seed(live.app.url))
-            sampler = CpuSampler({**live.pids(), "load generator": os.getpid()})
+            sampler = CpuSampler(live.pids(), alone={"load generator": os.getpid()})
             for case in config.cases:
                 rows[case.name] = run_case(live, case, duration_s, tls, sampler)
                 print(f"{case.name}: {rows[case.name].summary.rps:.0f} req/s", file=sys.stderr)

@@ -19,11 +19,12 @@ import psutil
 PROCESS_NAMES = ("app", "database", "toxiproxy", "load generator")
 
 
-def tree_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a process and its live descendants (None once it is gone)."""
+def tree_cpu_s(pid: int, *, children: bool = True) -> float | None:
+    """User + system CPU seconds of a process and, unless told not to, its live descendants
+    (None once it is gone)."""
     try:
         root = psutil.Process(pid)
-        family = [root, *root.children(recursive=True)]
+        family = [root, *root.children(recursive=True)] if children else [root]
     except psutil.Error:
         return None
     total = 0.0
@@ -44,17 +45,24 @@ class Sample:
 
 @dataclass
 class CpuSampler:
-    """Reads the CPU counters of named process trees on demand; keeps every reading."""
+    """Reads the CPU counters of named process trees on demand; keeps every reading.
+
+    `alone` names processes counted without their children: a load generator that also
+    started the stack would otherwise be charged for the app and the database.
+    """
 
     pids: Mapping[str, int]
+    alone: Mapping[str, int] = field(default_factory=dict)
     samples: list[Sample] = field(default_factory=list)
 
     def sample(self) -> Sample:
         """Read every counter now; a process that has exited keeps its last reading."""
         last = self.samples[-1].cpu_s if self.samples else {}
         cpu_s: dict[str, float] = {}
-        for name, pid in self.pids.items():
-            now = tree_cpu_s(pid)
+        tracked = [(n, p, True) for n, p in self.pids.items()]
+        tracked += [(n, p, False) for n, p in self.alone.items()]
+        for name, pid, children in tracked:
+            now = tree_cpu_s(pid, children=children)
             cpu_s[name] = now if now is not None else last.get(name, 0.0)
         reading = Sample(time.time(), cpu_s)
         self.samples.append(reading)

@@ -44,7 +44,7 @@ def test_per_request_in_microseconds_in_process_order() -> None:
     )
 
 
-def test_sampler_reads_a_busy_child_and_keeps_its_last_reading_after_exit() -> None:
+def test_sampler_reads_trees_or_processes_alone_and_keeps_a_last_reading() -> None:
     # Burns 0.3 s of CPU, says so, then waits for its stdin to close.
     busy = (
         "import sys, time\nend = time.process_time() + 0.3\n"
@@ -54,16 +54,20 @@ def test_sampler_reads_a_busy_child_and_keeps_its_last_reading_after_exit() -> N
         [sys.executable, "-c", busy], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
-        sampler = CpuSampler({"busy": child.pid, "me": os.getpid()})
+        me = os.getpid()
+        sampler = CpuSampler({"busy": child.pid, "my tree": me}, alone={"me": me})
         assert child.stdout is not None
         assert child.stdout.readline() == "burnt\n"
-        while_running = sampler.sample().cpu_s["busy"]
+        reading = sampler.sample().cpu_s
+        while_running = reading["busy"]
         child.communicate(timeout=60)
     finally:
         child.kill()
         child.wait()
 
     assert while_running >= 0.3
+    # The tree includes the busy child; the process alone does not.
+    assert reading["my tree"] >= reading["me"] + 0.3
     assert tree_cpu_s(child.pid) is None
     assert sampler.sample().cpu_s["busy"] == while_running
     assert sampler.samples[-1].cpu_s["me"] > 0.0
