@@ -255,8 +255,14 @@ class SqlConnection:
         return args_invalid("arguments do not match the statement's parameters")
 
     def reads_only(self, sql: str) -> bool:
-        """Whether `sql` is one statement that writes nothing (False for anything invalid)."""
+        """Whether `sql` is one statement that writes nothing (False for anything invalid).
+
+        A statement on sqlite_schema first makes SQLite check the schema cookie and reload a
+        schema another connection changed, so `sql` is prepared, and its columns described,
+        on the current one (PRAGMA schema_version reads the cookie without reloading).
+        """
         try:
+            self._db.execute("SELECT 1 FROM sqlite_schema LIMIT 0").fetchall()
             probe = self._prepare(sql)
         except apsw.Error:
             return False

@@ -82,3 +82,12 @@ async def test_errors_are_the_workers_own(database: Database) -> None:
 
     assert parse.value.code == "SQL_PARSE_ERROR"
     assert missing.value.code == "SQL_INPUT_ERROR"
+
+
+async def test_an_inline_read_sees_a_schema_changed_on_a_worker(database: Database) -> None:
+    await database.execute(Stmt("SELECT * FROM t", None))  # the inline connection's schema
+    await database.execute(Stmt("ALTER TABLE t ADD COLUMN w TEXT", None))
+
+    result = await database.execute(Stmt("SELECT * FROM t", None))
+
+    assert [col["name"] for col in result["cols"]] == ["v", "w"]
