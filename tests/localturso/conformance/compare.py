@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +30,32 @@ def _reword(text: str) -> str:
     return text
 
 
+class NearFloat(float):
+    """A float equal to any other within a few units in the last place.
+
+    sqld reads JSON floats with serde_json's fast parser, which can be off by one unit in the
+    last place (README, Known differences). Rounding both sides to 15 digits is not enough:
+    two values one unit apart can straddle a rounding boundary and still differ.
+    """
+
+    ULPS = 4
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, float):
+            return NotImplemented
+        a, b = float(self), float(other)
+        return a == b or abs(a - b) <= self.ULPS * math.ulp(max(abs(a), abs(b)))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = float.__hash__
+
+
 def normalize(value: Any) -> Any:
     if isinstance(value, dict) and value.get("type") == "float" and "value" in value:
-        # sqld reads JSON floats with serde_json's fast parser, which can be off by one unit
-        # in the last place (README, Known differences): floats agree to 15 digits.
-        return {**value, "value": float(f"{value['value']:.15g}")}
+        return {**value, "value": NearFloat(value["value"])}
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
