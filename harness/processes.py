@@ -94,23 +94,49 @@ class ManagedProcess:
         raise ProcessStartError(f"{self.name} not ready after {timeout_s}s:\n{self.log_tail()}")
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
-        """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+        """SIGTERM to its process group, then SIGKILL to what is left; returns the exit code.
+
+        The whole group, so a server's own children (uvicorn's workers) go with it.
+        """
         if self._popen is None:
             return None
         if self._popen.poll() is None:
-            self._popen.send_signal(signal.SIGTERM)
-            try:
-                self._popen.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self._popen.kill()
-                self._popen.wait()
+            self._signal_group(signal.SIGTERM)
+            self._wait_unreaped(timeout_s)
+        self._end_group()
         return self._popen.returncode
 
     def kill(self) -> None:
-        """SIGKILL with no chance to clean up, as a crash would."""
+        """SIGKILL to the whole group with no chance to clean up, as a crash would."""
         if self._popen is not None and self._popen.poll() is None:
-            self._popen.kill()
-            self._popen.wait()
+            self._end_group()
+
+    def _signal_group(self, signum: int) -> None:
+        assert self._popen is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._popen.pid, signum)  # start_new_session: group id == pid
+
+    def _wait_unreaped(self, timeout_s: float) -> None:
+        """Wait for the leader to exit but leave it a zombie, so its group id stays reserved."""
+        assert self._popen is not None
+        deadline = time.monotonic() + timeout_s
+        delay_s = 0.01
+        while time.monotonic() < deadline:
+            try:
+                exited = os.waitid(os.P_PID, self._popen.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:  # already reaped
+                return
+            if exited is not None:
+                return
+            time.sleep(delay_s)
+            delay_s = min(delay_s * 2, 0.1)
+
+    def _end_group(self) -> None:
+        """SIGKILL anything left in the group (orphaned workers), then reap the leader."""
+        assert self._popen is not None
+        if self._popen.returncode is None:
+            self._signal_group(signal.SIGKILL)
+        self._popen.wait()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

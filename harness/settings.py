@@ -32,6 +32,15 @@ class HarnessSettings(BaseSettings):
         description="A sqld binary (the real Turso server): the stack runs it instead of the"
         " local server, behind the same proxy. Unset means the local server.",
     )
+    app_workers: int = Field(
+        default=1,
+        ge=1,
+        description="uvicorn worker processes for the app (APP_WORKERS); the app is told too.",
+    )
+    redis_server: Path = Field(
+        default=Path("/usr/bin/redis-server"),
+        description="Debian's redis-server (`make setup` installs it): the app's shared cache.",
+    )
     results_dir: Path = PROJECT_ROOT / "results"
     # Written by `make setup`: a self-signed certificate for 127.0.0.1 and its key.
     tls_cert: Path = PROJECT_ROOT / ".certs" / "localturso.pem"

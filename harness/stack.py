@@ -10,11 +10,12 @@ import contextlib
 import os
 import ssl
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis
 
 from harness.auth import JwtAuth
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
@@ -241,28 +242,38 @@ class App:
     url: str
     env: dict[str, str]
     process: ManagedProcess
+    workers: int = 1
 
 
-def app_process(log_dir: Path, *, env: dict[str, str], port: int | None = None) -> App:
-    """The reference app (settings from `env`), not yet started; readiness is /healthz."""
+def app_process(
+    log_dir: Path, *, env: dict[str, str], port: int | None = None, workers: int = 1
+) -> App:
+    """The reference app (settings from `env`), not yet started; readiness is /healthz.
+
+    With `workers` > 1 uvicorn forks that many worker processes sharing the port; the
+    app is told the count (APP_WORKERS) so it knows a per-process cache would go stale.
+    Stopping the app stops its process group, workers included.
+    """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
     argv += ["--host", LOOPBACK, "--port", str(port), "--no-access-log"]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
     url = f"http://{LOOPBACK}:{port}"
     process = ManagedProcess(
         name="app",
         argv=argv,
         ready=http_ready(f"{url}/healthz"),
         log_path=log_dir / f"app-{port}.log",
-        env=env,
+        env={**env, "APP_WORKERS": str(workers)},
     )
-    return App(url, env, process)
+    return App(url, env, process, workers)
 
 
 @contextlib.contextmanager
-def reference_app(log_dir: Path, *, env: dict[str, str]) -> Iterator[App]:
+def reference_app(log_dir: Path, *, env: dict[str, str], workers: int = 1) -> Iterator[App]:
     """A running reference app, stopped on exit."""
-    app = app_process(log_dir, env=env)
+    app = app_process(log_dir, env=env, workers=workers)
     with running(app.process):
         yield app
 
@@ -284,12 +295,66 @@ class DatabaseInfo:
 
 
 @dataclass
+class Redis:
+    """A redis-server process on loopback: the app's shared read cache."""
+
+    host: str
+    port: int
+    process: ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+
+def _redis_ready(port: int) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            with redis.Redis(LOOPBACK, port, socket_timeout=1.0) as client:
+                return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    return probe
+
+
+def redis_process(binary: Path, log_dir: Path, *, port: int | None = None) -> Redis:
+    """redis-server with nothing on disk, not yet started; readiness is PING."""
+    if not binary.exists():
+        raise FileNotFoundError(
+            f"no redis-server at {binary}; `make setup` as root installs Debian's redis-server"
+            " (or set REDIS_SERVER)"
+        )
+    port = port or free_port(LOOPBACK)
+    argv = [str(binary), "--bind", LOOPBACK, "--port", str(port), "--save", ""]
+    argv += ["--appendonly", "no", "--daemonize", "no", "--dir", str(log_dir)]
+    process = ManagedProcess(
+        name="redis",
+        argv=argv,
+        ready=_redis_ready(port),
+        log_path=log_dir / f"redis-{port}.log",
+    )
+    return Redis(LOOPBACK, port, process)
+
+
+@contextlib.contextmanager
+def redis_server(binary: Path, log_dir: Path) -> Iterator[Redis]:
+    """A running redis-server, stopped on exit."""
+    server = redis_process(binary, log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with running(server.process):
+        yield server
+
+
+@dataclass
 class Stack:
     """load -> proxy `api` -> app -> proxy `turso` -> database server, all on loopback.
 
     The database server is the local one or sqld (HarnessSettings.sqld_bin); either sits
     behind the `turso` proxy. With an external database (HarnessSettings.turso_database_url)
     there is no server here and no `turso` proxy: the app talks to that database directly.
+    With several app workers a redis-server serves as their shared cache, reached through
+    proxy `redis`.
     """
 
     turso: DatabaseServer | None
@@ -300,6 +365,7 @@ class Stack:
     external_db_url: str | None = None
     external_db_auth_token: str | None = None
     database: DatabaseInfo = DatabaseInfo("localturso", "unknown", tls=False)
+    redis: Redis | None = None
 
     @property
     def db_url(self) -> str:
@@ -320,6 +386,13 @@ class Stack:
         return {name: pid for name, pid in found.items() if pid is not None}
 
 
+def _proxied(api: ToxiproxyApi, name: str, upstream: str) -> str:
+    """A toxiproxy proxy `name` in front of `upstream`; returns where clients connect."""
+    listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
+    api.create_proxy(name, listen, upstream)
+    return listen
+
+
 @contextlib.contextmanager
 def stack(
     log_dir: Path,
@@ -328,19 +401,24 @@ def stack(
     app_env: dict[str, str],
     settings: HarnessSettings | None = None,
     tls: TlsFiles | None = None,
+    shared_cache: bool | None = None,
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
     `tls` makes the local server speak HTTPS; the app reaches it as https:// through
     the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
-    so with SQLD_BIN set the database link is plain http whatever `tls` says.
+    so with SQLD_BIN set the database link is plain http whatever `tls` says. The app runs
+    `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
+    starts redis-server and gives the app its URL (APP_REDIS_URL).
     """
     settings = settings or HarnessSettings()
+    workers = settings.app_workers
+    shared_cache = workers > 1 if shared_cache is None else shared_cache
     with contextlib.ExitStack() as parts:
         api = parts.enter_context(toxiproxy(log_dir, settings))
+        proxies = {"api": "api"}
         if settings.turso_database_url:
             turso = None
-            proxies = {"api": "api"}
             env = {"TURSO_DATABASE_URL": settings.turso_database_url}
             if settings.turso_auth_token:
                 env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
@@ -348,9 +426,8 @@ def stack(
             database = DatabaseInfo("external", "unknown", tls=tls_url)
         else:
             turso = parts.enter_context(database_server(db, log_dir, settings, tls))
-            turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
-            api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
-            proxies = {"turso": "turso", "api": "api"}
+            turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
+            proxies["turso"] = "turso"
             scheme = "https" if turso.tls else "http"
             env = {"TURSO_DATABASE_URL": f"{scheme}://{turso_listen}"}
             if turso.tls:
@@ -358,9 +435,13 @@ def stack(
             if turso.auth_token:
                 env["TURSO_AUTH_TOKEN"] = turso.auth_token
             database = DatabaseInfo(turso.kind, turso.version(), tls=turso.tls is not None)
-        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}))
-        api_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
-        api.create_proxy("api", api_listen, app.url.removeprefix("http://"))
+        cache = None
+        if shared_cache:
+            cache = parts.enter_context(redis_server(settings.redis_server, log_dir))
+            env["APP_REDIS_URL"] = f"redis://{_proxied(api, 'redis', f'{LOOPBACK}:{cache.port}')}/0"
+            proxies["redis"] = "redis"
+        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}, workers=workers))
+        api_listen = _proxied(api, "api", app.url.removeprefix("http://"))
         yield Stack(
             turso,
             api,
@@ -370,4 +451,5 @@ def stack(
             settings.turso_database_url,
             settings.turso_auth_token,
             database,
+            cache,
         )

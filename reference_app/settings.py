@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reference_app.resilience import retry
 
 
+class CacheBackend(StrEnum):
+    """Where GET /posts/{id} is cached; `auto` picks the one that stays correct."""
+
+    AUTO = "auto"  # redis if APP_REDIS_URL is set; else per process with one worker; else off
+    PROCESS = "process"  # per process whatever the worker count: stale reads across workers
+    REDIS = "redis"  # shared by every worker; needs APP_REDIS_URL
+
+
 class AppMode(StrEnum):
     """`naive` is the guide's pattern; `hardened` adds every resilience feature."""
 
@@ -33,6 +41,7 @@ DEFAULT_BATCH_WINDOW_MS = 2.0
 DEFAULT_BATCH_MAX_SIZE = 64
 DEFAULT_CACHE_TTL_MS = 5_000
 DEFAULT_CACHE_MAX_ENTRIES = 10_000
+DEFAULT_REDIS_TIMEOUT_MS = 100
 MAX_BATCH_SIZE = 500
 
 
@@ -81,11 +90,23 @@ class Settings(BaseSettings):
     cache_enabled: bool = True
     cache_ttl_ms: int = Field(default=DEFAULT_CACHE_TTL_MS, gt=0)
     cache_max_entries: int = Field(default=DEFAULT_CACHE_MAX_ENTRIES, ge=1)
+    cache_backend: CacheBackend = CacheBackend.AUTO
+    # The shared cache; the app never needs it to answer (an outage only costs cache hits).
+    redis_url: str | None = None
+    redis_timeout_ms: int = Field(default=DEFAULT_REDIS_TIMEOUT_MS, gt=0)
+    # How many processes serve this app (uvicorn --workers); the harness sets it.
+    workers: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _check_backoff(self) -> Settings:
         if self.retry_base_delay_ms > self.retry_max_delay_ms:
             raise ValueError("APP_RETRY_BASE_DELAY_MS must not exceed APP_RETRY_MAX_DELAY_MS")
+        return self
+
+    @model_validator(mode="after")
+    def _check_cache(self) -> Settings:
+        if self.cache_backend is CacheBackend.REDIS and not self.redis_url:
+            raise ValueError("APP_CACHE_BACKEND=redis needs APP_REDIS_URL")
         return self
 
     @property

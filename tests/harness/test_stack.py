@@ -1,0 +1,88 @@
+"""The stack's parts: several app workers stopped as one group, and redis-server."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from harness.processes import ManagedProcess
+from harness.settings import HarnessSettings
+from harness.stack import app_process, redis_server
+
+pytestmark = pytest.mark.integration
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes (not zombies) whose process group is `pgid`, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name, which is in parentheses and may hold spaces.
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def group_gone(pgid: int, timeout_s: float = 10.0) -> bool:
+    """True once no live process is left in the group (SIGKILL lands asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    while group_members(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def started_app(log_dir: Path, tmp_path: Path, workers: int) -> ManagedProcess:
+    env = {"TURSO_DATABASE_URL": f"file:{tmp_path / 'app.db'}"}
+    app = app_process(log_dir, env=env, workers=workers)
+    app.process.start()
+    assert httpx.get(f"{app.url}/healthz").status_code == 200
+    return app.process
+
+
+def test_two_workers_run_in_one_group_and_stop_together(log_dir: Path, tmp_path: Path) -> None:
+    process = started_app(log_dir, tmp_path, workers=2)
+    assert process.pid is not None
+    try:
+        # The master and its two workers (plus multiprocessing's helper, if any).
+        assert len(group_members(process.pid)) >= 3
+    finally:
+        process.stop()
+
+    assert group_gone(process.pid)
+
+
+def test_a_killed_master_takes_its_workers_with_it(log_dir: Path, tmp_path: Path) -> None:
+    process = started_app(log_dir, tmp_path, workers=2)
+    assert process.pid is not None
+    try:
+        process.kill()
+
+        assert group_gone(process.pid)
+    finally:
+        process.stop()
+
+
+def test_redis_server_answers_and_is_stopped(log_dir: Path) -> None:
+    binary = HarnessSettings().redis_server
+    if not binary.exists():
+        pytest.skip(f"no redis-server at {binary}: `make setup` as root installs it")
+    with redis_server(binary, log_dir) as server:
+        with redis.Redis(server.host, server.port) as client:
+            assert client.ping()
+        pid = server.process.pid
+    assert pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
