@@ -32,6 +32,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup-s", type=float, default=1.0)
     parser.add_argument("--deadline-ms", type=int, default=1000, help="the app's request deadline")
     parser.add_argument("--out", type=Path, default=None, help="default results/chaos/<run-id>")
+    parser.add_argument(
+        "--app-workers", type=int, default=None, help="uvicorn workers (default: APP_WORKERS or 1)"
+    )
     return parser.parse_args(argv)
 
 
@@ -41,6 +44,8 @@ async def run_mode(
     out_dir: Path,
     run_id: str,
     databases: list[DatabaseInfo] | None = None,
+    *,
+    settings: HarnessSettings | None = None,
 ) -> list[ScenarioResult]:
     """One fresh stack (and database) per app mode; every scenario runs against it.
 
@@ -49,7 +54,7 @@ async def run_mode(
     log_dir = out_dir / "logs" / config.mode
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
-        with stack(log_dir, db=db, app_env=config.app_env()) as live:
+        with stack(log_dir, db=db, app_env=config.app_env(), settings=settings) as live:
             print(f"chaos: {config.mode} app, database {live.database.describe()}")
             if databases is not None:
                 databases.append(live.database)
@@ -69,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chaos: {error}", file=sys.stderr)
         return 2
     settings = HarnessSettings()
+    if args.app_workers is not None:
+        settings = settings.model_copy(update={"app_workers": args.app_workers})
     unreachable = [
         s.name for s in scenarios if settings.turso_database_url and s.faults_link("turso")
     ]
@@ -92,8 +99,15 @@ def main(argv: list[str] | None = None) -> int:
             fault_s=args.fault_s,
             observe_s=args.observe_s,
         )
-        results += asyncio.run(run_mode(scenarios, config, out_dir, run_id, databases))
-    run_settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
+        results += asyncio.run(
+            run_mode(scenarios, config, out_dir, run_id, databases, settings=settings)
+        )
+    run_settings = {
+        **vars(args),
+        "out": str(out_dir),
+        "run_id": run_id,
+        "app_workers": settings.app_workers,
+    }
     if databases:
         run_settings["database"] = databases[0].as_dict()
     write_run(out_dir, results, run_settings)

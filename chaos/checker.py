@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from chaos.history import Outcome, RequestRecord, StoredPost, WriteRecord
+from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
 
 FAILURE_STATUSES = frozenset({503, 504})
 RECOVERY_SUCCESS_RATE = 0.99
@@ -187,4 +187,69 @@ def recovered_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost]
         "recovered",
         True,
         {"indeterminate": len(indeterminate), "landed": landed},
+    )
+
+
+@dataclass
+class _PostState:
+    """What one client knows about its post after its acknowledged writes."""
+
+    floor: int | None = None  # the newest version acknowledged
+    deleted: bool = False  # a delete was acknowledged
+    maybe_deleted: bool = False  # a delete got no clear answer
+
+
+def _staleness(read: PostStep, state: _PostState) -> str | None:
+    """Why this read broke read-your-writes, or None if it did not."""
+    if read.status == 404:
+        return "missing" if state.floor is not None and not state.maybe_deleted else None
+    if state.deleted:
+        return "deleted"
+    if state.floor is not None and (read.version is None or read.version < state.floor):
+        return "old_version"
+    return None
+
+
+def _apply_write(write: PostStep, state: _PostState) -> None:
+    if write.acked:
+        if write.step is Step.DELETE:
+            state.deleted = state.maybe_deleted = True
+        else:
+            state.floor = write.version
+    elif write.indeterminate and write.step is Step.DELETE:
+        state.maybe_deleted = True
+
+
+def read_your_writes(steps: Sequence[PostStep]) -> Verdict:
+    """After a 2xx create or update a client reads that version or a newer one; after a
+    2xx delete it reads 404. Each client works on its own posts one step at a time, so a
+    read follows every write the same client had acknowledged before sending it.
+    Reads that failed (5xx, no answer) say nothing and are not counted.
+    """
+    stale: Counter[str] = Counter()
+    checked = 0
+    example: str | None = None
+    states: dict[str, _PostState] = {}
+    for step in sorted(steps, key=lambda s: s.started_s):
+        state = states.setdefault(step.post, _PostState())
+        if step.step is not Step.READ:
+            _apply_write(step, state)
+            continue
+        if step.status not in (200, 404):
+            continue
+        checked += 1
+        if (why := _staleness(step, state)) is not None:
+            stale[why] += 1
+            example = example or f"{step.post} at {step.started_s:.3f}s: {why}"
+    return Verdict(
+        "consistency",
+        not stale,
+        {
+            "reads_checked": checked,
+            "stale_reads": sum(stale.values()),
+            "old_version": stale["old_version"],
+            "deleted": stale["deleted"],
+            "missing": stale["missing"],
+            "example": example,
+        },
     )

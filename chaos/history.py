@@ -31,7 +31,8 @@ class RequestRecord:
 
     @property
     def succeeded(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+        """Answered without a server error: a 404 for a post its client deleted is correct."""
+        return self.status is not None and self.status < 500
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,36 @@ class StoredPost:
     id: int
     title: str
     content: str
+
+
+class Step(StrEnum):
+    """What a read-your-writes client did to its post."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    READ = "read"
+
+
+@dataclass(frozen=True)
+class PostStep:
+    """One step of one client on one post, in the order the client took them.
+
+    Versions number the post's contents: the create writes 0, each update the next one.
+    A write carries the version it sent; a read the version it saw (None for a 404).
+    """
+
+    post: str  # the post's title, which names it before and after it has an id
+    step: Step
+    started_s: float
+    finished_s: float
+    status: int | None  # None: no answer
+    version: int | None = None
+
+    @property
+    def acked(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def indeterminate(self) -> bool:
+        return self.status is None or self.status >= 500

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from chaos.runner import ScenarioResult
 
-INVARIANTS = ("lost", "duplicated", "latency", "errors", "availability", "recovery", "recovered")
+INVARIANTS = (
+    "lost",
+    "duplicated",
+    "latency",
+    "errors",
+    "availability",
+    "recovery",
+    "recovered",
+    "consistency",
+)
 KEY_FIGURES = {
     "lost": ("lost", "acked"),
     "duplicated": ("duplicated",),
@@ -17,6 +26,7 @@ KEY_FIGURES = {
     "availability": ("success_rate",),
     "recovery": ("recovery_s",),
     "recovered": ("indeterminate", "landed"),
+    "consistency": ("stale_reads", "reads_checked"),
 }
 
 

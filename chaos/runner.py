@@ -32,10 +32,13 @@ class ChaosConfig:
     fault_s: float = 3.0  # the shortest fault window; outage schedules may make it longer
     observe_s: float = 3.0  # after the fault is removed, to measure recovery
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+    # Further app settings (APP_CACHE_BACKEND=process, say), over the ones below.
+    app_overrides: dict[str, str] = field(default_factory=dict)
 
     def app_env(self) -> dict[str, str]:
         """The app settings a chaos run needs (the rest keep their defaults)."""
-        return {"APP_MODE": self.mode, "APP_REQUEST_DEADLINE_MS": str(self.deadline_ms)}
+        env = {"APP_MODE": self.mode, "APP_REQUEST_DEADLINE_MS": str(self.deadline_ms)}
+        return {**env, **self.app_overrides}
 
 
 @dataclass
@@ -112,6 +115,7 @@ def verdicts(
         checker.availability(history.requests, scenario.expect.min_success_rate),
         checker.recovery(history.requests, fault_removed_s, scenario.expect.recovery_bound_s),
         checker.recovered_writes(history.writes, stored),
+        checker.read_your_writes(history.post_steps),
     ]
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from chaos.history import Outcome, RequestRecord, WriteRecord
+from chaos.history import Outcome, PostStep, RequestRecord, WriteRecord
+from chaos.read_your_writes import ReadYourWritesClient
 
 RETRY_PAUSE_S = 0.05
 
@@ -27,6 +28,9 @@ class WorkloadConfig:
     readers: int = 4
     batch_writers: int = 1
     batch_size: int = 10
+    # Clients that read back their own creates, updates and deletes, on new connections.
+    read_your_writes: int = 2
+    reads_per_step: int = 3
     write_attempts: int = 3  # the client's own retries, with the same idempotency key
     client_timeout_s: float = 5.0
     think_time_s: float = 0.005  # keeps the offered load moderate on a 2-core machine
@@ -38,6 +42,7 @@ class History:
 
     requests: list[RequestRecord] = field(default_factory=list)
     writes: list[WriteRecord] = field(default_factory=list)
+    post_steps: list[PostStep] = field(default_factory=list)
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -63,6 +68,12 @@ class Workload:
             timeout=config.client_timeout_s,
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
+        # No keep-alive: every request of the read-your-writes clients opens a new connection.
+        self._fresh_connections = httpx.AsyncClient(
+            base_url=api_url,
+            timeout=config.client_timeout_s,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self._origin = time.monotonic()
         self._stop_at = float("inf")
 
@@ -75,19 +86,36 @@ class Workload:
         clients = [self._writer() for _ in range(self.config.writers)]
         clients += [self._reader() for _ in range(self.config.readers)]
         clients += [self._batch_writer() for _ in range(self.config.batch_writers)]
+        checkers = [self._read_your_writes_client() for _ in range(self.config.read_your_writes)]
+        clients += [checker.run(self._fresh_connections) for checker in checkers]
         try:
             await asyncio.gather(*clients)
         finally:
             await self._client.aclose()
+            await self._fresh_connections.aclose()
+        for checker in checkers:
+            self.history.post_steps += checker.steps
         return self.history
+
+    def _read_your_writes_client(self) -> ReadYourWritesClient:
+        return ReadYourWritesClient(
+            self._send, self.now_s, self._running, self.tag, self.config.reads_per_step
+        )
 
     def _running(self) -> bool:
         return self.now_s() < self._stop_at
 
-    async def _send(self, kind: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+    async def _send(
+        self,
+        kind: str,
+        method: str,
+        url: str,
+        client: httpx.AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response | None:
         started = self.now_s()
         try:
-            response = await self._client.request(method, url, **kwargs)
+            response = await (client or self._client).request(method, url, **kwargs)
         except httpx.HTTPError:
             self.history.requests.append(RequestRecord(kind, started, self.now_s(), None))
             return None

@@ -10,11 +10,12 @@ from chaos.checker import (
     error_shapes,
     latency_bound,
     lost_writes,
+    read_your_writes,
     recovered_writes,
     recovery,
     recovery_time_s,
 )
-from chaos.history import Outcome, RequestRecord, StoredPost, WriteRecord
+from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
 
 
 def write(key: str, outcome: Outcome, post_id: int | None = None) -> WriteRecord:
@@ -190,3 +191,63 @@ class TestRecovery:
 
         assert not verdict.passed
         assert verdict.figures["recovery_s"] == pytest.approx(3.0)
+
+
+def steps(*script: tuple[Step, int | None, int | None]) -> list[PostStep]:
+    """One client's steps on post "p", one per 10 ms: (step, status, version)."""
+    return [
+        PostStep("p", step, i * 0.01, i * 0.01 + 0.005, status, version)
+        for i, (step, status, version) in enumerate(script)
+    ]
+
+
+C, U, D, R = Step.CREATE, Step.UPDATE, Step.DELETE, Step.READ
+
+
+class TestReadYourWrites:
+    def test_reads_of_the_latest_acknowledged_version_pass(self) -> None:
+        history = steps((C, 201, 0), (R, 200, 0), (U, 200, 1), (R, 200, 1), (D, 204, None))
+        verdict = read_your_writes([*history, PostStep("p", R, 1.0, 1.01, 404)])
+
+        assert verdict.passed
+        assert verdict.figures["reads_checked"] == 3
+
+    def test_an_older_version_after_an_acknowledged_update_is_stale(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (R, 200, 0), (U, 200, 1), (R, 200, 0)))
+
+        assert not verdict.passed
+        assert verdict.figures["old_version"] == 1
+        assert verdict.figures["stale_reads"] == 1
+
+    def test_the_post_after_an_acknowledged_delete_is_stale(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (D, 204, None), (R, 200, 0)))
+
+        assert not verdict.passed
+        assert verdict.figures["deleted"] == 1
+
+    def test_a_404_after_an_acknowledged_create_is_stale(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (R, 404, None)))
+
+        assert not verdict.passed
+        assert verdict.figures["missing"] == 1
+
+    def test_a_newer_version_from_an_unanswered_update_is_allowed(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (U, 503, 1), (R, 200, 1), (R, 200, 0)))
+
+        assert verdict.passed
+
+    def test_either_answer_after_an_unanswered_delete_is_allowed(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (D, None, None), (R, 404, None), (R, 200, 0)))
+
+        assert verdict.passed
+
+    def test_failed_reads_are_not_counted(self) -> None:
+        verdict = read_your_writes(steps((C, 201, 0), (U, 200, 1), (R, 503, None), (R, None, None)))
+
+        assert verdict.passed
+        assert verdict.figures["reads_checked"] == 0
+
+    def test_reads_of_a_post_whose_create_failed_say_nothing(self) -> None:
+        verdict = read_your_writes(steps((C, 503, 0), (R, 404, None)))
+
+        assert verdict.passed
