@@ -8,9 +8,9 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro gate baseline bench-quality locust-ui
 
-setup: $(VENV)/.installed toxiproxy certs browser
+setup: $(VENV)/.installed toxiproxy certs browser redis
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,15 @@ $(CHROMIUM):
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| echo "browser: could not install chromium; the browser test will be skipped"; \
 	else echo "browser: $(CHROMIUM) missing; 'sudo apt-get install chromium' enables the browser test"; fi
+
+# Debian's redis-server: the shared read cache when the app runs several workers.
+REDIS_SERVER := /usr/bin/redis-server
+redis: $(REDIS_SERVER)
+$(REDIS_SERVER):
+	@if [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) \
+		|| echo "redis: could not install redis-server; runs with several app workers need it"; \
+	else echo "redis: $(REDIS_SERVER) missing; 'sudo apt-get install redis-server' enables the shared cache"; fi
 
 test: setup
 	$(PY) -m pytest
