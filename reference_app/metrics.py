@@ -87,6 +87,12 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.cache_faults = Counter(
+            "post_cache_faults",
+            "Shared-cache calls that failed or timed out (answered from the database instead)",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -124,6 +130,9 @@ class AppMetrics:
 
     def observe_cache(self, hit: bool) -> None:
         self.cache_lookups.labels("hit" if hit else "miss").inc()
+
+    def observe_cache_fault(self, _error: BaseException) -> None:
+        self.cache_faults.inc()
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -8,24 +8,31 @@ per request with nothing around it.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict
 from functools import partial
+
+import orjson
 
 from reference_app.db.repository import PostsRepository
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Transport
 from reference_app.domain import Post
 from reference_app.metrics import AppMetrics
+from reference_app.resilience import shared_cache
 from reference_app.resilience.batcher import WriteBatcher
 from reference_app.resilience.breaker import CircuitBreaker
-from reference_app.resilience.cache import ReadCache
+from reference_app.resilience.cache import PostCache, ReadCache
 from reference_app.resilience.deadline import Deadline, deadline_scope
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
 from reference_app.service.posts import PostsService, flush_creates
-from reference_app.settings import Settings
+from reference_app.settings import CacheBackend, Settings
+
+logger = logging.getLogger(__name__)
 
 OpenPosts = Callable[[], AbstractAsyncContextManager[PostsService]]
 
@@ -59,6 +66,62 @@ def build_pipeline(settings: Settings, metrics: AppMetrics) -> Pipeline:
     )
 
 
+def cache_backend(settings: Settings) -> CacheBackend | None:
+    """The cache that stays correct for this many workers; None: no cache, and why is logged."""
+    if not settings.cache_enabled:
+        return None
+    backend = settings.cache_backend
+    if backend is CacheBackend.AUTO:
+        if settings.redis_url:
+            return CacheBackend.REDIS
+        if settings.workers > 1:
+            logger.warning(
+                "read cache off: %d workers and no shared cache (APP_REDIS_URL); a per-process"
+                " cache would serve one worker's stale rows after another worker's write",
+                settings.workers,
+            )
+            return None
+        return CacheBackend.PROCESS
+    if backend is CacheBackend.PROCESS and settings.workers > 1:
+        logger.warning(
+            "per-process read cache with %d workers (APP_CACHE_BACKEND=process):"
+            " reads after a write on another worker may be stale",
+            settings.workers,
+        )
+    return backend
+
+
+def _encode_post(post: Post) -> bytes:
+    return orjson.dumps(asdict(post))
+
+
+def _decode_post(payload: bytes) -> Post:
+    return Post(**orjson.loads(payload))
+
+
+def build_cache(settings: Settings, metrics: AppMetrics) -> PostCache[Post] | None:
+    backend = cache_backend(settings)
+    if backend is CacheBackend.REDIS:
+        assert settings.redis_url is not None  # checked by Settings
+        timeout_s = _ms(settings.redis_timeout_ms)
+        return shared_cache.SharedReadCache(
+            shared_cache.connect(settings.redis_url, timeout_s),
+            ttl_s=_ms(settings.cache_ttl_ms),
+            timeout_s=timeout_s,
+            encode=_encode_post,
+            decode=_decode_post,
+            on_lookup=metrics.observe_cache,
+            on_fault=metrics.observe_cache_fault,
+        )
+    if backend is CacheBackend.PROCESS:
+        return ReadCache(
+            max_entries=settings.cache_max_entries,
+            ttl_s=_ms(settings.cache_ttl_ms),
+            on_lookup=metrics.observe_cache,
+        )
+    return None
+
+
 def _hardened_service(
     repository: PostsRepository, settings: Settings, metrics: AppMetrics
 ) -> PostsService:
@@ -68,15 +131,10 @@ def _hardened_service(
         max_size=settings.batch_max_size,
         on_flush=metrics.observe_batch,
     )
-    cache: ReadCache[int, Post] = ReadCache(
-        max_entries=settings.cache_max_entries,
-        ttl_s=_ms(settings.cache_ttl_ms),
-        on_lookup=metrics.observe_cache,
-    )
     return PostsService(
         repository,
         batching=batcher if settings.batch_enabled else None,
-        cache=cache if settings.cache_enabled else None,
+        cache=build_cache(settings, metrics),
     )
 
 

@@ -1,10 +1,14 @@
-"""An in-process read-through cache with TTL, size bound and race-free invalidation."""
+"""What a read cache is, and the in-process one: TTL, size bound, race-free invalidation.
+
+The in-process cache is right for one worker only: an invalidation reaches no other
+process. Several workers share resilience.shared_cache instead.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
 
@@ -12,6 +16,18 @@ from reference_app.resilience.deadline import Clock
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
+
+
+class PostCache(Protocol[Value]):
+    """A read-through cache of posts by id; `invalidate` returns before the write is acked."""
+
+    async def get_or_load(
+        self, key: int, load: Callable[[], Awaitable[Value | None]]
+    ) -> Value | None: ...
+
+    async def invalidate(self, key: int) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def _ignore_lookup(_hit: bool) -> None:
@@ -50,6 +66,9 @@ class ReadCache(Generic[Key, Value]):
             self._entries[key] = value
         return value
 
-    def invalidate(self, key: Key) -> None:
+    async def invalidate(self, key: Key) -> None:
         self._epoch += 1
         self._entries.pop(key, None)
+
+    async def close(self) -> None:
+        self._entries.clear()

@@ -23,7 +23,7 @@ from reference_app.domain import (
     new_idempotency_key,
 )
 from reference_app.resilience.batcher import WriteBatcher
-from reference_app.resilience.cache import ReadCache
+from reference_app.resilience.cache import PostCache
 from reference_app.resilience.deadline import Deadline, current_deadline, deadline_scope, latest
 from reference_app.resilience.errors import PermanentDbError
 
@@ -55,7 +55,7 @@ class PostsService:
         repository: PostsRepository,
         *,
         batching: WriteBatcher[QueuedCreate, Post] | None = None,
-        cache: ReadCache[int, Post] | None = None,
+        cache: PostCache[Post] | None = None,
         honour_idempotency_keys: bool = True,
     ) -> None:
         self._repository = repository
@@ -66,6 +66,8 @@ class PostsService:
     async def close(self) -> None:
         if self._batcher is not None:
             await self._batcher.drain()
+        if self._cache is not None:
+            await self._cache.close()
 
     async def ping(self) -> None:
         await self._repository.ping()
@@ -111,7 +113,7 @@ class PostsService:
             updated = await self._repository.update_post(post_id, changes)
         finally:
             # Also after a failure: a write that timed out may still have been applied.
-            self._invalidate(post_id)
+            await self._invalidate(post_id)
         if updated is None:
             raise PostNotFound(post_id)
         return updated
@@ -120,7 +122,7 @@ class PostsService:
         try:
             deleted = await self._repository.delete_post(post_id)
         finally:
-            self._invalidate(post_id)
+            await self._invalidate(post_id)
         if not deleted:
             raise PostNotFound(post_id)
 
@@ -130,9 +132,9 @@ class PostsService:
             raise PostNotFound(post_id)
         return comment
 
-    def _invalidate(self, post_id: int) -> None:
+    async def _invalidate(self, post_id: int) -> None:
         if self._cache is not None:
-            self._cache.invalidate(post_id)
+            await self._cache.invalidate(post_id)
 
 
 async def flush_creates(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reference_app.metrics import AppMetrics
-from reference_app.settings import Settings
-from reference_app.wiring import build_pipeline
+from reference_app.settings import CacheBackend, Settings
+from reference_app.wiring import build_pipeline, cache_backend
 from tests.reference_app.conftest import StartApp
 
 POLICIES = {
@@ -60,3 +60,32 @@ async def test_cache_switch(
         await app.client.get(f"/posts/{post['id']}")
 
     assert app.round_trips - before == round_trips
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, CacheBackend.PROCESS),
+        ({"workers": 2, "redis_url": "redis://127.0.0.1:1/0"}, CacheBackend.REDIS),
+        ({"workers": 2}, None),
+        ({"workers": 2, "cache_backend": "process"}, CacheBackend.PROCESS),
+        ({"cache_enabled": False, "redis_url": "redis://127.0.0.1:1/0"}, None),
+    ],
+)
+def test_the_cache_is_one_that_stays_correct_for_the_worker_count(
+    settings: dict[str, object], expected: CacheBackend | None
+) -> None:
+    assert cache_backend(Settings(**settings)) is expected
+
+
+def test_several_workers_without_a_shared_cache_say_why_the_cache_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache_backend(Settings(workers=3))
+
+    assert "read cache off: 3 workers and no shared cache (APP_REDIS_URL)" in caplog.text
+
+
+def test_a_redis_backend_without_a_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="APP_REDIS_URL"):
+        Settings(cache_backend="redis")

@@ -51,7 +51,7 @@ async def test_invalidate_drops_the_entry() -> None:
     posts, load = cache(FakeClock()), Loader("old")
     await posts.get_or_load(1, load)
 
-    posts.invalidate(1)
+    await posts.invalidate(1)
     load.value = "new"
 
     assert await posts.get_or_load(1, load) == "new"
@@ -67,7 +67,7 @@ async def test_a_read_racing_an_invalidation_does_not_store_its_stale_row() -> N
 
     reading = asyncio.create_task(posts.get_or_load(1, slow_old_read))
     await asyncio.sleep(0)
-    posts.invalidate(1)  # a PATCH committed while the read was in flight
+    await posts.invalidate(1)  # a PATCH committed while the read was in flight
     release.set()
     assert await reading == "old"
 
