@@ -11,6 +11,7 @@ from chaos.__main__ import run_mode
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult
 from chaos.scenarios import select
 from chaos.workload import WorkloadConfig
+from harness.settings import HarnessSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -18,9 +19,22 @@ SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0}
 LIGHT_LOAD = WorkloadConfig(writers=3, readers=2, batch_writers=1, batch_size=10)
 
 
-def run(mode: AppMode, spec: str, tmp_path: Path) -> list[ScenarioResult]:
-    config = ChaosConfig(mode=mode, workload=LIGHT_LOAD, **SHORT)
-    return asyncio.run(run_mode(select(spec), config, tmp_path, run_id="test"))
+def run(
+    mode: AppMode,
+    spec: str,
+    tmp_path: Path,
+    workers: int = 1,
+    app_overrides: dict[str, str] | None = None,
+) -> list[ScenarioResult]:
+    config = ChaosConfig(mode=mode, workload=LIGHT_LOAD, app_overrides=app_overrides or {}, **SHORT)
+    settings = HarnessSettings(app_workers=workers)
+    return asyncio.run(run_mode(select(spec), config, tmp_path, "test", settings))
+
+
+def needs_redis() -> None:
+    binary = HarnessSettings().redis_server
+    if not binary.exists():
+        pytest.skip(f"no redis-server at {binary}: `make setup` as root installs it")
 
 
 def failures(results: list[ScenarioResult]) -> dict[str, dict[str, object]]:
@@ -49,3 +63,20 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     # Responses cut after the write landed; the client's retry stores it again.
     assert not results["limit_data"].verdict("duplicated").passed
     assert all(r.verdict("lost").passed for r in results.values())
+
+
+def test_a_per_process_cache_with_two_workers_reads_stale(tmp_path: Path) -> None:
+    needs_redis()  # the stack starts it for two workers; the app is told not to use it
+    [result] = run("hardened", "baseline", tmp_path, 2, {"APP_CACHE_BACKEND": "process"})
+
+    consistency = result.verdict("consistency")
+    assert not consistency.passed
+    assert consistency.figures["stale_reads"] > 0
+
+
+def test_two_workers_with_the_shared_cache_read_their_writes(tmp_path: Path) -> None:
+    needs_redis()
+    [result] = run("hardened", "baseline", tmp_path, 2)
+
+    assert failures([result]) == {}
+    assert result.verdict("consistency").figures["reads_checked"] > 0
