@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import tempfile
+from operator import attrgetter
 from pathlib import Path
 
 from chaos.report import markdown_table, write_run
@@ -23,6 +25,13 @@ MODES: dict[str, tuple[AppMode, ...]] = {
 }
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
@@ -33,9 +42,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--deadline-ms", type=int, default=1000, help="the app's request deadline")
     parser.add_argument("--out", type=Path, default=None, help="default results/chaos/<run-id>")
     parser.add_argument(
-        "--app-workers", type=int, default=None, help="uvicorn workers (default: APP_WORKERS or 1)"
+        "--app-workers",
+        type=_positive,
+        default=None,
+        help="uvicorn workers (default: APP_WORKERS or 1)",
     )
     return parser.parse_args(argv)
+
+
+def stack_groups(scenarios: list[Scenario]) -> list[list[Scenario]]:
+    """Runs of consecutive scenarios that share a stack: same server flags, same cache."""
+    key = attrgetter("server_args", "needs_shared_cache")
+    return [list(group) for _, group in itertools.groupby(scenarios, key=key)]
 
 
 async def run_mode(
@@ -47,23 +65,50 @@ async def run_mode(
     *,
     settings: HarnessSettings | None = None,
 ) -> list[ScenarioResult]:
-    """One fresh stack (and database) per app mode; every scenario runs against it.
+    """A fresh stack per app mode (and per stack group); every scenario runs against it.
 
     The database server it ran on is appended to `databases`, for the run's summary.
     """
+    settings = settings or HarnessSettings()
     log_dir = out_dir / "logs" / config.mode
+    results = []
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
-        with stack(log_dir, db=db, app_env=config.app_env(), settings=settings) as live:
-            print(f"chaos: {config.mode} app, database {live.database.describe()}")
-            if databases is not None:
-                databases.append(live.database)
-            results = []
-            for scenario in scenarios:
-                result = await run_scenario(live, scenario, config, run_id)
-                print(f"{config.mode:>8} {scenario.name:<28} {'pass' if result.passed else 'FAIL'}")
-                results.append(result)
-            return results
+        for group in stack_groups(scenarios):
+            first = group[0]
+            with stack(
+                log_dir,
+                db=db,
+                app_env=config.app_env(),
+                settings=settings,
+                shared_cache=settings.app_workers > 1 or first.needs_shared_cache,
+                server_args=first.server_args,
+            ) as live:
+                print(f"chaos: {config.mode} app, database {live.database.describe()}")
+                if databases is not None:
+                    databases.append(live.database)
+                for scenario in group:
+                    result = await run_scenario(live, scenario, config, run_id)
+                    verdict = "pass" if result.passed else "FAIL"
+                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}")
+                    results.append(result)
+    return results
+
+
+def _without_redis(
+    scenarios: list[Scenario], settings: HarnessSettings, *, explicit: bool
+) -> tuple[list[Scenario], str | None]:
+    """With no redis-server: `all` drops the shared-cache scenarios, saying so; asking for
+    one, or for several app workers (whose shared cache it is), is refused."""
+    missing = f"no redis-server at {settings.redis_server} (`make setup` as root installs it)"
+    if settings.app_workers > 1:
+        return scenarios, f"{settings.app_workers} app workers need their shared cache: {missing}"
+    needing = [s.name for s in scenarios if s.needs_shared_cache]
+    if needing and explicit:
+        return scenarios, f"{', '.join(needing)} fault the shared cache: {missing}"
+    if needing:
+        print(f"chaos: skipping {', '.join(needing)}: {missing}", file=sys.stderr)
+    return [s for s in scenarios if not s.needs_shared_cache], None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,14 +121,21 @@ def main(argv: list[str] | None = None) -> int:
     settings = HarnessSettings()
     if args.app_workers is not None:
         settings = settings.model_copy(update={"app_workers": args.app_workers})
+    if not settings.redis_server.exists():
+        scenarios, refusal = _without_redis(scenarios, settings, explicit=args.scenarios != "all")
+        if refusal:
+            print(f"chaos: {refusal}", file=sys.stderr)
+            return 2
     unreachable = [
-        s.name for s in scenarios if settings.turso_database_url and s.faults_link("turso")
+        s.name
+        for s in scenarios
+        if settings.turso_database_url and (s.faults_link("turso") or s.server_args)
     ]
     if unreachable:
         print(
-            f"chaos: {', '.join(unreachable)} fault the app -> database link, which the harness"
-            " cannot proxy for an external database (TURSO_DATABASE_URL); pick api-link"
-            " scenarios such as baseline or api_latency",
+            f"chaos: {', '.join(unreachable)} fault the app -> database link or the"
+            " server's own settings, which the harness cannot reach for an external"
+            " database (TURSO_DATABASE_URL); pick api-link scenarios such as baseline",
             file=sys.stderr,
         )
         return 2

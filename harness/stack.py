@@ -195,19 +195,27 @@ def sqld(
 
 @contextlib.contextmanager
 def database_server(
-    db: str | Path, log_dir: Path, settings: HarnessSettings, tls: TlsFiles | None = None
+    db: str | Path,
+    log_dir: Path,
+    settings: HarnessSettings,
+    tls: TlsFiles | None = None,
+    *,
+    local_args: Sequence[str] = (),
 ) -> Iterator[DatabaseServer]:
     """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
 
     sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
-    database for either server.
+    database for either server. `local_args` are flags for the local server only; sqld,
+    whose flags differ, refuses them.
     """
     if settings.sqld_bin:
+        if local_args:
+            raise ValueError(f"local server flags {' '.join(local_args)} do not apply to sqld")
         data_dir = Path(f"{db}.sqld")
         with sqld(settings.sqld_bin, data_dir, log_dir, auth=JwtAuth.generate()) as server:
             yield server
     else:
-        with local_turso(db, log_dir, tls=tls) as local:
+        with local_turso(db, log_dir, tls=tls, extra_args=local_args) as local:
             yield local
 
 
@@ -402,6 +410,7 @@ def stack(
     settings: HarnessSettings | None = None,
     tls: TlsFiles | None = None,
     shared_cache: bool | None = None,
+    server_args: Sequence[str] = (),
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
@@ -409,7 +418,8 @@ def stack(
     the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
     so with SQLD_BIN set the database link is plain http whatever `tls` says. The app runs
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
-    starts redis-server and gives the app its URL (APP_REDIS_URL).
+    starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
+    local database server (`--max-concurrent-requests 4`, say); sqld refuses them.
     """
     settings = settings or HarnessSettings()
     workers = settings.app_workers
@@ -425,7 +435,9 @@ def stack(
             tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
             database = DatabaseInfo("external", "unknown", tls=tls_url)
         else:
-            turso = parts.enter_context(database_server(db, log_dir, settings, tls))
+            turso = parts.enter_context(
+                database_server(db, log_dir, settings, tls, local_args=server_args)
+            )
             turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
             proxies["turso"] = "turso"
             scheme = "https" if turso.tls else "http"

@@ -11,6 +11,8 @@ from chaos.scenarios import (
     latency,
     limit_data,
     outage,
+    redis_blackhole,
+    redis_outage,
     reset_peer,
     reset_peer_churn,
     reset_peer_intermittent,
@@ -35,6 +37,8 @@ SCENARIOS: dict[str, Scenario] = {
         outage,
         flapping,
         api_latency,
+        redis_outage,
+        redis_blackhole,
     )
 }
 

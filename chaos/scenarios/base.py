@@ -7,7 +7,7 @@ from typing import Literal
 
 from harness.toxiproxy import Toxic
 
-Link = Literal["turso", "api"]  # app -> database, and load -> app
+Link = Literal["turso", "api", "redis"]  # app -> database, load -> app, app -> shared cache
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ class Scenario:
     description: str
     faults: tuple[Fault, ...] = ()
     expect: Expectation = field(default_factory=Expectation)
+    # Flags for the local database server, for faults that are its own settings (a low
+    # admission limit, say); scenarios that differ here run on separate stacks.
+    server_args: tuple[str, ...] = ()
 
     @property
     def injects_faults(self) -> bool:
@@ -53,6 +56,11 @@ class Scenario:
 
     def faults_link(self, link: Link) -> bool:
         return any(f.link == link for f in self.faults)
+
+    @property
+    def needs_shared_cache(self) -> bool:
+        """A fault on the app -> Redis link needs the stack to run Redis."""
+        return self.faults_link("redis")
 
     def __add__(self, other: Scenario) -> Scenario:
         """Both scenarios' faults at once, checked against the looser of their bounds."""
@@ -71,4 +79,5 @@ class Scenario:
             description=f"{self.description}; and {other.description}",
             faults=self.faults + other.faults,
             expect=expect,
+            server_args=self.server_args + other.server_args,
         )

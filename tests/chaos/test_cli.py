@@ -25,3 +25,25 @@ def test_database_link_faults_are_refused_for_an_external_database(
     error = capsys.readouterr().err
     assert "outage fault the app -> database link" in error
     assert "api_latency" not in error.split("pick")[0]
+
+
+def test_shared_cache_scenarios_without_redis_server_are_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REDIS_SERVER", "/nonexistent/redis-server")
+
+    assert main(["--scenarios", "baseline,redis_outage"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("chaos: redis_outage fault the shared cache: no redis-server")
+
+
+def test_several_app_workers_without_redis_server_are_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REDIS_SERVER", "/nonexistent/redis-server")
+
+    assert main(["--scenarios", "baseline", "--app-workers", "2"]) == 2
+
+    assert "2 app workers need their shared cache" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chaos.__main__ import stack_groups
 from chaos.scenarios import SCENARIOS, select
 
 
@@ -22,6 +23,8 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "outage",
         "flapping",
         "api_latency",
+        "redis_outage",
+        "redis_blackhole",
     }
 
 
@@ -56,3 +59,13 @@ def test_an_empty_selection_is_refused() -> None:
 
 def test_only_baseline_injects_no_fault() -> None:
     assert [s.name for s in SCENARIOS.values() if not s.injects_faults] == ["baseline"]
+
+
+def test_scenarios_needing_another_stack_shape_run_on_their_own_stack() -> None:
+    groups = stack_groups(select("baseline,outage,redis_outage,redis_blackhole,latency"))
+
+    assert [[s.name for s in group] for group in groups] == [
+        ["baseline", "outage"],
+        ["redis_outage", "redis_blackhole"],
+        ["latency"],
+    ]
