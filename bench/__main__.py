@@ -118,6 +118,7 @@ def bench_mode(
         "settings": {**vars(config), "tls": database.tls},
         "profile": {"name": profile.name, "description": profile.description, "notes": notes},
         "database": database.as_dict(),
+        "app_workers": settings.app_workers,
         "seeded": vars(ids),
         "load_generator": generator_cpu(run.cpu_s, run.wall_s, machine["cpu_count"]),
         # Per process (app, database, toxiproxy, load generator) over Locust's measured window.

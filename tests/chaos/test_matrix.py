@@ -47,6 +47,7 @@ def failures(results: list[ScenarioResult]) -> dict[str, dict[str, object]]:
 
 
 def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) -> None:
+    needs_redis()  # the shared-cache scenarios are part of "all"
     results = run("hardened", "all", tmp_path)
 
     assert failures(results) == {}
