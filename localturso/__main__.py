@@ -46,6 +46,7 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--stream-expiry-s", type=float)
     parser.add_argument("--max-body-bytes", type=int)
     parser.add_argument("--max-concurrent-requests", type=int)
+    parser.add_argument("--retry-after-s", type=int, help="Retry-After on 429 (sqld sends none)")
     parser.add_argument("--max-connections", type=int)
     parser.add_argument("--busy-timeout-ms", type=int)
     parser.add_argument("--log-level")

@@ -30,10 +30,19 @@ OPEN_PATHS = frozenset({"/health"})
 class Gate:
     """In front of every HTTP request: bearer-token auth (401) and the concurrency limit (429)."""
 
-    def __init__(self, app: ASGIApp, auth: Authenticator, max_concurrent: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        auth: Authenticator,
+        max_concurrent: int,
+        retry_after_s: int | None = None,
+    ) -> None:
         self._app = app
         self._auth = auth
         self._max_concurrent = max_concurrent
+        self._overloaded_headers = (
+            [(b"retry-after", str(retry_after_s).encode())] if retry_after_s is not None else []
+        )
         self._in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -41,10 +50,11 @@ class Gate:
             await self._app(scope, receive, send)
             return
         error = self._auth_error(scope) if self._auth.required else None
-        if error is None and self._in_flight >= self._max_concurrent:
-            error = overloaded()
         if error is not None:
             await _send_error(send, error)
+            return
+        if self._in_flight >= self._max_concurrent:
+            await _send_error(send, overloaded(), self._overloaded_headers)
             return
         self._in_flight += 1
         try:
@@ -68,7 +78,9 @@ class Gate:
         return unauthorized(problem) if problem else None
 
 
-async def _send_error(send: Send, error: ServerError) -> None:
+async def _send_error(
+    send: Send, error: ServerError, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = orjson.dumps(error.http_body())
     await send(
         {
@@ -77,6 +89,7 @@ async def _send_error(send: Send, error: ServerError) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
@@ -123,4 +136,4 @@ def create_app(settings: Settings) -> ASGIApp:
         WebSocketRoute("/", websocket_endpoint),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    return Gate(app, auth, settings.max_concurrent_requests)
+    return Gate(app, auth, settings.max_concurrent_requests, settings.retry_after_s)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     expired_stream_retention_s: float = Field(default=300.0, ge=0)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_concurrent_requests: int = Field(default=128, ge=1)
+    # Seconds in a Retry-After header on 429; sqld sends none, which is the default here too.
+    retry_after_s: int | None = Field(default=None, ge=0)
     max_connections: int = Field(default=256, ge=1)
     # Requests a single WebSocket may have in flight before we stop reading from it.
     max_ws_pending_requests: int = Field(default=128, ge=1)

@@ -76,6 +76,8 @@ def _retry_after_s(error: Exception) -> float:
     """For a 503: when trying again may help."""
     if isinstance(error, ResilienceError):
         return error.retry_after_s
+    if isinstance(error, DbError) and error.retry_after_s is not None:
+        return error.retry_after_s  # the database's own, passed on
     return DB_UNAVAILABLE_RETRY_AFTER_S
 
 

@@ -11,7 +11,10 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -46,6 +49,46 @@ _TRANSIENT_CODE_PREFIXES = (
     "SQLITE_BUSY",
     "SQLITE_LOCKED",
 )
+
+
+# libsql-client raises on a refusal without the response's headers; a trace hook on its
+# aiohttp session keeps the one the retry policy needs. Trace callbacks run in the task
+# that awaits the call, so the value is seen by that call alone.
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_server_retry_after_s: ContextVar[float | None] = ContextVar("server_retry_after_s", default=None)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date; None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+async def _note_retry_after(
+    _session: aiohttp.ClientSession, _context: object, params: aiohttp.TraceRequestEndParams
+) -> None:
+    if params.response.status in _RETRY_AFTER_STATUSES:
+        _server_retry_after_s.set(parse_retry_after(params.response.headers.get("Retry-After")))
+
+
+def _watch_retry_after(client: Client) -> None:
+    """Hook the HTTP client's session (WebSocket and file clients have no refusals to read)."""
+    session = getattr(client, "_session", None)
+    if isinstance(session, aiohttp.ClientSession):
+        config = aiohttp.TraceConfig()
+        config.on_request_end.append(_note_retry_after)
+        config.freeze()
+        session.trace_configs.append(config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +162,7 @@ class Transport:
             if raw_errors:
                 raise
             raise classify(error) from error
+        _watch_retry_after(client)
         return cls(client, round_trips=round_trips, raw_errors=raw_errors)
 
     async def execute(self, statement: Statement) -> Result:
@@ -136,10 +180,12 @@ class Transport:
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()
         outcome = "cancelled"
+        _server_retry_after_s.set(None)
         try:
             result = await pending
         except Exception as error:
             converted = classify(error)
+            converted.retry_after_s = _server_retry_after_s.get()
             outcome = "transient" if isinstance(converted, TransientDbError) else "permanent"
             if self._raw_errors:
                 raise

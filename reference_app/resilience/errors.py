@@ -15,11 +15,17 @@ from __future__ import annotations
 
 
 class DbError(Exception):
-    """A database call failed; `maybe_applied` says whether the server may have run it."""
+    """A database call failed; `maybe_applied` says whether the server may have run it.
 
-    def __init__(self, message: str, *, maybe_applied: bool = True) -> None:
+    `retry_after_s` is the server's own Retry-After (on a 429 or 503), when it sent one.
+    """
+
+    def __init__(
+        self, message: str, *, maybe_applied: bool = True, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
+        self.retry_after_s = retry_after_s
 
 
 class TransientDbError(DbError):

@@ -95,11 +95,22 @@ class RetryPolicy:
         return AsyncRetrying(
             retry=retry_if_exception(partial(should_retry, idempotent=idempotent)),
             stop=stop_after_attempt(self.max_attempts) | stop_before_deadline(deadline),
-            wait=wait_random_exponential(multiplier=self.base_delay_s, max=self.max_delay_s),
+            wait=self._wait(),
             sleep=self.sleep,
             before_sleep=self._before_sleep,
             reraise=True,
         )
+
+    def _wait(self) -> Callable[[RetryCallState], float]:
+        """Full-jitter backoff, but never sooner than the server's own Retry-After."""
+        backoff = wait_random_exponential(multiplier=self.base_delay_s, max=self.max_delay_s)
+
+        def wait(retry_state: RetryCallState) -> float:
+            error = retry_state.outcome.exception() if retry_state.outcome else None
+            asked_s = getattr(error, "retry_after_s", None) or 0.0
+            return max(backoff(retry_state), asked_s)
+
+        return wait
 
     def _before_sleep(self, retry_state: RetryCallState) -> None:
         outcome = retry_state.outcome

@@ -22,6 +22,7 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTurso]:
     """A server with a small body limit and room for one request at a time."""
     tmp = tmp_path_factory.mktemp("strict")
     args = ["--max-body-bytes", str(BODY_LIMIT), "--max-concurrent-requests", "1"]
+    args += ["--retry-after-s", "2"]
     with local_turso(tmp / "db.sqlite", tmp / "logs", extra_args=args) as server:
         yield server
 
@@ -129,6 +130,7 @@ async def test_overload_gets_429(strict: LocalTurso) -> None:
             slow_response = await slow
             if refused is not None:
                 assert refused.json() == {"error": "Too many concurrent requests"}
+                assert refused.headers["retry-after"] == "2"
                 assert slow_response.status_code == 200
                 return
         pytest.fail("no request was refused while the slot was taken")

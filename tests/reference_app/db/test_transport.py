@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -10,8 +12,9 @@ import pytest
 from libsql_client import LibsqlError
 
 from harness.processes import free_port
+from harness.stack import local_turso
 from reference_app.db.roundtrips import RoundTripCounter
-from reference_app.db.transport import Transport, classify
+from reference_app.db.transport import Statement, Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
     ConstraintViolation,
     DbError,
@@ -96,3 +99,54 @@ async def test_a_refused_connection_is_transient_and_never_applied(scheme: str) 
         await transport.close()
 
     assert raised.value.maybe_applied is False
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("3", 3.0),
+        (" 0 ", 0.0),
+        ("Fri, 27 Nov 2026 12:00:05 GMT", 5.0),
+        ("Fri, 27 Nov 2026 11:59:00 GMT", 0.0),
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_a_date(
+    header: str | None, seconds: float | None
+) -> None:
+    now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+
+    assert parse_retry_after(header, now) == seconds
+
+
+@pytest.mark.integration
+async def test_a_refusal_carries_the_servers_retry_after(log_dir: Path, tmp_path: Path) -> None:
+    args = ["--max-concurrent-requests", "1", "--retry-after-s", "7"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.http_url, None, round_trips=RoundTripCounter())
+        slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3e7)"
+                " SELECT count(*) FROM c", [])  # fmt: skip
+        try:
+            refusal = await refused_while_busy(transport, slow)
+        finally:
+            await transport.close()
+
+    assert isinstance(refusal, TransientDbError)
+    assert refusal.retry_after_s == 7.0
+
+
+async def refused_while_busy(transport: Transport, slow: Statement) -> DbError:
+    """A quick call refused while a slow one holds the server's only slot."""
+    for _ in range(5):
+        holder = asyncio.create_task(transport.execute(slow))
+        try:
+            while not holder.done():
+                try:
+                    await transport.execute(("SELECT 1", []))
+                except DbError as error:
+                    return error
+        finally:
+            # The holder may itself have been the one refused; then try again.
+            await asyncio.gather(holder, return_exceptions=True)
+    pytest.fail("no call was refused while the slot was taken")

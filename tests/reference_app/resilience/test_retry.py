@@ -141,3 +141,30 @@ async def test_each_retry_is_reported_with_its_error_and_delay(sleep: RecordingS
 
     assert [message for message, _ in seen] == ["a", "b"]
     assert [delay for _, delay in seen] == sleep.delays
+
+
+async def test_the_servers_retry_after_is_waited_out_before_the_next_attempt(
+    sleep: RecordingSleep,
+) -> None:
+    call = Flaky(TransientDbError("429", retry_after_s=0.3))
+
+    await RetryPolicy(sleep=sleep, max_delay_s=0.05).attempts(Deadline.never(), idempotent=True)(
+        call
+    )
+
+    assert call.calls == 2
+    assert sleep.delays == [0.3]
+
+
+async def test_a_retry_after_past_the_deadline_ends_the_retries_with_that_error(
+    clock: FakeClock, sleep: RecordingSleep
+) -> None:
+    deadline = Deadline.after(1.0, clock)
+    call = Flaky(TransientDbError("429", retry_after_s=2.0))
+
+    with pytest.raises(TransientDbError) as raised:
+        await RetryPolicy(sleep=sleep).attempts(deadline, idempotent=True)(call)
+
+    assert call.calls == 1
+    assert sleep.delays == []
+    assert raised.value.retry_after_s == 2.0
