@@ -211,7 +211,8 @@ def _staleness(read: PostStep, state: _PostState) -> str | None:
 
 
 def _apply_write(write: PostStep, state: _PostState) -> None:
-    if write.acked:
+    # A 404 to a delete says the post is gone: a retried delete whose first try landed.
+    if write.acked or (write.step is Step.DELETE and write.status == 404):
         if write.step is Step.DELETE:
             state.deleted = state.maybe_deleted = True
         else:

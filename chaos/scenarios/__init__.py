@@ -11,6 +11,9 @@ from chaos.scenarios import (
     latency,
     limit_data,
     outage,
+    rate_limited,
+    rate_limited_churn,
+    rate_limited_retry_after,
     redis_blackhole,
     redis_outage,
     reset_peer,
@@ -39,6 +42,9 @@ SCENARIOS: dict[str, Scenario] = {
         api_latency,
         redis_outage,
         redis_blackhole,
+        rate_limited,
+        rate_limited_churn,
+        rate_limited_retry_after,
     )
 }
 

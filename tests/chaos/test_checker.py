@@ -251,3 +251,10 @@ class TestReadYourWrites:
         verdict = read_your_writes(steps((C, 503, 0), (R, 404, None)))
 
         assert verdict.passed
+
+    def test_a_404_to_a_delete_says_the_post_is_gone(self) -> None:
+        gone = read_your_writes(steps((C, 201, 0), (D, 404, None), (R, 404, None)))
+        back = read_your_writes(steps((C, 201, 0), (D, 404, None), (R, 200, 0)))
+
+        assert gone.passed
+        assert not back.passed

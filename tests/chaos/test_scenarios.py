@@ -25,6 +25,9 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "api_latency",
         "redis_outage",
         "redis_blackhole",
+        "rate_limited",
+        "rate_limited_churn",
+        "rate_limited_retry_after",
     }
 
 

@@ -1,0 +1,17 @@
+"""The database server admits few requests at once and refuses the rest with 429.
+
+Turso's free tier limits connections and request rates (the guide's gotcha 2); here
+the local server's `--max-concurrent-requests` is set low for the whole run, so the
+app meets 429s from the start. Retried with backoff within the deadline, they end as
+503 with Retry-After when the server stays full, never as a 500.
+"""
+
+from chaos.scenarios.base import Scenario
+
+MAX_CONCURRENT_REQUESTS = 2
+
+SCENARIO = Scenario(
+    "rate_limited",
+    f"database server admits {MAX_CONCURRENT_REQUESTS} requests at once, 429 for the rest",
+    server_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
+)
