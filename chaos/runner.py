@@ -12,6 +12,7 @@ import libsql_client
 from prometheus_client.parser import text_string_to_metric_families
 
 from chaos import checker
+from chaos.contention import contending
 from chaos.faults import fault_window_s, injected
 from chaos.history import StoredPost
 from chaos.scenarios.base import Scenario
@@ -134,7 +135,10 @@ async def run_scenario(
     try:
         await asyncio.sleep(config.warmup_s)
         fault_started_s = workload.now_s()
-        async with injected(stack.toxiproxy, stack.proxies, scenario):
+        async with (
+            injected(stack.toxiproxy, stack.proxies, scenario),
+            contending(stack.db_url, stack.db_auth_token, scenario.lock_holder),
+        ):
             await asyncio.sleep(window_s)
         if scenario.injects_faults:
             fault_window = (fault_started_s, workload.now_s())

@@ -21,6 +21,7 @@ from chaos.scenarios import (
     reset_peer_intermittent,
     slicer,
     slow_close,
+    write_lock,
 )
 from chaos.scenarios.base import Expectation, Fault, Outage, Scenario
 
@@ -45,6 +46,7 @@ SCENARIOS: dict[str, Scenario] = {
         rate_limited,
         rate_limited_churn,
         rate_limited_retry_after,
+        write_lock,
     )
 }
 

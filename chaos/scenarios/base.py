@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from chaos.contention import LockHolder
 from harness.toxiproxy import Toxic
 
 Link = Literal["turso", "api", "redis"]  # app -> database, load -> app, app -> shared cache
@@ -49,10 +50,12 @@ class Scenario:
     # Flags for the local database server, for faults that are its own settings (a low
     # admission limit, say); scenarios that differ here run on separate stacks.
     server_args: tuple[str, ...] = ()
+    # Another client taking the database's write lock during the fault window.
+    lock_holder: LockHolder | None = None
 
     @property
     def injects_faults(self) -> bool:
-        return any(f.toxics or f.outages for f in self.faults)
+        return self.lock_holder is not None or any(f.toxics or f.outages for f in self.faults)
 
     def faults_link(self, link: Link) -> bool:
         return any(f.link == link for f in self.faults)
@@ -80,4 +83,5 @@ class Scenario:
             faults=self.faults + other.faults,
             expect=expect,
             server_args=self.server_args + other.server_args,
+            lock_holder=self.lock_holder or other.lock_holder,
         )

@@ -23,6 +23,7 @@ from libsql_client import Client, LibsqlError, ResultSet, create_client
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.resilience.errors import (
     ConstraintViolation,
+    DbBusyError,
     DbError,
     DbTimeoutError,
     PermanentDbError,
@@ -38,17 +39,17 @@ T = TypeVar("T")
 # What the http client reports for a non-JSON error response; the status is only in the text.
 _HTTP_STATUS = re.compile(r"HTTP status (\d{3})")
 _RETRYABLE_HTTP_STATUSES = frozenset({408, 429})
-# Codes (and extended-code prefixes) for a lost connection or stream, a server that is
-# overloaded or failed inside (sqld's 429 and 500 bodies), and SQLite's "try again".
+# Codes (and extended-code prefixes) for a lost connection or stream, and a server that is
+# overloaded or failed inside (sqld's 429 and 500 bodies).
 _TRANSIENT_CODE_PREFIXES = (
     "HRANA_WEBSOCKET_ERROR",
     "STREAM_EXPIRED",
     "STREAM_CLOSED",
     "TOO_MANY_REQUESTS",
     "INTERNAL",
-    "SQLITE_BUSY",
-    "SQLITE_LOCKED",
 )
+# SQLite's "try again": the lock was not had, so the statement (or batch) did not apply.
+_BUSY_CODE_PREFIXES = ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
 # libsql-client raises on a refusal without the response's headers; a trace hook on its
@@ -128,6 +129,8 @@ def _classify_libsql(error: LibsqlError) -> DbError:
         if status and 400 <= status < 500 and status not in _RETRYABLE_HTTP_STATUSES:
             return PermanentDbError(message)
         return TransientDbError(message)
+    if code.startswith(_BUSY_CODE_PREFIXES):
+        return DbBusyError(message)
     if code.startswith(_TRANSIENT_CODE_PREFIXES):
         return TransientDbError(message)
     return PermanentDbError(message)

@@ -15,7 +15,12 @@ from collections.abc import Callable, Iterator
 from enum import IntEnum
 
 from reference_app.resilience.deadline import Clock
-from reference_app.resilience.errors import CircuitOpenError, PermanentDbError, TransientDbError
+from reference_app.resilience.errors import (
+    CircuitOpenError,
+    DbBusyError,
+    PermanentDbError,
+    TransientDbError,
+)
 
 
 class BreakerState(IntEnum):
@@ -60,12 +65,12 @@ class CircuitBreaker:
         self._admit()
         try:
             yield
+        except (PermanentDbError, DbBusyError):
+            # The database answered, even if with an error or "locked": the path to it works.
+            self._record_success()
+            raise
         except TransientDbError:
             self._record_failure()
-            raise
-        except PermanentDbError:
-            # The database answered, even if with an error: the path to it works.
-            self._record_success()
             raise
         except BaseException:
             # Cancelled or refused by another policy: no verdict on the database.

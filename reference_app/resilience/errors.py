@@ -2,7 +2,8 @@
 
 DbError                      a database call failed (converted once, in db.transport.classify)
 ├── TransientDbError         may succeed if tried again: refused, reset, 5xx/429, busy, expired
-│   └── DbTimeoutError       one attempt ran past its timeout
+│   ├── DbTimeoutError       one attempt ran past its timeout
+│   └── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
 └── PermanentDbError         will fail again: bad SQL, closed client, unknown fault
     └── ConstraintViolation  the database refused the data
 ResilienceError              a policy said no before or instead of calling the database
@@ -34,6 +35,16 @@ class TransientDbError(DbError):
 
 class DbTimeoutError(TransientDbError):
     """An attempt got no answer within its timeout (the server may still have applied it)."""
+
+
+class DbBusyError(TransientDbError):
+    """The database answered that its write lock is taken: the statement did not apply.
+
+    It says nothing against the path to the database, so the breaker does not count it.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message, maybe_applied=False, retry_after_s=retry_after_s)
 
 
 class PermanentDbError(DbError):

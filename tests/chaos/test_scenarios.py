@@ -28,6 +28,7 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "rate_limited",
         "rate_limited_churn",
         "rate_limited_retry_after",
+        "write_lock",
     }
 
 

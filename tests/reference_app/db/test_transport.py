@@ -8,15 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import httpx
 import pytest
 from libsql_client import LibsqlError
 
 from harness.processes import free_port
 from harness.stack import local_turso
 from reference_app.db.roundtrips import RoundTripCounter
-from reference_app.db.transport import Statement, Transport, classify, parse_retry_after
+from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
     ConstraintViolation,
+    DbBusyError,
     DbError,
     DbTimeoutError,
     PermanentDbError,
@@ -43,7 +45,8 @@ def connector_error() -> aiohttp.ClientConnectorError:
         (LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"), TransientDbError, True),
         (LibsqlError("The stream has expired", "STREAM_EXPIRED"), TransientDbError, True),
         (LibsqlError("WebSocket was closed", "HRANA_WEBSOCKET_ERROR"), TransientDbError, True),
-        (LibsqlError("database is locked", "SQLITE_BUSY"), TransientDbError, True),
+        (LibsqlError("database is locked", "SQLITE_BUSY"), DbBusyError, False),
+        (LibsqlError("table is locked", "SQLITE_LOCKED_SHAREDCACHE"), DbBusyError, False),
         (LibsqlError("UNIQUE failed", "SQLITE_CONSTRAINT_UNIQUE"), ConstraintViolation, True),
         (LibsqlError("near 'SELEC': syntax error", "SQL_PARSE_ERROR"), PermanentDbError, True),
         (LibsqlError("no such table", "SQLITE_UNKNOWN"), PermanentDbError, True),
@@ -125,10 +128,8 @@ async def test_a_refusal_carries_the_servers_retry_after(log_dir: Path, tmp_path
     args = ["--max-concurrent-requests", "1", "--retry-after-s", "7"]
     with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
         transport = Transport.open(server.http_url, None, round_trips=RoundTripCounter())
-        slow = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3e7)"
-                " SELECT count(*) FROM c", [])  # fmt: skip
         try:
-            refusal = await refused_while_busy(transport, slow)
+            refusal = await refused_while_busy(server.http_url, transport)
         finally:
             await transport.close()
 
@@ -136,17 +137,25 @@ async def test_a_refusal_carries_the_servers_retry_after(log_dir: Path, tmp_path
     assert refusal.retry_after_s == 7.0
 
 
-async def refused_while_busy(transport: Transport, slow: Statement) -> DbError:
-    """A quick call refused while a slow one holds the server's only slot."""
-    for _ in range(5):
-        holder = asyncio.create_task(transport.execute(slow))
-        try:
-            while not holder.done():
-                try:
-                    await transport.execute(("SELECT 1", []))
-                except DbError as error:
-                    return error
-        finally:
-            # The holder may itself have been the one refused; then try again.
-            await asyncio.gather(holder, return_exceptions=True)
+SLOW_SQL = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) "
+    "SELECT count(*) FROM c"
+)
+
+
+async def refused_while_busy(url: str, transport: Transport) -> DbError:
+    """The transport's call, made once the server is seen full (a slow query holds its slot)."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as raw:
+        for _ in range(10):
+            holder = asyncio.create_task(raw.post("/v1/execute", json={"stmt": {"sql": SLOW_SQL}}))
+            try:
+                while not holder.done():
+                    probe = await raw.post("/v1/execute", json={"stmt": {"sql": "SELECT 1"}})
+                    if probe.status_code == 429:  # full now: the slow query has the slot
+                        try:
+                            await transport.execute(("SELECT 1", []))
+                        except DbError as error:
+                            return error
+            finally:
+                await asyncio.gather(holder, return_exceptions=True)
     pytest.fail("no call was refused while the slot was taken")

@@ -7,6 +7,7 @@ import pytest
 from reference_app.resilience.breaker import BreakerState, CircuitBreaker
 from reference_app.resilience.errors import (
     CircuitOpenError,
+    DbBusyError,
     PermanentDbError,
     TransientDbError,
 )
@@ -69,6 +70,15 @@ def test_a_success_resets_the_count(breaker: CircuitBreaker) -> None:
 def test_permanent_errors_prove_the_database_answers(breaker: CircuitBreaker) -> None:
     for _ in range(THRESHOLD * 2):
         fail(breaker, PermanentDbError("constraint"))
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_a_locked_database_answers_too_and_never_opens_the_circuit(
+    breaker: CircuitBreaker,
+) -> None:
+    for _ in range(THRESHOLD * 2):
+        fail(breaker, DbBusyError("database is locked"))
 
     assert breaker.state is BreakerState.CLOSED
 
