@@ -27,24 +27,15 @@ import libsql_client
 import libsql_experimental
 
 from bench.profiles import PROFILES, NetworkProfile
-from harness.processes import ManagedProcess, free_port, http_ready, running
+from harness.processes import free_port
 from harness.settings import HarnessSettings
-from harness.stack import LOOPBACK, toxiproxy
+from harness.stack import LOOPBACK, sqld, toxiproxy
 from harness.stats import LatencySummary, format_table, summarize
 from harness.toxiproxy import ToxiproxyApi
 
 SEED_ROWS = 1000
 SYNC_INTERVAL_S = 0.1
 POLL_S = 0.001
-
-
-def sqld_process(binary: Path, data_dir: Path, log_dir: Path) -> tuple[ManagedProcess, str]:
-    port = free_port(LOOPBACK)
-    url = f"http://{LOOPBACK}:{port}"
-    argv = [str(binary), "--http-listen-addr", f"{LOOPBACK}:{port}"]
-    argv += ["--db-path", str(data_dir), "--no-welcome"]
-    process = ManagedProcess("sqld", argv, http_ready(f"{url}/health"), log_dir / "sqld.log")
-    return process, url
 
 
 def execute(url: str, sql: str, args: list[Any] | None = None) -> None:
@@ -155,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, LatencySummary] = {}
     with tempfile.TemporaryDirectory(prefix="replica-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        process, url = sqld_process(settings.sqld_bin, tmp / "sqld", tmp / "logs")
-        with running(process), toxiproxy(tmp / "logs", settings) as api:
+        with (
+            sqld(settings.sqld_bin, tmp / "sqld", tmp / "logs") as server,
+            toxiproxy(tmp / "logs", settings) as api,
+        ):
+            url = server.http_url
             seed(url)
             listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
             api.create_proxy("turso", listen, url.removeprefix("http://"))

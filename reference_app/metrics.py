@@ -87,6 +87,14 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.replica_sync_seconds = Histogram(
+            "replica_sync_duration_seconds",
+            "Embedded-replica syncs from the primary, by result",
+            ["result"],
+            buckets=LATENCY_BUCKETS_S,
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self.cache_faults = Counter(
             "post_cache_faults",
             "Shared-cache calls that failed or timed out (answered from the database instead)",
@@ -133,6 +141,9 @@ class AppMetrics:
 
     def observe_cache_fault(self, _error: BaseException) -> None:
         self.cache_faults.inc()
+
+    def observe_replica_sync(self, ok: bool, seconds: float) -> None:
+        self.replica_sync_seconds.labels("ok" if ok else "failed").observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -42,6 +42,7 @@ DEFAULT_BATCH_MAX_SIZE = 64
 DEFAULT_CACHE_TTL_MS = 5_000
 DEFAULT_CACHE_MAX_ENTRIES = 10_000
 DEFAULT_REDIS_TIMEOUT_MS = 100
+DEFAULT_REPLICA_SYNC_INTERVAL_MS = 100
 MAX_BATCH_SIZE = 500
 
 
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     # The shared cache; the app never needs it to answer (an outage only costs cache hits).
     redis_url: str | None = None
     redis_timeout_ms: int = Field(default=DEFAULT_REDIS_TIMEOUT_MS, gt=0)
+    # An embedded replica file for GET /posts/{id} (the primary must be sqld or Turso).
+    replica_path: str | None = None
+    replica_sync_interval_ms: int = Field(default=DEFAULT_REPLICA_SYNC_INTERVAL_MS, gt=0)
     # How many processes serve this app (uvicorn --workers); the harness sets it.
     workers: int = Field(default=1, ge=1)
 

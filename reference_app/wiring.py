@@ -16,6 +16,7 @@ from functools import partial
 
 import orjson
 
+from reference_app.db.replica import EmbeddedReplica
 from reference_app.db.repository import PostsRepository
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Transport
@@ -146,18 +147,34 @@ async def hardened_runtime(
     transport = Transport.open(
         settings.effective_database_url, settings.auth_token, round_trips=round_trips
     )
-    try:
-        repository = PostsRepository(transport, build_pipeline(settings, metrics))
+    async with contextlib.AsyncExitStack() as resources:
+        resources.push_async_callback(transport.close)
+        pipeline = build_pipeline(settings, metrics)
         # Under the pipeline like any call: a database that blips at start does not stop the app.
         with deadline_scope(Deadline.after(_ms(settings.startup_timeout_ms))):
-            await repository.create_schema()
-        service = _hardened_service(repository, settings, metrics)
-        try:
-            yield lambda: contextlib.nullcontext(service)
-        finally:
-            await service.close()
-    finally:
-        await transport.close()
+            await PostsRepository(transport, pipeline).create_schema()
+        replica = None
+        if settings.replica_path:  # opened after the schema exists, so its first sync has it
+            replica = await _open_replica(settings, metrics)
+            resources.push_async_callback(replica.close)
+        service = _hardened_service(
+            PostsRepository(transport, pipeline, replica), settings, metrics
+        )
+        resources.push_async_callback(service.close)
+        yield lambda: contextlib.nullcontext(service)
+
+
+async def _open_replica(settings: Settings, metrics: AppMetrics) -> EmbeddedReplica:
+    assert settings.replica_path is not None
+    replica = EmbeddedReplica(
+        settings.replica_path,
+        settings.effective_database_url,
+        settings.auth_token,
+        sync_interval_s=_ms(settings.replica_sync_interval_ms),
+        on_sync=metrics.observe_replica_sync,
+    )
+    await replica.open()
+    return replica
 
 
 def _guide_transport(settings: Settings, round_trips: RoundTripCounter) -> Transport:

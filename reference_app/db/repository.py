@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reference_app.db.replica import EmbeddedReplica
 from reference_app.db.transport import Result, Row, Statement, Transport
 from reference_app.domain import (
     COMMENT_MAX_CHARS,
@@ -74,9 +75,12 @@ def _with_comments(post: Post, comments: list[Comment]) -> PostWithComments:
 class PostsRepository:
     """Posts and comments over one transport; every call but `ping` runs under `pipeline`."""
 
-    def __init__(self, transport: Transport, pipeline: Pipeline) -> None:
+    def __init__(
+        self, transport: Transport, pipeline: Pipeline, replica: EmbeddedReplica | None = None
+    ) -> None:
         self._transport = transport
         self._pipeline = pipeline
+        self._replica = replica  # serves get_post when set: local, as old as its last sync
 
     async def create_schema(self) -> None:
         await self._batch(SCHEMA, idempotent=True)
@@ -118,10 +122,12 @@ class PostsRepository:
         return _post(row)
 
     async def get_post(self, post_id: int) -> Post | None:
-        result = await self._execute(
-            (f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,)), idempotent=True
-        )
-        return _post(result.rows[0]) if result.rows else None
+        statement: Statement = (f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,))
+        if self._replica is not None:
+            rows = await self._replica.query(*statement)
+        else:
+            rows = (await self._execute(statement, idempotent=True)).rows
+        return _post(rows[0]) if rows else None
 
     async def get_post_with_comments(self, post_id: int) -> PostWithComments | None:
         posts, comments = await self._batch(
