@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica gate baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy certs browser redis
 
@@ -83,6 +83,11 @@ bench-app-profiles: setup
 bench-micro: setup
 	$(PY) -m pytest benchmarks/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
 		--benchmark-columns min,median,rounds --benchmark-sort name
+
+# Embedded-replica reads against remote reads from the real sqld (SQLD_BIN), per network profile.
+bench-replica: setup
+	mkdir -p results
+	$(PY) -m benchmarks.replica_bench --json results/replica_bench.json
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
