@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy certs browser redis
 
@@ -88,6 +88,11 @@ bench-micro: setup
 bench-replica: setup
 	mkdir -p results
 	$(PY) -m benchmarks.replica_bench --json results/replica_bench.json
+
+# Writers against a write lock held by another client, on the local server and sqld (SQLD_BIN).
+bench-write-lock: setup
+	mkdir -p results
+	$(PY) -m benchmarks.write_lock_bench --json results/write_lock_bench.json
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
