@@ -55,7 +55,7 @@ def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) ->
 
 
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
-    spec = "outage,blackhole,reset_peer,limit_data"
+    spec = "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock"
     results = {r.scenario: r for r in run("naive", spec, tmp_path)}
 
     assert not results["outage"].verdict("errors").passed
@@ -63,6 +63,9 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     assert not results["reset_peer"].verdict("errors").passed
     # Responses cut after the write landed; the client's retry stores it again.
     assert not results["limit_data"].verdict("duplicated").passed
+    # The server's 429s and SQLITE_BUSY reach the client as 500s.
+    assert not results["rate_limited"].verdict("errors").passed
+    assert not results["write_lock"].verdict("errors").passed
     assert all(r.verdict("lost").passed for r in results.values())
 
 
