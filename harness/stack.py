@@ -260,7 +260,8 @@ def app_process(
 
     With `workers` > 1 uvicorn forks that many worker processes sharing the port; the
     app is told the count (APP_WORKERS) so it knows a per-process cache would go stale.
-    Stopping the app stops its process group, workers included.
+    Stopping the app stops its process group, workers included. Their metrics are summed
+    through prometheus_client's multiprocess mode (a directory beside the log).
     """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
@@ -268,12 +269,18 @@ def app_process(
     if workers > 1:
         argv += ["--workers", str(workers)]
     url = f"http://{LOOPBACK}:{port}"
+    process_env = {**env, "APP_WORKERS": str(workers)}
+    if workers > 1:
+        # Each worker counts its own metrics; this lets /metrics sum them (a fresh directory).
+        metrics_dir = log_dir / f"app-{port}-metrics"
+        metrics_dir.mkdir(parents=True)
+        process_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     process = ManagedProcess(
         name="app",
         argv=argv,
         ready=http_ready(f"{url}/healthz"),
         log_path=log_dir / f"app-{port}.log",
-        env={**env, "APP_WORKERS": str(workers)},
+        env=process_env,
     )
     return App(url, env, process, workers)
 

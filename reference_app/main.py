@@ -23,7 +23,7 @@ from reference_app.wiring import hardened_runtime, naive_runtime
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    metrics = AppMetrics()
+    metrics = AppMetrics(settings.prometheus_multiproc_dir)
     round_trips = RoundTripCounter(metrics.observe_db_call)
 
     @contextlib.asynccontextmanager

@@ -1,4 +1,9 @@
-"""Prometheus metrics, in a registry of the app's own so two apps in one test never collide."""
+"""Prometheus metrics, in a registry of the app's own so two apps in one test never collide.
+
+Under several workers each process counts its own; with PROMETHEUS_MULTIPROC_DIR set
+(prometheus_client's multiprocess mode, which the harness sets for workers > 1) every
+process writes its values there and a scrape, whichever worker answers it, sums them all.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 
 from reference_app.resilience.breaker import BreakerState
@@ -22,7 +28,8 @@ NAMESPACE = "app"
 class AppMetrics:
     """Every metric the app exports; the methods are the observers wired into the policies."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self._multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self.request_seconds = Histogram(
             "http_request_duration_seconds",
@@ -146,5 +153,9 @@ class AppMetrics:
         self.replica_sync_seconds.labels("ok" if ok else "failed").observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        """The exposition text and its content type (every worker's, in multiprocess mode)."""
+        if self._multiprocess_dir is None:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        every_process = CollectorRegistry()
+        multiprocess.MultiProcessCollector(every_process, path=self._multiprocess_dir)
+        return generate_latest(every_process), CONTENT_TYPE_LATEST

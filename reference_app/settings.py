@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # An embedded replica file for GET /posts/{id} (the primary must be sqld or Turso).
     replica_path: str | None = None
     replica_sync_interval_ms: int = Field(default=DEFAULT_REPLICA_SYNC_INTERVAL_MS, gt=0)
+    # prometheus_client's multiprocess directory: /metrics then sums every worker's values.
+    prometheus_multiproc_dir: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"),
+    )
     # How many processes serve this app (uvicorn --workers); the harness sets it.
     workers: int = Field(default=1, ge=1)
 

@@ -11,7 +11,15 @@ import pytest
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 # Settings the app, the local server and the harness read from the environment.
-OWN_SETTINGS_PREFIXES = ("APP_", "TURSO_", "LOCALTURSO_", "TOXIPROXY_", "SQLD_", "REDIS_")
+OWN_SETTINGS_PREFIXES = (
+    "APP_",
+    "TURSO_",
+    "LOCALTURSO_",
+    "TOXIPROXY_",
+    "SQLD_",
+    "REDIS_",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
 # Read before the environment is cleaned: only tests that ask for sqld get it; every other
 # stack a test starts runs the local server.
 SQLD_BIN = HarnessSettings().sqld_bin

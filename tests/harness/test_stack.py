@@ -9,12 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
-from harness.processes import ManagedProcess
+from harness.processes import ManagedProcess, running
 from harness.settings import HarnessSettings
 from harness.stack import app_process, redis_server
 
 pytestmark = pytest.mark.integration
+
+REQUESTS = 40
 
 
 def group_members(pgid: int) -> list[int]:
@@ -62,6 +65,25 @@ def test_two_workers_run_in_one_group_and_stop_together(log_dir: Path, tmp_path:
         process.stop()
 
     assert group_gone(process.pid)
+
+
+def test_metrics_of_every_worker_are_summed(log_dir: Path, tmp_path: Path) -> None:
+    env = {"TURSO_DATABASE_URL": f"file:{tmp_path / 'app.db'}"}
+    app = app_process(log_dir, env=env, workers=2)
+    with running(app.process):
+        for _ in range(REQUESTS):  # each on a new connection, so both workers take some
+            assert httpx.get(f"{app.url}/healthz").status_code == 200
+        metrics = httpx.get(f"{app.url}/metrics").text
+
+    counted = sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "app_http_request_duration_seconds_count"
+        and sample.labels.get("route") == "/healthz"
+    )
+    # Readiness probes also asked /healthz; a single worker's count would be about half.
+    assert counted >= REQUESTS
 
 
 def test_a_killed_master_takes_its_workers_with_it(log_dir: Path, tmp_path: Path) -> None:
