@@ -86,15 +86,15 @@ class Workload:
         clients = [self._writer() for _ in range(self.config.writers)]
         clients += [self._reader() for _ in range(self.config.readers)]
         clients += [self._batch_writer() for _ in range(self.config.batch_writers)]
-        checkers = [self._read_your_writes_client() for _ in range(self.config.read_your_writes)]
-        clients += [checker.run(self._fresh_connections) for checker in checkers]
+        read_backs = [self._read_your_writes_client() for _ in range(self.config.read_your_writes)]
+        clients += [client.run(self._fresh_connections) for client in read_backs]
         try:
             await asyncio.gather(*clients)
         finally:
             await self._client.aclose()
             await self._fresh_connections.aclose()
-        for checker in checkers:
-            self.history.post_steps += checker.steps
+        for client in read_backs:
+            self.history.post_steps += client.steps
         return self.history
 
     def _read_your_writes_client(self) -> ReadYourWritesClient:
