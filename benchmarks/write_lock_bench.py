@@ -47,7 +47,7 @@ def servers(tmp: Path, settings: HarnessSettings) -> Iterator[dict[str, str]]:
         if settings.sqld_bin is not None and settings.sqld_bin.exists():
             urls["sqld"] = stack.enter_context(
                 sqld(settings.sqld_bin, tmp / "sqld", tmp / "logs")
-            ).url
+            ).http_url
         else:
             print("write_lock_bench: no SQLD_BIN, sqld skipped", file=sys.stderr)
         yield urls

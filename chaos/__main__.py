@@ -52,7 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def stack_groups(scenarios: list[Scenario]) -> list[list[Scenario]]:
     """Runs of consecutive scenarios that share a stack: same server flags, same cache."""
-    key = attrgetter("server_args", "needs_shared_cache")
+    key = attrgetter("server_args", "sqld_args", "needs_shared_cache")
     return [list(group) for _, group in itertools.groupby(scenarios, key=key)]
 
 
@@ -83,6 +83,7 @@ async def run_mode(
                 settings=settings,
                 shared_cache=settings.app_workers > 1 or first.needs_shared_cache,
                 server_args=first.server_args,
+                sqld_args=first.sqld_args or (),
             ) as live:
                 print(f"chaos: {config.mode} app, database {live.database.describe()}")
                 if databases is not None:
@@ -111,6 +112,20 @@ def _without_redis(
     return [s for s in scenarios if not s.needs_shared_cache], None
 
 
+def _without_local_only(
+    scenarios: list[Scenario], *, explicit: bool
+) -> tuple[list[Scenario], str | None]:
+    """On sqld: `all` drops the scenarios that set the local server's own flags, saying so;
+    asking for one is refused."""
+    local_only = [s.name for s in scenarios if not s.runs_on_sqld]
+    reason = "set the local server's own flags and have no sqld equivalent"
+    if local_only and explicit:
+        return scenarios, f"{', '.join(local_only)} {reason} (unset SQLD_BIN)"
+    if local_only:
+        print(f"chaos: skipping {', '.join(local_only)} on sqld: they {reason}", file=sys.stderr)
+    return [s for s in scenarios if s.runs_on_sqld], None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -121,15 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     settings = HarnessSettings()
     if args.app_workers is not None:
         settings = settings.model_copy(update={"app_workers": args.app_workers})
+    explicit = args.scenarios != "all"
+    refusal = None
     if not settings.redis_server.exists():
-        scenarios, refusal = _without_redis(scenarios, settings, explicit=args.scenarios != "all")
-        if refusal:
-            print(f"chaos: {refusal}", file=sys.stderr)
-            return 2
+        scenarios, refusal = _without_redis(scenarios, settings, explicit=explicit)
+    if settings.sqld_bin and not refusal:
+        scenarios, refusal = _without_local_only(scenarios, explicit=explicit)
+    if refusal:
+        print(f"chaos: {refusal}", file=sys.stderr)
+        return 2
     unreachable = [
         s.name
         for s in scenarios
-        if settings.turso_database_url and (s.faults_link("turso") or s.server_args)
+        if settings.turso_database_url
+        and (s.faults_link("turso") or s.server_args or s.lock_holder)
     ]
     if unreachable:
         print(

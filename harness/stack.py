@@ -158,6 +158,7 @@ def sqld_process(
     *,
     auth: JwtAuth | None = None,
     port: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Sqld:
     """A sqld server on a free loopback port with its own data directory, not yet started.
 
@@ -168,7 +169,7 @@ def sqld_process(
         raise ProcessStartError(f"SQLD_BIN={binary} is not an executable file")
     port = port or free_port(LOOPBACK)
     argv = [str(binary), "--http-listen-addr", f"{LOOPBACK}:{port}"]
-    argv += ["--db-path", str(data_dir), "--no-welcome"]
+    argv += ["--db-path", str(data_dir), "--no-welcome", *extra_args]
     if auth:
         key_file = auth.write_public_key(log_dir / f"sqld-{port}-jwt-public-key.pem")
         argv += ["--auth-jwt-key-file", str(key_file)]
@@ -185,10 +186,15 @@ def sqld_process(
 
 @contextlib.contextmanager
 def sqld(
-    binary: Path, data_dir: Path, log_dir: Path, *, auth: JwtAuth | None = None
+    binary: Path,
+    data_dir: Path,
+    log_dir: Path,
+    *,
+    auth: JwtAuth | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[Sqld]:
     """A running sqld, stopped with SIGTERM on exit; its log stays in `log_dir`."""
-    server = sqld_process(binary, data_dir, log_dir, auth=auth)
+    server = sqld_process(binary, data_dir, log_dir, auth=auth, extra_args=extra_args)
     with running(server.process):
         yield server
 
@@ -201,18 +207,18 @@ def database_server(
     tls: TlsFiles | None = None,
     *,
     local_args: Sequence[str] = (),
+    sqld_args: Sequence[str] = (),
 ) -> Iterator[DatabaseServer]:
     """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
 
     sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
-    database for either server. `local_args` are flags for the local server only; sqld,
-    whose flags differ, refuses them.
+    database for either server. Their flags differ: `local_args` go to the local server,
+    `sqld_args` to sqld.
     """
     if settings.sqld_bin:
-        if local_args:
-            raise ValueError(f"local server flags {' '.join(local_args)} do not apply to sqld")
         data_dir = Path(f"{db}.sqld")
-        with sqld(settings.sqld_bin, data_dir, log_dir, auth=JwtAuth.generate()) as server:
+        auth = JwtAuth.generate()
+        with sqld(settings.sqld_bin, data_dir, log_dir, auth=auth, extra_args=sqld_args) as server:
             yield server
     else:
         with local_turso(db, log_dir, tls=tls, extra_args=local_args) as local:
@@ -418,6 +424,7 @@ def stack(
     tls: TlsFiles | None = None,
     shared_cache: bool | None = None,
     server_args: Sequence[str] = (),
+    sqld_args: Sequence[str] = (),
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
@@ -426,7 +433,7 @@ def stack(
     so with SQLD_BIN set the database link is plain http whatever `tls` says. The app runs
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
     starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
-    local database server (`--max-concurrent-requests 4`, say); sqld refuses them.
+    local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
     """
     settings = settings or HarnessSettings()
     workers = settings.app_workers
@@ -443,7 +450,9 @@ def stack(
             database = DatabaseInfo("external", "unknown", tls=tls_url)
         else:
             turso = parts.enter_context(
-                database_server(db, log_dir, settings, tls, local_args=server_args)
+                database_server(
+                    db, log_dir, settings, tls, local_args=server_args, sqld_args=sqld_args
+                )
             )
             turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
             proxies["turso"] = "turso"

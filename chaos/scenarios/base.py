@@ -50,6 +50,8 @@ class Scenario:
     # Flags for the local database server, for faults that are its own settings (a low
     # admission limit, say); scenarios that differ here run on separate stacks.
     server_args: tuple[str, ...] = ()
+    # The same for sqld, whose flags differ; None: the scenario runs on the local server only.
+    sqld_args: tuple[str, ...] | None = None
     # Another client taking the database's write lock during the fault window.
     lock_holder: LockHolder | None = None
 
@@ -59,6 +61,10 @@ class Scenario:
 
     def faults_link(self, link: Link) -> bool:
         return any(f.link == link for f in self.faults)
+
+    @property
+    def runs_on_sqld(self) -> bool:
+        return not self.server_args or self.sqld_args is not None
 
     @property
     def needs_shared_cache(self) -> bool:
@@ -83,5 +89,10 @@ class Scenario:
             faults=self.faults + other.faults,
             expect=expect,
             server_args=self.server_args + other.server_args,
+            sqld_args=(
+                None
+                if not (self.runs_on_sqld and other.runs_on_sqld)
+                else (self.sqld_args or ()) + (other.sqld_args or ())
+            ),
             lock_holder=self.lock_holder or other.lock_holder,
         )

@@ -14,4 +14,5 @@ SCENARIO = Scenario(
     "rate_limited",
     f"database server admits {MAX_CONCURRENT_REQUESTS} requests at once, 429 for the rest",
     server_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
+    sqld_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
 )

@@ -17,4 +17,5 @@ SCENARIO = Scenario(
     f" recycled every {RECYCLE_BYTES // 1024} KB",
     faults=(Fault("turso", toxics=(Toxic("limit_data", "downstream", {"bytes": RECYCLE_BYTES}),)),),
     server_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
+    sqld_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
 )

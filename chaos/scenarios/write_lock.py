@@ -19,5 +19,6 @@ SCENARIO = Scenario(
     f"another client holds the write lock {HOLDER.hold_ms:g} ms of every"
     f" {HOLDER.hold_ms + HOLDER.pause_ms:g}; server busy timeout {BUSY_TIMEOUT_MS} ms",
     server_args=("--busy-timeout-ms", str(BUSY_TIMEOUT_MS)),
+    sqld_args=(),
     lock_holder=HOLDER,
 )

@@ -47,3 +47,15 @@ def test_several_app_workers_without_redis_server_are_refused(
     assert main(["--scenarios", "baseline", "--app-workers", "2"]) == 2
 
     assert "2 app workers need their shared cache" in capsys.readouterr().err
+
+
+def test_a_local_server_only_scenario_is_refused_on_sqld(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SQLD_BIN", "/bin/true")  # never started: refused before anything runs
+
+    assert main(["--scenarios", "write_lock,rate_limited_retry_after"]) == 2
+
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith("chaos: rate_limited_retry_after set the local server's own flags")

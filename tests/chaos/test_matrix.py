@@ -28,7 +28,7 @@ def run(
 ) -> list[ScenarioResult]:
     config = ChaosConfig(mode=mode, workload=LIGHT_LOAD, app_overrides=app_overrides or {}, **SHORT)
     settings = HarnessSettings(app_workers=workers)
-    return asyncio.run(run_mode(select(spec), config, tmp_path, "test", settings))
+    return asyncio.run(run_mode(select(spec), config, tmp_path, "test", settings=settings))
 
 
 def needs_redis() -> None:

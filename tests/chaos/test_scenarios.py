@@ -75,3 +75,10 @@ def test_scenarios_needing_another_stack_shape_run_on_their_own_stack() -> None:
         ["redis_outage", "redis_blackhole"],
         ["latency"],
     ]
+
+
+def test_server_flag_scenarios_say_whether_they_run_on_sqld() -> None:
+    on_sqld = {s.name for s in SCENARIOS.values() if s.server_args and s.runs_on_sqld}
+
+    assert on_sqld == {"rate_limited", "rate_limited_churn", "write_lock"}
+    assert not SCENARIOS["rate_limited_retry_after"].runs_on_sqld  # sqld sends no Retry-After
