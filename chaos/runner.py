@@ -120,6 +120,11 @@ def verdicts(
     ]
 
 
+def _db_file(stack: Stack) -> str | None:
+    """The local server's SQLite file, for a lock holder that takes it directly."""
+    return stack.turso.db if stack.turso is not None and stack.turso.kind == "localturso" else None
+
+
 async def run_scenario(
     stack: Stack, scenario: Scenario, config: ChaosConfig, run_id: str
 ) -> ScenarioResult:
@@ -137,7 +142,7 @@ async def run_scenario(
         fault_started_s = workload.now_s()
         async with (
             injected(stack.toxiproxy, stack.proxies, scenario),
-            contending(stack.db_url, stack.db_auth_token, scenario.lock_holder),
+            contending(stack.db_url, stack.db_auth_token, scenario.lock_holder, _db_file(stack)),
         ):
             await asyncio.sleep(window_s)
         if scenario.injects_faults:

@@ -22,6 +22,7 @@ from chaos.scenarios import (
     slicer,
     slow_close,
     write_lock,
+    write_lock_file,
 )
 from chaos.scenarios.base import Expectation, Fault, Outage, Scenario
 
@@ -47,6 +48,7 @@ SCENARIOS: dict[str, Scenario] = {
         rate_limited_churn,
         rate_limited_retry_after,
         write_lock,
+        write_lock_file,
     )
 }
 

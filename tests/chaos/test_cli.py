@@ -54,7 +54,7 @@ def test_a_local_server_only_scenario_is_refused_on_sqld(
 ) -> None:
     monkeypatch.setenv("SQLD_BIN", "/bin/true")  # never started: refused before anything runs
 
-    assert main(["--scenarios", "write_lock,rate_limited_retry_after"]) == 2
+    assert main(["--scenarios", "write_lock,rate_limited_retry_after"]) == 2  # 2nd: local only
 
     error = capsys.readouterr().err
     assert error.count("\n") == 1

@@ -55,7 +55,7 @@ def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) ->
 
 
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
-    spec = "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock"
+    spec = "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock_file"
     results = {r.scenario: r for r in run("naive", spec, tmp_path)}
 
     assert not results["outage"].verdict("errors").passed
@@ -65,7 +65,7 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     assert not results["limit_data"].verdict("duplicated").passed
     # The server's 429s and SQLITE_BUSY reach the client as 500s.
     assert not results["rate_limited"].verdict("errors").passed
-    assert not results["write_lock"].verdict("errors").passed
+    assert not results["write_lock_file"].verdict("errors").passed
     assert all(r.verdict("lost").passed for r in results.values())
 
 
@@ -80,7 +80,7 @@ def test_a_per_process_cache_with_two_workers_reads_stale(tmp_path: Path) -> Non
 
 def test_two_workers_with_the_shared_cache_keep_every_invariant(tmp_path: Path) -> None:
     needs_redis()
-    results = run("hardened", "baseline,outage,redis_outage,write_lock", tmp_path, 2)
+    results = run("hardened", "baseline,outage,redis_outage,write_lock_file", tmp_path, 2)
 
     assert failures(results) == {}
     assert all(r.verdict("consistency").figures["reads_checked"] for r in results)

@@ -29,6 +29,7 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "rate_limited_churn",
         "rate_limited_retry_after",
         "write_lock",
+        "write_lock_file",
     }
 
 
@@ -80,5 +81,7 @@ def test_scenarios_needing_another_stack_shape_run_on_their_own_stack() -> None:
 def test_server_flag_scenarios_say_whether_they_run_on_sqld() -> None:
     on_sqld = {s.name for s in SCENARIOS.values() if s.server_args and s.runs_on_sqld}
 
-    assert on_sqld == {"rate_limited", "rate_limited_churn", "write_lock"}
+    assert on_sqld == {"rate_limited", "rate_limited_churn"}
     assert not SCENARIOS["rate_limited_retry_after"].runs_on_sqld  # sqld sends no Retry-After
+    assert not SCENARIOS["write_lock_file"].runs_on_sqld  # sqld's file is its own
+    assert SCENARIOS["write_lock"].runs_on_sqld
