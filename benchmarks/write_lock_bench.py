@@ -2,9 +2,9 @@
 
 Run: `.venv/bin/python -m benchmarks.write_lock_bench [--duration-s 3] [--json PATH]`
 (`SQLD_BIN` adds the real sqld). Another client holds SQLite's write lock
-(BEGIN IMMEDIATE, chaos.contention) 300 ms of every 400 while WRITERS clients insert
-rows with libsql-client over HTTP, straight to the server: how long a write waits,
-and which servers answer SQLITE_BUSY instead of waiting.
+(BEGIN IMMEDIATE, chaos.contention) 300 ms of every 400, over Hrana or on the database
+file itself, while WRITERS clients insert rows with libsql-client over HTTP, straight
+to the server: how long a write waits, and when the server answers SQLITE_BUSY.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import libsql_client
@@ -27,30 +28,38 @@ from harness.settings import HarnessSettings
 from harness.stack import local_turso, sqld
 from harness.stats import LatencySummary, format_table, summaries_as_dict
 
-HOLDER = LockHolder(hold_ms=300, pause_ms=100)
+HOLD_MS, PAUSE_MS = 300, 100
+OVER_HRANA = LockHolder(HOLD_MS, PAUSE_MS)
+ON_FILE = LockHolder(HOLD_MS, PAUSE_MS, kind="file")
+BUSY_TIMEOUT_MS = 100
 WRITERS = 4
 MAX_REQUESTS = 100_000
 
 
+@dataclass(frozen=True)
+class Case:
+    url: str
+    holder: LockHolder
+    db_file: str | None = None
+
+
 @contextmanager
-def servers(tmp: Path, settings: HarnessSettings) -> Iterator[dict[str, str]]:
-    """Each server under test by name, running, with its URL."""
-    urls: dict[str, str] = {}
+def cases(tmp: Path, settings: HarnessSettings) -> Iterator[dict[str, Case]]:
+    """Each server and holder under test by name, with the server running."""
+    found: dict[str, Case] = {}
     with ExitStack() as stack:
-        for busy_ms in (100, 5000):
-            name = f"localturso busy {busy_ms} ms"
-            args = ["--busy-timeout-ms", str(busy_ms)]
-            db = tmp / f"local-{busy_ms}.db"
-            urls[name] = stack.enter_context(
-                local_turso(db, tmp / "logs", extra_args=args)
-            ).http_url
+        args = ["--busy-timeout-ms", str(BUSY_TIMEOUT_MS)]
+        local = stack.enter_context(local_turso(tmp / "local.db", tmp / "logs", extra_args=args))
+        found["localturso, holder over Hrana"] = Case(local.http_url, OVER_HRANA)
+        found[f"localturso, holder on the file (busy {BUSY_TIMEOUT_MS} ms)"] = Case(
+            local.http_url, ON_FILE, local.db
+        )
         if settings.sqld_bin is not None and settings.sqld_bin.exists():
-            urls["sqld"] = stack.enter_context(
-                sqld(settings.sqld_bin, tmp / "sqld", tmp / "logs")
-            ).http_url
+            real = stack.enter_context(sqld(settings.sqld_bin, tmp / "sqld", tmp / "logs"))
+            found["sqld, holder over Hrana"] = Case(real.http_url, OVER_HRANA)
         else:
             print("write_lock_bench: no SQLD_BIN, sqld skipped", file=sys.stderr)
-        yield urls
+        yield found
 
 
 def _insert(client: libsql_client.Client, errors: Counter[str]) -> Operation:
@@ -64,12 +73,12 @@ def _insert(client: libsql_client.Client, errors: Counter[str]) -> Operation:
     return run
 
 
-async def run_case(url: str, duration_s: float) -> tuple[LatencySummary, Counter[str]]:
+async def run_case(case: Case, duration_s: float) -> tuple[LatencySummary, Counter[str]]:
     errors: Counter[str] = Counter()
-    clients = [libsql_client.create_client(url) for _ in range(WRITERS)]
+    clients = [libsql_client.create_client(case.url) for _ in range(WRITERS)]
     try:
         await clients[0].execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v)")
-        async with contending(url, None, HOLDER):
+        async with contending(case.url, None, case.holder, case.db_file):
             summary = await closed_loop(
                 [_insert(client, errors) for client in clients],
                 duration_s=duration_s,
@@ -90,10 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     codes: dict[str, dict[str, int]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="write-lock-bench-") as tmp_dir,
-        servers(Path(tmp_dir), HarnessSettings()) as urls,
+        cases(Path(tmp_dir), HarnessSettings()) as found,
     ):
-        for name, url in urls.items():
-            rows[name], errors = asyncio.run(run_case(url, args.duration_s))
+        for name, case in found.items():
+            rows[name], errors = asyncio.run(run_case(case, args.duration_s))
             codes[name] = dict(errors)
     print(format_table(rows))
     for name, errors in codes.items():
