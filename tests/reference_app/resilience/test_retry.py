@@ -148,9 +148,7 @@ async def test_the_servers_retry_after_is_waited_out_before_the_next_attempt(
 ) -> None:
     call = Flaky(TransientDbError("429", retry_after_s=0.3))
 
-    await RetryPolicy(sleep=sleep, max_delay_s=0.05).attempts(Deadline.never(), idempotent=True)(
-        call
-    )
+    await RetryPolicy(sleep=sleep, max_delay_s=0.05).call(call, Deadline.never(), idempotent=True)
 
     assert call.calls == 2
     assert sleep.delays == [0.3]
@@ -163,7 +161,7 @@ async def test_a_retry_after_past_the_deadline_ends_the_retries_with_that_error(
     call = Flaky(TransientDbError("429", retry_after_s=2.0))
 
     with pytest.raises(TransientDbError) as raised:
-        await RetryPolicy(sleep=sleep).attempts(deadline, idempotent=True)(call)
+        await RetryPolicy(sleep=sleep).call(call, deadline, idempotent=True)
 
     assert call.calls == 1
     assert sleep.delays == []
