@@ -104,9 +104,14 @@ locust-ui: setup
 	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE)
 
-# The latency regression gate against results/baseline.json; `baseline` rewrites that file.
+# The A/B latency and error gate: the working tree against BASE (a commit; default the merge
+# base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
+# which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each.
+BASE ?=
+TRIALS ?= 8
+TRIAL_S ?= 6
 gate: setup
-	$(PY) -m bench.gate
+	$(PY) -m bench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S)
 
 baseline: setup
 	$(PY) -m bench.gate --write-baseline

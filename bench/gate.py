@@ -1,148 +1,233 @@
-"""`make gate`: a latency regression check against results/baseline.json.
+"""`make gate`: does the working tree make the app slower or less reliable than a baseline commit?
 
-The rule. The gate runs GATE_TRIALS short trials of a fixed workload (YCSB E: short
-scans plus 5% inserts, 10 users, edge profile) on one fresh stack, after a discarded
-warm-up trial. Each trial gives one p50 and one p95 per endpoint (from exact HDR
-histograms); endpoints with fewer than MIN_REQUESTS requests per trial are shown but not
-judged. For each judged endpoint and each of p50 and p95, the current trials are compared
-with the baseline's trials by a one-sided Mann-Whitney U test (H1: current is slower). A
-metric regresses when both hold:
+Both builds run on this machine in this invocation: the baseline commit (BASE, default the
+merge base with main; HEAD when that is HEAD itself) in a temporary git worktree, the
+candidate from the working tree, each on its own stack (hardened app, `edge` profile,
+TLS) started by this harness. After a warm-up per side, their trials run interleaved
+(A B B A ...), so a machine that speeds up, slows down or gets a noisy neighbour during
+the run affects both sides alike. The statistics and the rule are in bench/gate_stats.py.
 
-- p < ALPHA (0.05): the slowdown is unlikely to be trial-to-trial noise, and
-- median(current) / median(baseline) - 1 >= MIN_EFFECT (15%): big enough to matter, and
-  above the ~8% drift seen between runs minutes apart on a shared 2-core machine.
-
-Any regression makes the gate exit 1. Per-trial percentiles (not pooled requests) are
-compared because requests within a trial share its conditions and are not independent.
+`BASE=file` compares the working tree with the trials in results/baseline.json instead,
+only when that file was recorded under the same conditions (bench/comparable.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import statistics
+import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any, NoReturn
 
-from scipy.stats import mannwhitneyu
+from bench.ab import (
+    BASELINE,
+    CANDIDATE,
+    GitError,
+    baseline_worktree,
+    describe,
+    interleaved,
+    resolve_base,
+    serves_tls,
+)
+from bench.cli import OneLineParser, positive_int
+from bench.comparable import differences, machine_load
+from bench.gate_stats import Comparison, Trial, compare, format_comparisons, verdict
+from bench.runner import LoadConfig
+from bench.summary import AGGREGATED, write_json
+from bench.trials import GATE_LOAD, GateSession, gate_session
+from harness.settings import PROJECT_ROOT, HarnessSettings
 
-from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
-from bench.trials import GATE_LOAD, gate_session
-from harness.settings import HarnessSettings
-
-ALPHA = 0.05
-MIN_EFFECT = 0.15
-MIN_REQUESTS = 300
-METRICS = ("p50_ms", "p95_ms")
-GATE_TRIALS = 5
-
-# One trial: endpoint -> {"requests": n, "p50_ms": x, "p95_ms": y}
-Trial = Mapping[str, Mapping[str, float]]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    endpoint: str
-    metric: str
-    baseline_median: float
-    current_median: float
-    p_value: float
-    judged: bool
-
-    @property
-    def change(self) -> float:
-        return self.current_median / self.baseline_median - 1
-
-    @property
-    def regressed(self) -> bool:
-        return self.judged and self.p_value < ALPHA and self.change >= MIN_EFFECT
+TRIALS_PER_SIDE = 8
+MIN_TRIALS = 4  # fewer cannot give a 95% interval or p < 0.05 one-sided
+FILE_BASE = "file"
+EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
 
 
-def slower_p_value(baseline: Sequence[float], current: Sequence[float]) -> float:
-    """One-sided Mann-Whitney U: how likely values at least this much slower are by chance."""
-    return float(mannwhitneyu(current, baseline, alternative="greater", method="exact").pvalue)
+def at_least_min_trials(text: str) -> int:
+    value = positive_int(text)
+    if value < MIN_TRIALS:
+        raise argparse.ArgumentTypeError(f"{value}: at least {MIN_TRIALS} trials per side")
+    return value
 
 
-def compare(baseline: Sequence[Trial], current: Sequence[Trial]) -> list[Comparison]:
-    """Every endpoint both sides saw in every trial, for each metric."""
-    endpoints = set.intersection(*(set(t) for t in [*baseline, *current]))
-    comparisons = []
-    for endpoint in sorted(endpoints):
-        judged = min(t[endpoint]["requests"] for t in baseline) >= MIN_REQUESTS
-        for metric in METRICS:
-            base = [t[endpoint][metric] for t in baseline]
-            cur = [t[endpoint][metric] for t in current]
-            comparisons.append(
-                Comparison(
-                    endpoint,
-                    metric,
-                    statistics.median(base),
-                    statistics.median(cur),
-                    slower_p_value(base, cur),
-                    judged,
-                )
-            )
-    return comparisons
-
-
-def verdict(comparisons: Sequence[Comparison]) -> bool:
-    """True when nothing regressed."""
-    return not any(c.regressed for c in comparisons)
-
-
-def format_comparisons(comparisons: Sequence[Comparison]) -> str:
-    width = max([len("endpoint"), *(len(c.endpoint) for c in comparisons)])
-    header = (
-        f"{'endpoint':<{width}}  {'metric':<6}  {'baseline':>9}  {'current':>9}"
-        f"  {'change':>7}  {'p':>6}  verdict"
-    )
-    lines = [header, "-" * len(header)]
-    for c in comparisons:
-        status = "REGRESSED" if c.regressed else ("ok" if c.judged else "not judged")
-        lines.append(
-            f"{c.endpoint:<{width}}  {c.metric.removesuffix('_ms'):<6}  {c.baseline_median:>9.2f}"
-            f"  {c.current_median:>9.2f}  {100 * c.change:>+6.1f}%  {c.p_value:>6.3f}  {status}"
-        )
-    rule = f"rule: one-sided Mann-Whitney U p < {ALPHA} and change >= +{100 * MIN_EFFECT:.0f}%"
-    return "\n".join([*lines, rule, "(medians over trials, in ms)"])
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
+    return value
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="python -m bench.gate", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--base", default="", help="baseline commit; default the merge base with main; 'file'"
+    )
     parser.add_argument("--baseline", type=Path, default=None, help="default results/baseline.json")
-    parser.add_argument("--write-baseline", action="store_true", help="record, do not compare")
-    parser.add_argument("--trials", type=positive_int, default=GATE_TRIALS)
+    parser.add_argument("--write-baseline", action="store_true", help="record the file, no verdict")
+    parser.add_argument("--trials", type=at_least_min_trials, default=TRIALS_PER_SIDE)
+    parser.add_argument("--trial-s", type=positive_int, default=GATE_LOAD.duration_s)
+    parser.add_argument(
+        "--inject-p95",
+        type=fraction,
+        default=0.0,
+        help="test the gate: delay the candidate's responses by this fraction of its p95",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so stacks stop and the worktree is removed."""
+
+    def handler(signum: int, _frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _progress(n: int, total: int, side: str, trial: Trial, took_s: float) -> None:
+    row = trial.get(AGGREGATED, {})
+    p50, p95 = row.get("p50_ms", float("nan")), row.get("p95_ms", float("nan"))
+    requests = int(row.get("requests", 0))
+    errors = int(row.get("errors", 0))
+    error_pct = 100 * errors / requests if requests else float("nan")
+    name = "baseline" if side == BASELINE else "candidate"
+    print(
+        f"gate: trial {n:>2}/{total} {side} {name:<9} {requests:>6} reqs"
+        f"  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms"
+        f"  err {error_pct:5.2f}%  ({took_s:.1f}s)",
+        flush=True,
+    )
+
+
+@contextlib.contextmanager
+def _injected(session: GateSession, share: float) -> Iterator[None]:
+    """A +`share` p95 regression in this session only: a latency toxic on its api link."""
+    if not share:
+        yield
+        return
+    delay_ms = share * session.warmup[AGGREGATED]["p95_ms"]
+    print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
+    with session.extra_latency(delay_ms):
+        yield
+
+
+def run_interleaved(
+    sessions: Mapping[str, GateSession], per_side: int, load: LoadConfig
+) -> dict[str, list[Trial]]:
+    order = interleaved(per_side)
+    trials: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
+    for n, side in enumerate(order, start=1):
+        started = time.perf_counter()
+        trial = sessions[side].trial(f"{side}-{n}", load)
+        trials[side].append(trial)
+        _progress(n, len(order), side, trial, time.perf_counter() - started)
+    return trials
+
+
+def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> dict[str, Any]:
+    """Baseline commit against working tree; returns the record with both sides' trials."""
+    commit = resolve_base(args.base)
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    print(f"gate: A = baseline {describe(commit)}")
+    print("gate: B = candidate: the working tree")
+    with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
+        server_code = base_dir
+        if not settings.turso_database_url and not serves_tls(base_dir):
+            print("gate: the baseline's local Turso server has no TLS; both sides use this one's")
+            server_code = PROJECT_ROOT
+        print("gate: starting, seeding and warming up both stacks")
+        sessions = {
+            BASELINE: stacks.enter_context(
+                gate_session(settings, out_dir / "A", app_code=base_dir, server_code=server_code)
+            ),
+            CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
+        }
+        stacks.enter_context(_injected(sessions[CANDIDATE], args.inject_p95))
+        trials = run_interleaved(sessions, args.trials, load)
+    return {
+        "mode": "a/b",
+        "baseline_commit": commit,
+        "load": asdict(load),
+        "trials": trials,
+        "injected_p95": args.inject_p95,
+        **sessions[CANDIDATE].provenance,
+    }
+
+
+def single_side(
+    args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
+) -> tuple[list[Trial], dict[str, Any]]:
+    """The working tree alone (for BASE=file and `make baseline`), with the machine's load."""
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    load_per_cpu = machine_load()  # before our own stack adds to it
+    with gate_session(settings, out_dir / "B") as session, _injected(session, args.inject_p95):
+        trials = []
+        for n in range(1, args.trials + 1):
+            started = time.perf_counter()
+            trials.append(session.trial(f"B-{n}", load))
+            _progress(n, args.trials, CANDIDATE, trials[-1], time.perf_counter() - started)
+    record = {"load": asdict(load), **session.provenance, "load_per_cpu": load_per_cpu}
+    return trials, record
+
+
+def report(comparisons: Sequence[Comparison], elapsed_s: float) -> int:
+    print(format_comparisons(comparisons))
+    passed = verdict(comparisons)
+    failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
+    outcome = "PASS" if passed else f"FAIL ({', '.join(failing) or 'nothing to compare'})"
+    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    return 0 if passed else EXIT_FAIL
+
+
+def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> int:
+    path = args.baseline or settings.results_dir / "baseline.json"
+    if not args.write_baseline and not path.exists():
+        print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
+        return EXIT_ERROR
+    started = time.perf_counter()
+    trials, record = single_side(args, settings, out_dir)
+    if args.write_baseline:
+        write_json(path, {**record, "trials": trials})
+        print(f"gate: baseline of {len(trials)} trials written to {path}")
+        return 0
+    stored = json.loads(path.read_text())
+    reasons = differences(stored, record)
+    if reasons:
+        print(f"gate: NOT COMPARABLE with {path}; no verdict:")
+        for reason in reasons:
+            print(f"  - {reason}")
+        print("gate: run `make gate` (baseline commit on this machine) or `make baseline` here")
+        return EXIT_NOT_COMPARABLE
+    return report(compare(stored["trials"], trials), time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    _stop_on_sigterm()
     settings = HarnessSettings()
-    path = args.baseline or settings.results_dir / "baseline.json"
-    if not args.write_baseline and not path.exists():
-        print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
+    out_dir = args.out or settings.results_dir / "gate"
     try:
-        with gate_session(settings) as session:
-            trials = [session.trial(f"trial-{i}") for i in range(args.trials)]
-    except SETUP_ERRORS as error:
-        print(f"gate: {one_line(error)}", file=sys.stderr)
-        return 2
-    elapsed_s = time.perf_counter() - started
-    if args.write_baseline:
-        body = {"load": asdict(GATE_LOAD), "trials": trials, **session.provenance}
-        path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
-        print(f"gate: baseline of {len(trials)} trials written to {path} ({elapsed_s:.0f}s)")
-        return 0
-    comparisons = compare(json.loads(path.read_text())["trials"], trials)
-    print(format_comparisons(comparisons))
-    passed = verdict(comparisons)
-    print(f"gate: {'PASS' if passed else 'FAIL: latency regressed'} ({elapsed_s:.0f}s)")
-    return 0 if passed else 1
+        if args.write_baseline or args.base == FILE_BASE:
+            return file_gate(args, settings, out_dir)
+        started = time.perf_counter()
+        record = ab_gate(args, settings, out_dir)
+        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE])
+        record["comparisons"] = [asdict(c) for c in comparisons]
+        write_json(out_dir / "gate.json", record)
+        return report(comparisons, time.perf_counter() - started)
+    except (GitError, RuntimeError, FileNotFoundError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"gate: {first_line}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -117,7 +117,12 @@ def run_locust(
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         )
         sampler = CpuSampler({**(stack_pids or {}), "load generator": popen.pid})
-        cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+        try:
+            cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+        except BaseException:  # Ctrl-C or SIGTERM while it runs: Locust must not outlive us
+            popen.kill()
+            popen.wait()
+            raise
         sampler.sample()  # the stack's counters just after Locust's last request
     wall_s = time.perf_counter() - started
     exact_path = out_dir / "exact.json"
@@ -153,13 +158,25 @@ def _sample_cpu_until_exit(
 
 @contextlib.contextmanager
 def bench_stack(
-    log_dir: Path, mode: str, settings: HarnessSettings, tls: TlsFiles | None
+    log_dir: Path,
+    mode: str,
+    settings: HarnessSettings,
+    tls: TlsFiles | None,
+    *,
+    app_code: Path | None = None,
+    server_code: Path | None = None,
 ) -> Iterator[Stack]:
-    """A fresh stack (and empty database) for one app mode."""
+    """A fresh stack (and empty database) for one app mode; `*_code`: another checkout's."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-db-") as db_dir,
         stack(
-            log_dir, db=Path(db_dir) / "bench.db", app_env=app_env(mode), settings=settings, tls=tls
+            log_dir,
+            db=Path(db_dir) / "bench.db",
+            app_env=app_env(mode),
+            settings=settings,
+            tls=tls,
+            app_code=app_code,
+            server_code=server_code,
         ) as live,
     ):
         yield live

@@ -51,9 +51,15 @@ def endpoint_summaries(exact: Mapping[str, Any]) -> dict[str, LatencySummary]:
 
 
 def trial_figures(rows: Mapping[str, LatencySummary]) -> dict[str, dict[str, float]]:
-    """What the gate keeps of one trial: per endpoint, its request count, p50 and p95."""
+    """What the gate keeps of one trial: per endpoint, its request and error counts, and
+    the p50 and p95 of its successful requests."""
     return {
-        name: {"requests": row.requests, "p50_ms": row.p50_ms, "p95_ms": row.p95_ms}
+        name: {
+            "requests": row.requests,
+            "errors": row.errors,
+            "p50_ms": row.p50_ms,
+            "p95_ms": row.p95_ms,
+        }
         for name, row in rows.items()
     }
 

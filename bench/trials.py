@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class GateSession:
     ids: IdSpace
     out_dir: Path
     provenance: dict[str, Any]
+    warmup: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
         run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
@@ -53,16 +54,27 @@ class GateSession:
 
 
 @contextlib.contextmanager
-def gate_session(settings: HarnessSettings, out_dir: Path | None = None) -> Iterator[GateSession]:
-    """Start, seed and warm up the gate's stack; everything stops on exit."""
+def gate_session(
+    settings: HarnessSettings,
+    out_dir: Path | None = None,
+    *,
+    app_code: Path | None = None,
+    server_code: Path | None = None,
+) -> Iterator[GateSession]:
+    """Start, seed and warm up the gate's stack; everything stops on exit.
+
+    `app_code` / `server_code`: run the app / local server from another checkout.
+    """
     out_dir = out_dir or settings.results_dir / "gate"
     tls = TlsFiles.for_local_server(settings)
-    with bench_stack(out_dir / "logs", GATE_MODE, settings, tls) as live:
+    with bench_stack(
+        out_dir / "logs", GATE_MODE, settings, tls, app_code=app_code, server_code=server_code
+    ) as live:
         print(f"gate: database {live.database.describe()}")
         ids = seed(live, GATE_LOAD.seed_posts, 0)
         with network(live, GATE_PROFILE) as notes:
             for note in notes:
                 print(f"gate: {note}")
             session = GateSession(live, ids, out_dir, provenance())
-            session.trial("warmup", WARMUP_LOAD)
+            session.warmup = session.trial("warmup", WARMUP_LOAD)
             yield session

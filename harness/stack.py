@@ -104,10 +104,13 @@ def local_turso_process(
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
     jwt_auth: JwtAuth | None = None,
+    code_dir: Path | None = None,
 ) -> LocalTurso:
     """A local Turso server, not yet started; `process.start()` waits for /health.
 
     `jwt_auth` makes it check EdDSA JWTs as sqld does; clients then get `jwt_auth.token`.
+    `code_dir` runs it from another checkout (`python -m` imports from its working
+    directory first), as the gate does for the baseline commit.
     """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "localturso", "--host", LOOPBACK, "--port", str(port)]
@@ -128,6 +131,7 @@ def local_turso_process(
         ),
         log_path=log_dir / f"localturso-{port}.log",
         env=env,
+        cwd=code_dir,
     )
     return LocalTurso(LOOPBACK, port, str(db), auth_token, process, tls)
 
@@ -141,10 +145,17 @@ def local_turso(
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
     jwt_auth: JwtAuth | None = None,
+    code_dir: Path | None = None,
 ) -> Iterator[LocalTurso]:
     """A running local Turso server, stopped on exit."""
     server = local_turso_process(
-        db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls, jwt_auth=jwt_auth
+        db,
+        log_dir,
+        auth_token=auth_token,
+        extra_args=extra_args,
+        tls=tls,
+        jwt_auth=jwt_auth,
+        code_dir=code_dir,
     )
     with running(server.process):
         yield server
@@ -194,19 +205,23 @@ def sqld(
 
 @contextlib.contextmanager
 def database_server(
-    db: str | Path, log_dir: Path, settings: HarnessSettings, tls: TlsFiles | None = None
+    db: str | Path,
+    log_dir: Path,
+    settings: HarnessSettings,
+    tls: TlsFiles | None = None,
+    code_dir: Path | None = None,
 ) -> Iterator[DatabaseServer]:
     """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
 
     sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
-    database for either server.
+    database for either server. `code_dir`: the local server from another checkout.
     """
     if settings.sqld_bin:
         data_dir = Path(f"{db}.sqld")
         with sqld(settings.sqld_bin, data_dir, log_dir, auth=JwtAuth.generate()) as server:
             yield server
     else:
-        with local_turso(db, log_dir, tls=tls) as local:
+        with local_turso(db, log_dir, tls=tls, code_dir=code_dir) as local:
             yield local
 
 
@@ -243,8 +258,13 @@ class App:
     process: ManagedProcess
 
 
-def app_process(log_dir: Path, *, env: dict[str, str], port: int | None = None) -> App:
-    """The reference app (settings from `env`), not yet started; readiness is /healthz."""
+def app_process(
+    log_dir: Path, *, env: dict[str, str], port: int | None = None, code_dir: Path | None = None
+) -> App:
+    """The reference app (settings from `env`), not yet started; readiness is /healthz.
+
+    `code_dir`: the checkout to import the app from (default: this one).
+    """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
     argv += ["--host", LOOPBACK, "--port", str(port), "--no-access-log"]
@@ -255,14 +275,17 @@ def app_process(log_dir: Path, *, env: dict[str, str], port: int | None = None) 
         ready=http_ready(f"{url}/healthz"),
         log_path=log_dir / f"app-{port}.log",
         env=env,
+        cwd=code_dir,
     )
     return App(url, env, process)
 
 
 @contextlib.contextmanager
-def reference_app(log_dir: Path, *, env: dict[str, str]) -> Iterator[App]:
+def reference_app(
+    log_dir: Path, *, env: dict[str, str], code_dir: Path | None = None
+) -> Iterator[App]:
     """A running reference app, stopped on exit."""
-    app = app_process(log_dir, env=env)
+    app = app_process(log_dir, env=env, code_dir=code_dir)
     with running(app.process):
         yield app
 
@@ -328,12 +351,15 @@ def stack(
     app_env: dict[str, str],
     settings: HarnessSettings | None = None,
     tls: TlsFiles | None = None,
+    app_code: Path | None = None,
+    server_code: Path | None = None,
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
     `tls` makes the local server speak HTTPS; the app reaches it as https:// through
     the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
-    so with SQLD_BIN set the database link is plain http whatever `tls` says.
+    so with SQLD_BIN set the database link is plain http whatever `tls` says. `app_code`
+    and `server_code` run the app and the local server from another checkout.
     """
     settings = settings or HarnessSettings()
     with contextlib.ExitStack() as parts:
@@ -347,7 +373,9 @@ def stack(
             tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
             database = DatabaseInfo("external", "unknown", tls=tls_url)
         else:
-            turso = parts.enter_context(database_server(db, log_dir, settings, tls))
+            turso = parts.enter_context(
+                database_server(db, log_dir, settings, tls, code_dir=server_code)
+            )
             turso_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
             api.create_proxy("turso", turso_listen, f"{turso.host}:{turso.port}")
             proxies = {"turso": "turso", "api": "api"}
@@ -358,7 +386,7 @@ def stack(
             if turso.auth_token:
                 env["TURSO_AUTH_TOKEN"] = turso.auth_token
             database = DatabaseInfo(turso.kind, turso.version(), tls=turso.tls is not None)
-        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}))
+        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}, code_dir=app_code))
         api_listen = f"{LOOPBACK}:{free_port(LOOPBACK)}"
         api.create_proxy("api", api_listen, app.url.removeprefix("http://"))
         yield Stack(
