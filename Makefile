@@ -116,9 +116,13 @@ gate: setup
 baseline: setup
 	$(PY) -m bench.gate --write-baseline
 
-# How good the gate is: detection rate of a +20% latency and false-alarm rate (~10 min).
+# How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
+# on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).
+RUNS ?= 20
+CONDITIONS ?= idle,noisy
 bench-quality: setup
-	$(PY) -m bench.gate_quality
+	$(PY) -m bench.gate_quality --runs $(RUNS) --trials $(TRIALS) --trial-s $(TRIAL_S) \
+		--conditions $(CONDITIONS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
