@@ -24,6 +24,7 @@ from bench.summary import (
     format_summary_table,
     generator_cpu,
     ratios,
+    service_time_summaries,
     window_cpu,
     write_json,
 )
@@ -36,6 +37,7 @@ from reports import write_index, write_run_report
 from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
+SERVICE_VIEW = "service time (open-model requests again, a separate view: never summed)"
 DURATION = re.compile(r"^(\d+)(s|m|h)?$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600}
 
@@ -111,10 +113,12 @@ def bench_mode(
         )
     rows = endpoint_summaries(run.exact)
     cpu = window_cpu(run.exact, run.cpu_samples, rows[AGGREGATED].requests)
+    service = service_time_summaries(run.exact)
     machine = provenance()
     summary = {
         "mode": mode,
         "endpoints": {name: row.as_dict() for name, row in rows.items()},
+        "service_time": {name: row.as_dict() for name, row in service.items()},
         "settings": {**vars(config), "tls": database.tls},
         "profile": {"name": profile.name, "description": profile.description, "notes": notes},
         "database": database.as_dict(),
@@ -156,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         load = summaries[mode]["load_generator"]
         print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
+        if service := summaries[mode]["service_time"]:
+            rows = {name: LatencySummary.from_dict(row) for name, row in service.items()}
+            print(format_summary_table(SERVICE_VIEW, rows))
         share = 100 * load["machine_share"]
         print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)")
         cpu = summaries[mode]["cpu_per_request"]
