@@ -1,5 +1,5 @@
 """Two builds on one machine in one run: the baseline commit checked out in a temporary
-git worktree beside the working tree, and the order their trials run in."""
+git worktree beside the working tree."""
 
 from __future__ import annotations
 
@@ -88,12 +88,3 @@ def serves_tls(code_dir: Path) -> bool:
         timeout=60,
     )
     return "--tls-cert" in result.stdout
-
-
-def interleaved(per_side: int) -> list[str]:
-    """A B B A A B B A ...: each side runs first as often as second, so a drift in the
-    machine's speed during the run shifts both sides alike."""
-    order: list[str] = []
-    for i in range(per_side):
-        order += [BASELINE, CANDIDATE] if i % 2 == 0 else [CANDIDATE, BASELINE]
-    return order

@@ -3,9 +3,10 @@
 Both builds run on this machine in this invocation: the baseline commit (BASE, default the
 merge base with main; HEAD when that is HEAD itself) in a temporary git worktree, the
 candidate from the working tree, each on its own stack (hardened app, `edge` profile,
-TLS) started by this harness. After a warm-up per side, their trials run interleaved
-(A B B A ...), so a machine that speeds up, slows down or gets a noisy neighbour during
-the run affects both sides alike. The statistics and the rule are in bench/gate_stats.py.
+TLS) started by this harness. After a warm-up per side, each trial is one Locust run
+whose users alternate their requests between the two stacks, A B B A ..., so whatever
+else the machine does at that moment (a noisy neighbour, drift) lands on both sides
+alike, and trial i of A and of B form a pair. Statistics and rule: bench/gate_stats.py.
 
 `BASE=file` compares the working tree with the trials in results/baseline.json instead,
 only when that file was recorded under the same conditions (bench/comparable.py).
@@ -30,20 +31,27 @@ from bench.ab import (
     GitError,
     baseline_worktree,
     describe,
-    interleaved,
     resolve_base,
     serves_tls,
 )
 from bench.cli import OneLineParser, positive_int
 from bench.comparable import differences, machine_load
-from bench.gate_stats import Comparison, Trial, compare, format_comparisons, verdict
+from bench.gate_stats import (
+    MIN_REQUESTS,
+    Comparison,
+    Trial,
+    compare,
+    format_comparisons,
+    judged_latency,
+    verdict,
+)
 from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
 from bench.trials import GATE_LOAD, GateSession, gate_session
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 TRIALS_PER_SIDE = 8
-MIN_TRIALS = 4  # fewer cannot give a 95% interval or p < 0.05 one-sided
+MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
 
@@ -78,7 +86,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--inject-p95",
         type=fraction,
         default=0.0,
-        help="test the gate: delay the candidate's responses by this fraction of its p95",
+        help="test the gate (A/B only): delay the candidate's responses by this share of p95",
     )
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
@@ -93,44 +101,48 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _progress(n: int, total: int, side: str, trial: Trial, took_s: float) -> None:
+def _figures(trial: Trial) -> str:
     row = trial.get(AGGREGATED, {})
     p50, p95 = row.get("p50_ms", float("nan")), row.get("p95_ms", float("nan"))
     requests = int(row.get("requests", 0))
-    errors = int(row.get("errors", 0))
-    error_pct = 100 * errors / requests if requests else float("nan")
-    name = "baseline" if side == BASELINE else "candidate"
-    print(
-        f"gate: trial {n:>2}/{total} {side} {name:<9} {requests:>6} reqs"
-        f"  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms"
-        f"  err {error_pct:5.2f}%  ({took_s:.1f}s)",
-        flush=True,
-    )
+    error_pct = 100 * int(row.get("errors", 0)) / requests if requests else float("nan")
+    return f"{requests:>5} reqs p50 {p50:6.2f} p95 {p95:6.2f} ms err {error_pct:4.2f}%"
+
+
+def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> None:
+    figures = "  |  ".join(f"{side}: {_figures(trial)}" for side, trial in sides.items())
+    print(f"gate: trial {n:>2}/{total}  {figures}  ({took_s:.1f}s)", flush=True)
 
 
 @contextlib.contextmanager
-def _injected(session: GateSession, share: float) -> Iterator[None]:
-    """A +`share` p95 regression in this session only: a latency toxic on its api link."""
+def _injected(
+    sessions: Mapping[str, GateSession], share: float, load: LoadConfig
+) -> Iterator[None]:
+    """A +`share` p95 regression in the candidate only: a latency toxic on its api link,
+    sized from a paired calibration trial (not counted) under the trials' own conditions."""
     if not share:
         yield
         return
-    delay_ms = share * session.warmup[AGGREGATED]["p95_ms"]
+    calibration = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "calibration", load)
+    delay_ms = share * calibration[BASELINE][AGGREGATED]["p95_ms"]
     print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
-    with session.extra_latency(delay_ms):
+    with sessions[CANDIDATE].extra_latency(delay_ms):
         yield
 
 
-def run_interleaved(
-    sessions: Mapping[str, GateSession], per_side: int, load: LoadConfig
+def run_paired(
+    sessions: Mapping[str, GateSession], trials: int, load: LoadConfig
 ) -> dict[str, list[Trial]]:
-    order = interleaved(per_side)
-    trials: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
-    for n, side in enumerate(order, start=1):
+    """`trials` Locust runs, each alternating every user's requests A B B A ... between
+    the two stacks, so both sides are measured in the same seconds."""
+    paired: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
+    for n in range(1, trials + 1):
         started = time.perf_counter()
-        trial = sessions[side].trial(f"{side}-{n}", load)
-        trials[side].append(trial)
-        _progress(n, len(order), side, trial, time.perf_counter() - started)
-    return trials
+        sides = sessions[BASELINE].paired_trial(sessions[CANDIDATE], f"trial-{n}", load)
+        for side, trial in sides.items():
+            paired[side].append(trial)
+        _progress(n, trials, sides, time.perf_counter() - started)
+    return paired
 
 
 def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> dict[str, Any]:
@@ -151,8 +163,8 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
             ),
             CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
         }
-        stacks.enter_context(_injected(sessions[CANDIDATE], args.inject_p95))
-        trials = run_interleaved(sessions, args.trials, load)
+        stacks.enter_context(_injected(sessions, args.inject_p95, load))
+        trials = run_paired(sessions, args.trials, load)
     return {
         "mode": "a/b",
         "baseline_commit": commit,
@@ -169,21 +181,23 @@ def single_side(
     """The working tree alone (for BASE=file and `make baseline`), with the machine's load."""
     load = replace(GATE_LOAD, duration_s=args.trial_s)
     load_per_cpu = machine_load()  # before our own stack adds to it
-    with gate_session(settings, out_dir / "B") as session, _injected(session, args.inject_p95):
+    with gate_session(settings, out_dir / "B") as session:
         trials = []
         for n in range(1, args.trials + 1):
             started = time.perf_counter()
-            trials.append(session.trial(f"B-{n}", load))
-            _progress(n, args.trials, CANDIDATE, trials[-1], time.perf_counter() - started)
+            trials.append(session.trial(f"trial-{n}", load))
+            _progress(n, args.trials, {"this tree": trials[-1]}, time.perf_counter() - started)
     record = {"load": asdict(load), **session.provenance, "load_per_cpu": load_per_cpu}
     return trials, record
 
 
-def report(comparisons: Sequence[Comparison], elapsed_s: float) -> int:
-    print(format_comparisons(comparisons))
+def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> int:
+    print(format_comparisons(comparisons, paired))
     passed = verdict(comparisons)
     failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
-    outcome = "PASS" if passed else f"FAIL ({', '.join(failing) or 'nothing to compare'})"
+    if not judged_latency(comparisons):
+        failing.append(f"no endpoint had {MIN_REQUESTS} requests per trial: longer trials?")
+    outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
     print(f"gate: {outcome} ({elapsed_s:.0f}s)")
     return 0 if passed else EXIT_FAIL
 
@@ -207,7 +221,7 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
             print(f"  - {reason}")
         print("gate: run `make gate` (baseline commit on this machine) or `make baseline` here")
         return EXIT_NOT_COMPARABLE
-    return report(compare(stored["trials"], trials), time.perf_counter() - started)
+    return report(compare(stored["trials"], trials), time.perf_counter() - started, paired=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,13 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or settings.results_dir / "gate"
     try:
         if args.write_baseline or args.base == FILE_BASE:
+            if args.inject_p95:
+                print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
+                return EXIT_ERROR
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)
-        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE])
+        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
         record["comparisons"] = [asdict(c) for c in comparisons]
         write_json(out_dir / "gate.json", record)
-        return report(comparisons, time.perf_counter() - started)
+        return report(comparisons, time.perf_counter() - started, paired=True)
     except (GitError, RuntimeError, FileNotFoundError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"gate: {first_line}", file=sys.stderr)

@@ -1,11 +1,13 @@
 """The gate's statistics and verdicts, pure: per-trial figures in, comparisons out.
 
 Each side (baseline A, candidate B) is a list of trials; a trial maps an endpoint to its
-request and error counts and its success-only p50/p95. Latency: a one-sided exact
-Mann-Whitney U test on the per-trial percentiles, and the Hodges-Lehmann estimate of the
-relative shift with its exact confidence interval (computed on log values, so the effect
-is a ratio). Errors: a one-sided Fisher exact test on the pooled counts. A figure that is
-missing or NaN never passes.
+request and error counts and its success-only p50/p95. Latency, on log values so effects
+are ratios: when trial i of A and of B ran at the same time (paired, the A/B gate), a
+one-sided exact Wilcoxon signed-rank test on the per-trial log ratios and their
+Hodges-Lehmann estimate (median of Walsh averages); when they did not (a stored
+baseline), a one-sided exact Mann-Whitney U test and the two-sample Hodges-Lehmann shift.
+Both intervals are the exact distribution-free ones that match their test. Errors: a
+one-sided Fisher exact test on the pooled counts. A missing or NaN figure never passes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from enum import StrEnum
 from functools import cache
 
 import numpy as np
-from scipy.stats import fisher_exact, mannwhitneyu
+from scipy.stats import fisher_exact, mannwhitneyu, wilcoxon
 
 ALPHA = 0.05
 MIN_EFFECT = 0.15  # relative latency shift that fails the gate (with p < ALPHA)
@@ -91,16 +93,7 @@ def hl_rank(m: int, n: int, level: float = CI_LEVEL) -> int:
 
     0 means the samples are too small for an interval at that level.
     """
-    counts = u_null_counts(m, n)
-    total = sum(counts)
-    tail = (1 - level) / 2
-    cumulative, c = 0, 0
-    for u, count in enumerate(counts):
-        cumulative += count
-        if cumulative / total > tail:
-            break
-        c = u + 1
-    return c
+    return _rank_from_counts(u_null_counts(m, n), level)
 
 
 def hodges_lehmann(baseline: Sequence[float], candidate: Sequence[float]) -> Effect:
@@ -117,6 +110,58 @@ def hodges_lehmann(baseline: Sequence[float], candidate: Sequence[float]) -> Eff
     if c == 0:
         return Effect(estimate, -math.inf, math.inf)
     return Effect(estimate, math.expm1(diffs[c - 1]), math.expm1(diffs[len(diffs) - c]))
+
+
+@cache
+def signed_rank_null_counts(n: int) -> tuple[int, ...]:
+    """How many of the 2**n sign patterns give each signed-rank sum T+ = 0..n(n+1)/2."""
+    counts = [1]
+    for rank in range(1, n + 1):
+        grown = [*counts, *([0] * rank)]
+        for total, count in enumerate(counts):
+            grown[total + rank] += count
+        counts = grown
+    return tuple(counts)
+
+
+def _rank_from_counts(counts: Sequence[int], level: float) -> int:
+    """c such that the sorted statistics d[c-1] .. d[N-c] cover `level` (1-based; 0: none)."""
+    total = sum(counts)
+    tail = (1 - level) / 2
+    cumulative, c = 0, 0
+    for value, count in enumerate(counts):
+        cumulative += count
+        if cumulative / total > tail:
+            break
+        c = value + 1
+    return c
+
+
+def paired_hodges_lehmann(baseline: Sequence[float], candidate: Sequence[float]) -> Effect:
+    """Relative change of paired trials: the median Walsh average of their log ratios."""
+    values = [*baseline, *candidate]
+    if (
+        not baseline
+        or len(baseline) != len(candidate)
+        or any(v <= 0 or math.isnan(v) for v in values)
+    ):
+        return NAN_EFFECT
+    d = np.log(candidate) - np.log(baseline)
+    i, j = np.triu_indices(len(d))
+    walsh = np.sort((d[i] + d[j]) / 2)
+    estimate = math.expm1(float(np.median(walsh)))
+    c = _rank_from_counts(signed_rank_null_counts(len(d)), CI_LEVEL)
+    if c == 0:
+        return Effect(estimate, -math.inf, math.inf)
+    return Effect(estimate, math.expm1(walsh[c - 1]), math.expm1(walsh[len(walsh) - c]))
+
+
+def paired_slower_p_value(baseline: Sequence[float], candidate: Sequence[float]) -> float:
+    """One-sided exact Wilcoxon signed-rank test on the log ratios of paired trials."""
+    d = np.log(candidate) - np.log(baseline)
+    if not np.any(d):
+        return 1.0
+    return float(wilcoxon(d, alternative="greater", method="exact").pvalue)
 
 
 def slower_p_value(baseline: Sequence[float], candidate: Sequence[float]) -> float:
@@ -143,7 +188,11 @@ def _has_nan(values: Sequence[float]) -> bool:
 
 
 def compare_latency(
-    endpoint: str, metric: str, baseline: Sequence[Trial], candidate: Sequence[Trial]
+    endpoint: str,
+    metric: str,
+    baseline: Sequence[Trial],
+    candidate: Sequence[Trial],
+    paired: bool = False,
 ) -> Comparison:
     base, cand = _values(baseline, endpoint, metric), _values(candidate, endpoint, metric)
     judged = min(_values(baseline, endpoint, "requests")) >= MIN_REQUESTS
@@ -151,8 +200,10 @@ def compare_latency(
         # Too sparse to have a figure in every trial is "not judged"; a judged one is a failure.
         status = Status.NO_DATA if judged else Status.NOT_JUDGED
         return Comparison(endpoint, metric, math.nan, math.nan, NAN_EFFECT, math.nan, status)
-    effect = hodges_lehmann(base, cand)
-    p = slower_p_value(base, cand)
+    if paired:
+        effect, p = paired_hodges_lehmann(base, cand), paired_slower_p_value(base, cand)
+    else:
+        effect, p = hodges_lehmann(base, cand), slower_p_value(base, cand)
     if not judged:
         status = Status.NOT_JUDGED
     elif math.isnan(effect.estimate):
@@ -195,9 +246,14 @@ def _absent(endpoint: str, metrics: Sequence[str], status: Status) -> list[Compa
     return [Comparison(endpoint, m, nan, nan, NAN_EFFECT, nan, status) for m in metrics]
 
 
-def compare(baseline: Sequence[Trial], candidate: Sequence[Trial]) -> list[Comparison]:
-    """Every endpoint either side saw: latency per metric and the error rate."""
-    if not baseline or not candidate:
+def compare(
+    baseline: Sequence[Trial], candidate: Sequence[Trial], paired: bool = False
+) -> list[Comparison]:
+    """Every endpoint either side saw: latency per metric and the error rate.
+
+    `paired`: trial i of each side ran at the same time (they must be as many).
+    """
+    if not baseline or not candidate or (paired and len(baseline) != len(candidate)):
         return _absent("(no trials)", ("trials",), Status.NO_DATA)
     in_base = set().union(*(set(t) for t in baseline))
     in_cand = set().union(*(set(t) for t in candidate))
@@ -208,14 +264,23 @@ def compare(baseline: Sequence[Trial], candidate: Sequence[Trial]) -> list[Compa
         elif endpoint not in in_base:
             comparisons += _absent(endpoint, ("requests",), Status.NEW)
         else:
-            comparisons += [compare_latency(endpoint, m, baseline, candidate) for m in METRICS]
+            comparisons += [
+                compare_latency(endpoint, m, baseline, candidate, paired) for m in METRICS
+            ]
             comparisons.append(compare_errors(endpoint, baseline, candidate))
     return comparisons
 
 
+def judged_latency(comparisons: Sequence[Comparison]) -> bool:
+    """Whether any latency figure had enough requests to be judged."""
+    return any(
+        c.metric in METRICS and c.status in (Status.OK, Status.REGRESSED) for c in comparisons
+    )
+
+
 def verdict(comparisons: Sequence[Comparison]) -> bool:
-    """True when nothing failed; an empty comparison never passes."""
-    return bool(comparisons) and not any(c.fails for c in comparisons)
+    """True when nothing failed and some latency was judged: judging nothing never passes."""
+    return judged_latency(comparisons) and not any(c.fails for c in comparisons)
 
 
 def _pct(value: float) -> str:
@@ -247,7 +312,7 @@ def _row(c: Comparison) -> tuple[str, ...]:
     )
 
 
-def format_comparisons(comparisons: Sequence[Comparison]) -> str:
+def format_comparisons(comparisons: Sequence[Comparison], paired: bool = False) -> str:
     width = max([len("endpoint"), *(len(c.endpoint) for c in comparisons)])
     header = (
         f"{'endpoint':<{width}}  {'metric':<7}  {'A base':>8}  {'B cand':>8}  {'change':>9}"
@@ -262,8 +327,11 @@ def format_comparisons(comparisons: Sequence[Comparison]) -> str:
         )
     lines += [
         "p50 ok / p95 ok: percentiles of successful requests only (median over trials, ms);",
-        "err%: failed / all requests, pooled over trials; change: Hodges-Lehmann shift B over A.",
-        f"rule: latency fails when one-sided Mann-Whitney U p < {ALPHA} and change >= "
+        "err%: failed / all requests, pooled over trials; change: Hodges-Lehmann shift B over A;",
+        "p: one-sided "
+        + ("Wilcoxon signed-rank over paired trials" if paired else "Mann-Whitney U over trials")
+        + " (latency), Fisher exact (errors).",
+        f"rule: latency fails when one-sided p < {ALPHA} and change >= "
         f"+{100 * MIN_EFFECT:.0f}%; errors fail when one-sided Fisher p < {ALPHA} and the rate"
         f" rises >= {100 * MIN_ERROR_RISE:.1f} pp; a MISSING endpoint or NO DATA fails.",
     ]

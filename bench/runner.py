@@ -70,8 +70,13 @@ def network(live: Stack, profile: NetworkProfile) -> Iterator[list[str]]:
         yield []
 
 
-def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
-    """Locust on our locustfile with the load's options; headless or web UI is the caller's."""
+def locust_common_argv(
+    config: LoadConfig, host: str, ids: IdSpace, out_dir: Path, ab_host: str = ""
+) -> list[str]:
+    """Locust on our locustfile with the load's options; headless or web UI is the caller's.
+
+    `ab_host`: a second app; users alternate requests between `host` (A) and it (B).
+    """
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     argv += ["--host", host, "-u", str(config.users), "-r", str(config.spawn_rate)]
     argv += ["--stop-timeout", str(STOP_TIMEOUT_S)]
@@ -82,6 +87,8 @@ def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Pat
     # The full history (every endpoint, every few seconds) is what reports plot over time.
     argv += ["--csv", str(out_dir / "locust"), "--csv-full-history"]
     argv += ["--exact-out", str(out_dir / "exact.json")]
+    if ab_host:
+        argv += ["--ab-host", ab_host]
     # We judge errors from the results; Locust's own exit code would say 1 for any failure.
     argv += ["--exit-code-on-error", "0"]
     if config.workers:
@@ -89,8 +96,10 @@ def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Pat
     return argv
 
 
-def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
-    argv = locust_common_argv(config, host, ids, out_dir)
+def locust_argv(
+    config: LoadConfig, host: str, ids: IdSpace, out_dir: Path, ab_host: str = ""
+) -> list[str]:
+    argv = locust_common_argv(config, host, ids, out_dir, ab_host)
     argv += ["--headless", "-t", f"{config.duration_s}s", "--only-summary"]
     argv += ["--html", str(out_dir / "report.html"), "--loglevel", "WARNING"]
     return argv
@@ -102,15 +111,16 @@ def run_locust(
     ids: IdSpace,
     out_dir: Path,
     stack_pids: Mapping[str, int] | None = None,
+    ab_host: str = "",
 ) -> LocustRun:
     """Locust headless, bounded by --run-time and a hard timeout; its and `stack_pids`' CPU
-    sampled."""
+    sampled. `ab_host`: users alternate requests between `host` and it (the A/B gate)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     deadline = started + config.duration_s + LOCUST_GRACE_S
     with (out_dir / "locust.log").open("wb") as log:
         popen = subprocess.Popen(
-            locust_argv(config, host, ids, out_dir),
+            locust_argv(config, host, ids, out_dir, ab_host),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from bench.profiles import PROFILES
 from bench.provenance import provenance
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
-from bench.summary import endpoint_summaries, trial_figures
+from bench.summary import endpoint_summaries, side_exact, trial_figures
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
 from harness.toxiproxy import Toxic
@@ -37,13 +37,27 @@ class GateSession:
     ids: IdSpace
     out_dir: Path
     provenance: dict[str, Any]
-    warmup: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
         run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
         if not run.exact:
             raise RuntimeError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
         return trial_figures(endpoint_summaries(run.exact))
+
+    def paired_trial(
+        self, other: GateSession, label: str, load: LoadConfig = GATE_LOAD
+    ) -> dict[str, dict[str, dict[str, float]]]:
+        """One Locust run whose users alternate requests between this stack (A) and `other`
+        (B); each side's figures, measured in the same seconds."""
+        if self.ids != other.ids:
+            raise RuntimeError(f"the two stacks were seeded differently: {self.ids} {other.ids}")
+        out = self.out_dir.parent / "trials" / label
+        run = run_locust(load, self.live.api_url, self.ids, out, ab_host=other.live.api_url)
+        if not run.exact:
+            raise RuntimeError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
+        return {
+            side: trial_figures(endpoint_summaries(side_exact(run.exact, side))) for side in "AB"
+        }
 
     @contextlib.contextmanager
     def extra_latency(self, latency_ms: float) -> Iterator[None]:
@@ -76,5 +90,5 @@ def gate_session(
             for note in notes:
                 print(f"gate: {note}")
             session = GateSession(live, ids, out_dir, provenance())
-            session.warmup = session.trial("warmup", WARMUP_LOAD)
+            session.trial("warmup", WARMUP_LOAD)
             yield session

@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 from bench.ab import (
-    BASELINE,
-    CANDIDATE,
     GitError,
     baseline_worktree,
     git,
-    interleaved,
     resolve_base,
 )
 from harness.settings import PROJECT_ROOT
@@ -20,16 +17,6 @@ from harness.settings import PROJECT_ROOT
 pytestmark = pytest.mark.skipif(
     not (PROJECT_ROOT / ".git").exists(), reason="not a git checkout: the A/B gate needs git"
 )
-
-
-def test_interleaving_is_balanced_and_alternates_who_goes_first() -> None:
-    order = interleaved(4)
-
-    assert "".join(order) == "ABBAABBA"
-    assert order.count(BASELINE) == order.count(CANDIDATE) == 4
-    # Each side is first in a pair as often as it is second.
-    firsts = [order[i] for i in range(0, len(order), 2)]
-    assert firsts.count(BASELINE) == firsts.count(CANDIDATE)
 
 
 def test_base_resolves_revisions_and_defaults_to_the_merge_base() -> None:

@@ -1,6 +1,6 @@
 """The A/B gate end to end: two real stacks (baseline worktree and working tree), real Locust.
 
-An unchanged tree passes; a candidate whose responses are delayed by 20% of its p95 (a
+An unchanged tree passes; a candidate whose responses are delayed by 20% of the p95 (a
 latency toxic on the candidate's `api` link only) fails.
 """
 
@@ -21,7 +21,7 @@ pytestmark = [
     ),
 ]
 
-TRIALS, TRIAL_S = "6", "3"
+TRIALS, TRIAL_S = "8", "4"
 
 
 def gate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -40,7 +40,7 @@ def test_an_unchanged_tree_passes(tmp_path: Path) -> None:
     result = gate(tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("gate: trial ") == 2 * int(TRIALS)
+    assert result.stdout.count("gate: trial ") == int(TRIALS)  # one progress line per trial
     assert "gate: PASS" in result.stdout
     assert "ok" in line(result.stdout, "Aggregated", "p95 ok")
     assert (tmp_path / "gate.json").exists()
@@ -51,5 +51,7 @@ def test_an_injected_twenty_percent_p95_regression_fails(tmp_path: Path) -> None
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "injecting" in result.stdout
-    assert "REGRESSED" in line(result.stdout, "Aggregated", "p95 ok")
+    # A constant delay of 20% of p95 moves p50 by more than 20%: either shows it.
+    aggregated = [line(result.stdout, "Aggregated", m) for m in ("p50 ok", "p95 ok")]
+    assert any("REGRESSED" in row for row in aggregated), aggregated
     assert "gate: FAIL" in result.stdout

@@ -17,6 +17,8 @@ from bench.gate_stats import (
     hl_rank,
     hodges_lehmann,
     more_errors_p_value,
+    paired_hodges_lehmann,
+    signed_rank_null_counts,
     u_null_counts,
     verdict,
 )
@@ -121,10 +123,19 @@ def test_a_faster_build_passes() -> None:
 
 
 def test_endpoints_with_few_requests_are_not_judged_on_latency() -> None:
-    comparisons = compare(trials(10, 20, requests=10, seed=8), trials(20, 40, seed=9))
+    sparse = trials(10, 20, requests=10, seed=8)
+    for t in sparse:
+        t["GET /busy"] = trials(10, 20, seed=80)[0]["GET /x"]
+    comparisons = compare(sparse, [{**t, "GET /x": {**t["GET /x"], "p50_ms": 20}} for t in sparse])
 
     assert verdict(comparisons)
-    assert {c.status for c in comparisons if c.metric != "errors"} == {Status.NOT_JUDGED}
+    assert by_metric(comparisons)[("GET /x", "p50_ms")].status is Status.NOT_JUDGED
+
+
+def test_a_run_where_nothing_could_be_judged_never_passes() -> None:
+    sparse = trials(10, 20, requests=10, seed=81)
+
+    assert not verdict(compare(sparse, sparse))
 
 
 def test_a_rising_error_rate_fails_even_when_latency_is_fine() -> None:
@@ -179,3 +190,62 @@ def test_missing_error_counts_never_pass() -> None:
 def test_no_trials_never_pass() -> None:
     assert not verdict(compare([], trials(10, 20)))
     assert not verdict([])
+
+
+def test_signed_rank_null_distribution_counts_every_sign_pattern() -> None:
+    brute = [0] * 7
+    for signs in range(2**3):
+        brute[sum(rank for rank in (1, 2, 3) if signs >> (rank - 1) & 1)] += 1
+    assert list(signed_rank_null_counts(3)) == brute
+    assert sum(signed_rank_null_counts(10)) == 2**10
+
+
+def test_paired_trials_see_through_noise_they_share() -> None:
+    """Each pair ran in the same seconds: a +20% hidden under +-30% shared drift is found."""
+    rng = random.Random(21)
+    drift = [1 + rng.uniform(-0.3, 0.3) for _ in range(8)]
+    base = [
+        {"GET /x": {"requests": 1000, "errors": 0, "p50_ms": 10 * d, "p95_ms": 20 * d}}
+        for d in drift
+    ]
+    cand = [
+        {
+            "GET /x": {
+                "requests": 1000,
+                "errors": 0,
+                "p50_ms": 12 * d * (1 + rng.uniform(-0.03, 0.03)),
+                "p95_ms": 24 * d,
+            }
+        }
+        for d in drift
+    ]
+
+    paired = by_metric(compare(base, cand, paired=True))[("GET /x", "p50_ms")]
+    unpaired = by_metric(compare(base, cand))[("GET /x", "p50_ms")]
+
+    assert paired.status is Status.REGRESSED
+    assert paired.effect.low <= 0.2 <= paired.effect.high
+    assert paired.effect.high - paired.effect.low < 0.1
+    assert unpaired.effect.high - unpaired.effect.low > 2 * (paired.effect.high - paired.effect.low)
+
+
+def test_paired_noise_passes_and_unequal_counts_never_pass() -> None:
+    rng = random.Random(22)
+    base = trials(10, 20, n=8, seed=23)
+    cand = [
+        {
+            "GET /x": {
+                **t["GET /x"],
+                "p50_ms": t["GET /x"]["p50_ms"] * (1 + rng.uniform(-0.05, 0.05)),
+            }
+        }
+        for t in base
+    ]
+
+    assert verdict(compare(base, cand, paired=True))
+    assert not verdict(compare(base, cand[:-1], paired=True))
+
+
+def test_paired_interval_needs_six_pairs() -> None:
+    assert paired_hodges_lehmann([1.0] * 5, [1.2] * 5).low == -math.inf
+    assert paired_hodges_lehmann([1.0] * 6, [1.2] * 6).low == pytest.approx(0.2)
