@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from bench.cli import OneLineParser, positive_int
 from bench.comparable import machine_load
 from bench.gate import EXIT_FAIL, MIN_TRIALS
+from bench.summary import AGGREGATED
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 REGRESSION = 0.20
@@ -43,6 +45,7 @@ class Tally:
     flagged: int = 0
     errors: int = 0  # gate runs that neither passed nor failed (exit 2): counted, not hidden
     loads: list[float] = field(default_factory=list)
+    p95_changes: list[float] = field(default_factory=list)  # Aggregated p95 estimate per run
 
     @property
     def rate(self) -> float:
@@ -81,6 +84,22 @@ def noisy_neighbour(active: bool) -> Iterator[None]:
         hog.wait()
 
 
+def aggregated_p95_change(out: Path) -> float:
+    """The gate's Hodges-Lehmann estimate of Aggregated p95's change in that run."""
+    try:
+        comparisons = json.loads((out / "gate.json").read_text())["comparisons"]
+    except (OSError, ValueError, KeyError):
+        return float("nan")
+    return next(
+        (
+            c["effect"]["estimate"]
+            for c in comparisons
+            if c["endpoint"] == AGGREGATED and c["metric"] == "p95_ms"
+        ),
+        float("nan"),
+    )
+
+
 def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
     argv = [sys.executable, "-m", "bench.gate", "--base", "HEAD", "--trials", str(args.trials)]
     argv += ["--trial-s", str(args.trial_s), "--out", str(out)]
@@ -101,7 +120,9 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
             cell = tallies["detection" if inject else "false alarm"]
             load = machine_load()
             started = time.perf_counter()
-            code = gate_run(args, out_dir / f"{condition}-{n:03d}", inject)
+            out = out_dir / f"{condition}-{n:03d}"
+            code = gate_run(args, out, inject)
+            cell.p95_changes.append(aggregated_p95_change(out))
             cell.runs += code in (0, EXIT_FAIL)
             cell.flagged += code == EXIT_FAIL
             cell.errors += code not in (0, EXIT_FAIL)
@@ -110,7 +131,8 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
             print(
                 f"quality: {condition:<5} run {n + 1:>3}/{2 * args.runs}"
                 f" {'injected +20% p95' if inject else 'unchanged        '} -> {outcome:<8}"
-                f" load/CPU {load:.2f}  ({time.perf_counter() - started:.0f}s)",
+                f" p95 {100 * cell.p95_changes[-1]:+5.1f}%  load/CPU {load:.2f}"
+                f"  ({time.perf_counter() - started:.0f}s)",
                 flush=True,
             )
     return tallies
@@ -137,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             f"        {100 * fa.rate:>10.0f}% ({fa.flagged:>2}/{fa.runs:<2})         "
             f"  {min(loads):.2f}-{max(loads):.2f}  {det.errors + fa.errors}"
         )
+        for name, cell in t.items():
+            changes = sorted(100 * c for c in cell.p95_changes)
+            print(
+                f"  {name} runs, Aggregated p95 change: " + " ".join(f"{c:+.0f}%" for c in changes)
+            )
         ok = ok and det.rate >= 0.95 and fa.rate <= 0.05 and not (det.errors + fa.errors)
     print(f"quality run took {time.perf_counter() - started:.0f}s; logs in {out_dir}")
     return 0 if ok else 1
