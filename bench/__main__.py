@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.ablation import BY_MODE, VARIANTS, AblationRow, Variant, format_ablation, not_simulated
 from bench.cli import SETUP_ERRORS, OneLineParser, non_negative_int, one_line, positive_int
-from bench.profiles import PROFILES, NetworkProfile
+from bench.profiles import PROFILES, NetworkProfile, round_trip_ms
 from bench.provenance import provenance
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
@@ -28,6 +29,7 @@ from bench.summary import (
     window_cpu,
     write_json,
 )
+from harness.app_counters import read_counters
 from harness.cpu import format_cpu_line
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
@@ -90,23 +92,25 @@ def load_config(args: argparse.Namespace) -> LoadConfig:
 
 
 def bench_mode(
-    mode: str,
+    variant: Variant,
     config: LoadConfig,
     profile: NetworkProfile,
     out_dir: Path,
     settings: HarnessSettings,
     tls: TlsFiles | None,
 ) -> tuple[dict[str, LatencySummary], dict[str, Any]]:
-    """One app mode on a fresh stack; returns its endpoint rows and its summary.json body."""
-    mode_dir = out_dir / mode
-    with bench_stack(mode_dir / "logs", mode, settings, tls) as live:
+    """One app variant on a fresh stack; returns its endpoint rows and its summary.json body."""
+    mode_dir = out_dir / variant.slug
+    with bench_stack(mode_dir / "logs", variant.mode, settings, tls, env=variant.env) as live:
         database = live.database
         print(f"bench: database {database.describe()}")
         ids = seed(live, config.seed_posts, config.commented_posts)
         with network(live, profile) as notes:
             for note in notes:
                 print(f"bench: {note}")
+            before = read_counters(live.app.url)
             run = run_locust(config, live.api_url, ids, mode_dir, live.pids())
+            counters = read_counters(live.app.url) - before
     if not run.exact:
         raise RuntimeError(
             f"Locust wrote no results (exit {run.exit_code}); see {mode_dir}/locust.log"
@@ -116,7 +120,12 @@ def bench_mode(
     service = service_time_summaries(run.exact)
     machine = provenance()
     summary = {
-        "mode": mode,
+        "mode": variant.mode,
+        "variant": variant.name,
+        "app_env": dict(variant.env),
+        "app_counters": counters.as_dict(),
+        "ablation": vars(AblationRow.of(variant.name, rows[AGGREGATED], counters)),
+        "db_round_trip_ms": None if notes else round_trip_ms(profile),
         "endpoints": {name: row.as_dict() for name, row in rows.items()},
         "service_time": {name: row.as_dict() for name, row in service.items()},
         "settings": {**vars(config), "tls": database.tls},
@@ -144,22 +153,25 @@ def main(argv: list[str] | None = None) -> int:
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     config, profile = load_config(args), PROFILES[args.profile]
-    modes = [args.mode, *([args.compare] if args.compare else [])]
+    # COMPARE runs the whole ablation, so a ratio's sources are on the page beside it.
+    variants = list(VARIANTS) if args.compare else [BY_MODE[args.mode]]
     results: dict[str, dict[str, LatencySummary]] = {}
     summaries: dict[str, Any] = {}
-    for mode in modes:
+    for variant in variants:
+        mode = variant.slug
         print(
-            f"bench: {mode} app, {args.workload} workload, {profile.name} profile, {args.duration}s"
+            f"bench: {variant.name} app, {args.workload} workload, {profile.name} profile,"
+            f" {args.duration}s"
         )
         try:
             results[mode], summaries[mode] = bench_mode(
-                mode, config, profile, out_dir, settings, tls
+                variant, config, profile, out_dir, settings, tls
             )
         except SETUP_ERRORS as error:
             print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
             return 1
         load = summaries[mode]["load_generator"]
-        print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
+        print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
         if service := summaries[mode]["service_time"]:
             rows = {name: LatencySummary.from_dict(row) for name, row in service.items()}
             print(format_summary_table(SERVICE_VIEW, rows))
@@ -171,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
             print(format_cpu_line(cpu, requests))
         print()
     combined: dict[str, Any] = {"run_id": run_id, "modes": summaries}
+    rows = [AblationRow(**s["ablation"]) for s in summaries.values()]
+    rtt_ms = next(iter(summaries.values()))["db_round_trip_ms"]
+    combined["ablation"] = [vars(r) for r in rows]
+    combined["not_simulated"] = not_simulated(rows, rtt_ms)
+    if args.compare:
+        print(format_ablation(f"ablation ({profile.name})", rows))
+    print(combined["not_simulated"] + "\n")
     if args.compare:
         table = ratios(results[args.mode], results[args.compare])
         combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}

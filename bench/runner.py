@@ -173,16 +173,18 @@ def bench_stack(
     settings: HarnessSettings,
     tls: TlsFiles | None,
     *,
+    env: Mapping[str, str] | None = None,
     app_code: Path | None = None,
     server_code: Path | None = None,
 ) -> Iterator[Stack]:
-    """A fresh stack (and empty database) for one app mode; `*_code`: another checkout's."""
+    """A fresh stack (and empty database) for one app mode with `env` on top (feature
+    switches); `*_code`: another checkout's."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-db-") as db_dir,
         stack(
             log_dir,
             db=Path(db_dir) / "bench.db",
-            app_env=app_env(mode),
+            app_env={**app_env(mode), **(env or {})},
             settings=settings,
             tls=tls,
             app_code=app_code,
