@@ -69,11 +69,14 @@ bench-app-profiles: setup
 	mkdir -p results
 	$(PY) -m benchmarks.app_profiles --json results/app_profiles.json
 
-# pytest-benchmark on the app's hot paths (in-process, fake database), timed in CPU time so a
-# busy machine disturbs them less; outside tests/, so `make test` never runs them.
+# pytest-benchmark on hot paths: the app's (in-process, fake database), Hrana decode/encode,
+# the write batcher, the chaos checker and HDR merging; timed in CPU time so a busy machine
+# disturbs them less; each run saved under .benchmarks/ and compared with the previous one.
+# Outside tests/, so `make test` never runs them.
 bench-micro: setup
 	$(PY) -m pytest benchmarks/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
-		--benchmark-columns min,median,rounds --benchmark-sort name
+		--benchmark-columns min,median,rounds --benchmark-sort name \
+		--benchmark-autosave --benchmark-compare
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
