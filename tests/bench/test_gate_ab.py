@@ -21,13 +21,13 @@ pytestmark = [
     ),
 ]
 
-TRIALS, TRIAL_S = "8", "4"
+TRIALS, TRIAL_S = "8", "6"  # as `make gate`: shorter trials miss 300 requests under load
 
 
 def gate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "bench.gate", "--base", "HEAD", "--trials", TRIALS]
     argv += ["--trial-s", TRIAL_S, "--out", str(out), *extra]
-    return subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=280)
+    return subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=290)
 
 
 def line(stdout: str, endpoint: str, metric: str) -> str:
