@@ -45,6 +45,7 @@ from bench.gate_stats import (
     judged_latency,
     verdict,
 )
+from bench.provenance import provenance
 from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
 from bench.trials import GATE_LOAD, GateSession, gate_session
@@ -175,20 +176,29 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
     }
 
 
-def single_side(
-    args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
-) -> tuple[list[Trial], dict[str, Any]]:
-    """The working tree alone (for BASE=file and `make baseline`), with the machine's load."""
+def conditions() -> dict[str, Any]:
+    """What a stored baseline must match: machine, versions, and the load right now."""
+    return {**provenance(), "load_per_cpu": machine_load()}
+
+
+def single_side(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> list[Trial]:
+    """The working tree alone (for BASE=file and `make baseline`)."""
     load = replace(GATE_LOAD, duration_s=args.trial_s)
-    load_per_cpu = machine_load()  # before our own stack adds to it
     with gate_session(settings, out_dir / "B") as session:
         trials = []
         for n in range(1, args.trials + 1):
             started = time.perf_counter()
             trials.append(session.trial(f"trial-{n}", load))
             _progress(n, args.trials, {"this tree": trials[-1]}, time.perf_counter() - started)
-    record = {"load": asdict(load), **session.provenance, "load_per_cpu": load_per_cpu}
-    return trials, record
+    return trials
+
+
+def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
+    print(f"gate: NOT COMPARABLE with {path}; no verdict:")
+    for reason in reasons:
+        print(f"  - {reason}")
+    print("gate: run `make gate` (a baseline commit, here and now) or `make baseline` here")
+    return EXIT_NOT_COMPARABLE
 
 
 def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> int:
@@ -203,24 +213,26 @@ def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) ->
 
 
 def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> int:
+    """Against results/baseline.json, judged only when it was recorded under these
+    conditions (checked before the trials, and the load again after them)."""
     path = args.baseline or settings.results_dir / "baseline.json"
     if not args.write_baseline and not path.exists():
         print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
         return EXIT_ERROR
     started = time.perf_counter()
-    trials, record = single_side(args, settings, out_dir)
+    before = conditions()  # before our own stack adds to the load
     if args.write_baseline:
-        write_json(path, {**record, "trials": trials})
+        trials = single_side(args, settings, out_dir)
+        load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
+        write_json(path, {**before, "load": load, "trials": trials})
         print(f"gate: baseline of {len(trials)} trials written to {path}")
         return 0
     stored = json.loads(path.read_text())
-    reasons = differences(stored, record)
-    if reasons:
-        print(f"gate: NOT COMPARABLE with {path}; no verdict:")
-        for reason in reasons:
-            print(f"  - {reason}")
-        print("gate: run `make gate` (baseline commit on this machine) or `make baseline` here")
-        return EXIT_NOT_COMPARABLE
+    if reasons := differences(stored, before):
+        return _not_comparable(path, reasons)
+    trials = single_side(args, settings, out_dir)
+    if reasons := differences(stored, conditions()):
+        return _not_comparable(path, [f"after the trials: {r}" for r in reasons])
     return report(compare(stored["trials"], trials), time.perf_counter() - started, paired=False)
 
 
