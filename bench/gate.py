@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import signal
 import sys
 import time
@@ -52,9 +53,12 @@ from bench.trials import GATE_LOAD, GateSession, gate_session
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 TRIALS_PER_SIDE = 8
+MAX_TRIAL_S = 15  # a slow machine gets longer trials, up to this
+REQUESTS_MARGIN = 1.5  # aim above MIN_REQUESTS per side and trial: the rate varies
 MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
+NOTHING_JUDGED = "no endpoint had"  # how a FAIL for want of requests begins its reason
 
 
 def at_least_min_trials(text: str) -> int:
@@ -131,6 +135,15 @@ def _injected(
         yield
 
 
+def trial_seconds(asked_s: int, warmup_rps: float) -> int:
+    """`asked_s`, or longer (up to MAX_TRIAL_S) when the warm-up rate says that each side,
+    getting half the requests of a paired trial, would fall short of MIN_REQUESTS."""
+    if warmup_rps <= 0:
+        return asked_s
+    needed_s = math.ceil(MIN_REQUESTS * REQUESTS_MARGIN / (warmup_rps / 2))
+    return max(asked_s, min(needed_s, MAX_TRIAL_S))
+
+
 def run_paired(
     sessions: Mapping[str, GateSession], trials: int, load: LoadConfig
 ) -> dict[str, list[Trial]]:
@@ -164,6 +177,13 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
             ),
             CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
         }
+        slowest_rps = min(s.warmup_rps for s in sessions.values())
+        if (trial_s := trial_seconds(args.trial_s, slowest_rps)) != args.trial_s:
+            print(
+                f"gate: slow machine ({slowest_rps:.0f} req/s in the warm-up): trials of"
+                f" {trial_s} s, so each side gets {MIN_REQUESTS}+ requests per trial"
+            )
+            load = replace(load, duration_s=trial_s)
         stacks.enter_context(_injected(sessions, args.inject_p95, load))
         trials = run_paired(sessions, args.trials, load)
     return {
@@ -206,7 +226,7 @@ def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) ->
     passed = verdict(comparisons)
     failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
     if not judged_latency(comparisons):
-        failing.append(f"no endpoint had {MIN_REQUESTS} requests per trial: longer trials?")
+        failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
     outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
     print(f"gate: {outcome} ({elapsed_s:.0f}s)")
     return 0 if passed else EXIT_FAIL

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.cli import OneLineParser, positive_int
 from bench.comparable import machine_load
-from bench.gate import EXIT_FAIL, MIN_TRIALS
+from bench.gate import EXIT_FAIL, MIN_TRIALS, NOTHING_JUDGED
 from bench.summary import AGGREGATED
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
@@ -44,6 +44,7 @@ class Tally:
     runs: int = 0
     flagged: int = 0
     errors: int = 0  # gate runs that neither passed nor failed (exit 2): counted, not hidden
+    unjudged: int = 0  # FAILs because too few requests to judge anything (in `flagged` too)
     loads: list[float] = field(default_factory=list)
     p95_changes: list[float] = field(default_factory=list)  # Aggregated p95 estimate per run
 
@@ -126,8 +127,13 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
             cell.runs += code in (0, EXIT_FAIL)
             cell.flagged += code == EXIT_FAIL
             cell.errors += code not in (0, EXIT_FAIL)
+            unjudged = (
+                code == EXIT_FAIL and NOTHING_JUDGED in (out.parent / f"{out.name}.log").read_text()
+            )
+            cell.unjudged += unjudged
             cell.loads.append(load)
             outcome = {0: "PASS", EXIT_FAIL: "FAIL"}.get(code, f"error {code}")
+            outcome += " (nothing judged)" if unjudged else ""
             print(
                 f"quality: {condition:<5} run {n + 1:>3}/{2 * args.runs}"
                 f" {'injected +20% p95' if inject else 'unchanged        '} -> {outcome:<8}"
@@ -163,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
             changes = sorted(100 * c for c in cell.p95_changes)
             print(
                 f"  {name} runs, Aggregated p95 change: " + " ".join(f"{c:+.0f}%" for c in changes)
+            )
+        if det.unjudged + fa.unjudged:
+            print(
+                f"  of the FAILs, {det.unjudged} detection and {fa.unjudged} false-alarm runs"
+                " judged nothing (too few requests): the gate refused, it did not measure"
             )
         ok = ok and det.rate >= 0.95 and fa.rate <= 0.05 and not (det.errors + fa.errors)
     print(f"quality run took {time.perf_counter() - started:.0f}s; logs in {out_dir}")

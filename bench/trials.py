@@ -12,7 +12,7 @@ from bench.profiles import PROFILES
 from bench.provenance import provenance
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
-from bench.summary import endpoint_summaries, side_exact, trial_figures
+from bench.summary import AGGREGATED, endpoint_summaries, side_exact, trial_figures
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
 from harness.toxiproxy import Toxic
@@ -37,6 +37,7 @@ class GateSession:
     ids: IdSpace
     out_dir: Path
     provenance: dict[str, Any]
+    warmup_rps: float = 0.0  # requests per second the warm-up managed on this stack alone
 
     def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
         run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
@@ -90,5 +91,6 @@ def gate_session(
             for note in notes:
                 print(f"gate: {note}")
             session = GateSession(live, ids, out_dir, provenance())
-            session.trial("warmup", WARMUP_LOAD)
+            warmup = session.trial("warmup", WARMUP_LOAD)
+            session.warmup_rps = warmup[AGGREGATED]["requests"] / WARMUP_LOAD.duration_s
             yield session

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.gate import EXIT_ERROR, EXIT_NOT_COMPARABLE, conditions
+from bench.gate import EXIT_ERROR, EXIT_NOT_COMPARABLE, conditions, trial_seconds
 from harness.settings import PROJECT_ROOT
 
 
@@ -64,3 +64,14 @@ def test_the_injected_regression_needs_the_ab_mode(tmp_path: Path) -> None:
     result = gate("--base", "file", "--inject-p95", "0.2", "--out", str(tmp_path))
 
     assert result.returncode == EXIT_ERROR
+
+
+@pytest.mark.parametrize(
+    ("warmup_rps", "expected_s"),
+    [(400.0, 6), (100.0, 9), (20.0, 15), (0.0, 6)],
+)
+def test_a_slow_machine_gets_longer_trials_within_the_cap(
+    warmup_rps: float, expected_s: int
+) -> None:
+    # Each side gets half the rate in a paired trial and needs 300 x 1.5 requests.
+    assert trial_seconds(6, warmup_rps) == expected_s
