@@ -16,12 +16,14 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from bench.cli import OneLineParser, positive_int
 from bench.comparable import machine_load
@@ -32,6 +34,7 @@ from harness.settings import PROJECT_ROOT, HarnessSettings
 REGRESSION = 0.20
 CONDITIONS = ("idle", "noisy")
 GATE_RUN_TIMEOUT_S = 900
+GATE_STOP_S = 120
 HOG_LIMIT_S = 4 * 3600  # the busy loop ends by itself even if this script is killed -9
 # A busy loop with its own deadline: it cannot outlive a crashed parent by more than that.
 HOG_CODE = (
@@ -107,10 +110,19 @@ def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
     if inject:
         argv += ["--inject-p95", str(REGRESSION)]
     with (out.parent / f"{out.name}.log").open("w") as log:
-        result = subprocess.run(
-            argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=GATE_RUN_TIMEOUT_S
-        )
-    return result.returncode
+        gate = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            return gate.wait(GATE_RUN_TIMEOUT_S)
+        finally:
+            # Interrupted or timed out: SIGTERM lets the gate stop its stacks and remove
+            # its worktree; SIGKILL only if it does not manage in time.
+            if gate.poll() is None:
+                gate.terminate()
+                try:
+                    gate.wait(GATE_STOP_S)
+                except subprocess.TimeoutExpired:
+                    gate.kill()
+                    gate.wait()
 
 
 def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str, Tally]:
@@ -144,8 +156,18 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
     return tallies
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C: the busy loop and the running gate are stopped."""
+
+    def handler(signum: int, _frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    _stop_on_sigterm()
     out_dir = HarnessSettings().results_dir / "gate-quality"
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
