@@ -35,7 +35,7 @@ from bench.ab import (
     resolve_base,
     serves_tls,
 )
-from bench.cli import OneLineParser, positive_int
+from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from bench.comparable import differences, machine_load
 from bench.gate_stats import (
     MIN_REQUESTS,
@@ -49,7 +49,7 @@ from bench.gate_stats import (
 from bench.provenance import provenance
 from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
-from bench.trials import GATE_LOAD, GateSession, gate_session
+from bench.trials import GATE_LOAD, GateSession, TrialError, gate_session
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 TRIALS_PER_SIDE = 8
@@ -273,9 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         record["comparisons"] = [asdict(c) for c in comparisons]
         write_json(out_dir / "gate.json", record)
         return report(comparisons, time.perf_counter() - started, paired=True)
-    except (GitError, RuntimeError, FileNotFoundError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"gate: {first_line}", file=sys.stderr)
+    except (GitError, TrialError, *SETUP_ERRORS) as error:
+        print(f"gate: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
 
 

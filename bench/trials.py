@@ -29,6 +29,10 @@ WARMUP_LOAD = LoadConfig(**{**vars(GATE_LOAD), "duration_s": 3})
 API_LINK = "api"
 
 
+class TrialError(RuntimeError):
+    """A trial gave no figures (Locust wrote nothing) or the two stacks do not match."""
+
+
 @dataclass
 class GateSession:
     """A live, seeded stack under the gate's profile; each `trial` is one Locust run."""
@@ -42,7 +46,7 @@ class GateSession:
     def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
         run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
         if not run.exact:
-            raise RuntimeError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
+            raise TrialError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
         return trial_figures(endpoint_summaries(run.exact))
 
     def paired_trial(
@@ -51,11 +55,11 @@ class GateSession:
         """One Locust run whose users alternate requests between this stack (A) and `other`
         (B); each side's figures, measured in the same seconds."""
         if self.ids != other.ids:
-            raise RuntimeError(f"the two stacks were seeded differently: {self.ids} {other.ids}")
+            raise TrialError(f"the two stacks were seeded differently: {self.ids} {other.ids}")
         out = self.out_dir.parent / "trials" / label
         run = run_locust(load, self.live.api_url, self.ids, out, ab_host=other.live.api_url)
         if not run.exact:
-            raise RuntimeError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
+            raise TrialError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
         return {
             side: trial_figures(endpoint_summaries(side_exact(run.exact, side))) for side in "AB"
         }
