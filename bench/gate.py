@@ -152,7 +152,10 @@ def run_paired(
     paired: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
     for n in range(1, trials + 1):
         started = time.perf_counter()
-        sides = sessions[BASELINE].paired_trial(sessions[CANDIDATE], f"trial-{n}", load)
+        # Every other trial the stacks swap places in the load generator (see paired_trial).
+        sides = sessions[BASELINE].paired_trial(
+            sessions[CANDIDATE], f"trial-{n}", load, swap=n % 2 == 0
+        )
         for side, trial in sides.items():
             paired[side].append(trial)
         _progress(n, trials, sides, time.perf_counter() - started)

@@ -50,19 +50,25 @@ class GateSession:
         return trial_figures(endpoint_summaries(run.exact))
 
     def paired_trial(
-        self, other: GateSession, label: str, load: LoadConfig = GATE_LOAD
+        self, other: GateSession, label: str, load: LoadConfig = GATE_LOAD, swap: bool = False
     ) -> dict[str, dict[str, dict[str, float]]]:
         """One Locust run whose users alternate requests between this stack (A) and `other`
-        (B); each side's figures, measured in the same seconds."""
+        (B); each side's figures, measured in the same seconds.
+
+        `swap` gives `other` the load generator's first place (--host) and this stack the
+        second (--ab-host), so alternating it cancels any edge either place has.
+        """
         if self.ids != other.ids:
             raise TrialError(f"the two stacks were seeded differently: {self.ids} {other.ids}")
+        first, second = (other, self) if swap else (self, other)
         out = self.out_dir.parent / "trials" / label
-        run = run_locust(load, self.live.api_url, self.ids, out, ab_host=other.live.api_url)
+        run = run_locust(load, first.live.api_url, self.ids, out, ab_host=second.live.api_url)
         if not run.exact:
             raise TrialError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
-        return {
+        figures = {
             side: trial_figures(endpoint_summaries(side_exact(run.exact, side))) for side in "AB"
         }
+        return stack_sides(figures, swap)
 
     @contextlib.contextmanager
     def extra_latency(self, latency_ms: float) -> Iterator[None]:
@@ -70,6 +76,11 @@ class GateSession:
         toxic = Toxic("latency", "downstream", {"latency": round(latency_ms)}, name="regression")
         with self.live.toxiproxy.toxics(self.live.proxies[API_LINK], toxic):
             yield
+
+
+def stack_sides(by_place: dict[str, Any], swapped: bool) -> dict[str, Any]:
+    """Figures by load-generator place ("A" = --host) to figures by stack (A = baseline)."""
+    return {"A": by_place["B"], "B": by_place["A"]} if swapped else dict(by_place)
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from bench.ab import (
     git,
     resolve_base,
 )
+from bench.trials import stack_sides
 from harness.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(
@@ -49,3 +50,10 @@ def test_the_worktree_holds_the_commit_and_is_removed_also_on_error() -> None:
     [tree] = seen
     assert not tree.parent.exists()
     assert str(tree) not in git("worktree", "list")
+
+
+def test_swapped_places_map_back_to_the_stacks() -> None:
+    by_place = {"A": {"GET /x": {"p50_ms": 1.0}}, "B": {"GET /x": {"p50_ms": 2.0}}}
+
+    assert stack_sides(by_place, swapped=False) == by_place
+    assert stack_sides(by_place, swapped=True) == {"A": by_place["B"], "B": by_place["A"]}
