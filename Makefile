@@ -78,11 +78,14 @@ bench-app-profiles: setup
 	mkdir -p results
 	$(PY) -m benchmarks.app_profiles --json results/app_profiles.json
 
-# pytest-benchmark on the app's hot paths (in-process, fake database), timed in CPU time so a
-# busy machine disturbs them less; outside tests/, so `make test` never runs them.
+# pytest-benchmark on hot paths: the app's (in-process, fake database), Hrana decode/encode,
+# the write batcher, the chaos checker and HDR merging; timed in CPU time so a busy machine
+# disturbs them less; each run saved under .benchmarks/ and compared with the previous one.
+# Outside tests/, so `make test` never runs them.
 bench-micro: setup
 	$(PY) -m pytest benchmarks/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
-		--benchmark-columns min,median,rounds --benchmark-sort name
+		--benchmark-columns min,median,rounds --benchmark-sort name \
+		--benchmark-autosave --benchmark-compare
 
 # Embedded-replica reads against remote reads from the real sqld (SQLD_BIN), per network profile.
 bench-replica: setup
@@ -123,16 +126,25 @@ locust-ui: setup
 	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE)
 
-# The latency regression gate against results/baseline.json; `baseline` rewrites that file.
+# The A/B latency and error gate: the working tree against BASE (a commit; default the merge
+# base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
+# which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each.
+BASE ?=
+TRIALS ?= 8
+TRIAL_S ?= 6
 gate: setup
-	$(PY) -m bench.gate
+	$(PY) -m bench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S)
 
 baseline: setup
 	$(PY) -m bench.gate --write-baseline
 
-# How good the gate is: detection rate of a +20% latency and false-alarm rate (~10 min).
+# How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
+# on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).
+RUNS ?= 20
+CONDITIONS ?= idle,noisy
 bench-quality: setup
-	$(PY) -m bench.gate_quality
+	$(PY) -m bench.gate_quality --runs $(RUNS) --trials $(TRIALS) --trial-s $(TRIAL_S) \
+		--conditions $(CONDITIONS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

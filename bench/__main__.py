@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.ablation import BY_MODE, VARIANTS, AblationRow, Variant, format_ablation, not_simulated
 from bench.cli import SETUP_ERRORS, OneLineParser, non_negative_int, one_line, positive_int
-from bench.profiles import PROFILES, NetworkProfile
+from bench.profiles import PROFILES, NetworkProfile, round_trip_ms
 from bench.provenance import provenance
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
@@ -24,9 +25,11 @@ from bench.summary import (
     format_summary_table,
     generator_cpu,
     ratios,
+    service_time_summaries,
     window_cpu,
     write_json,
 )
+from harness.app_counters import read_counters
 from harness.cpu import format_cpu_line
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
@@ -36,6 +39,7 @@ from reports import write_index, write_run_report
 from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
+SERVICE_VIEW = "service time (open-model requests again, a separate view: never summed)"
 DURATION = re.compile(r"^(\d+)(s|m|h)?$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600}
 
@@ -88,33 +92,42 @@ def load_config(args: argparse.Namespace) -> LoadConfig:
 
 
 def bench_mode(
-    mode: str,
+    variant: Variant,
     config: LoadConfig,
     profile: NetworkProfile,
     out_dir: Path,
     settings: HarnessSettings,
     tls: TlsFiles | None,
 ) -> tuple[dict[str, LatencySummary], dict[str, Any]]:
-    """One app mode on a fresh stack; returns its endpoint rows and its summary.json body."""
-    mode_dir = out_dir / mode
-    with bench_stack(mode_dir / "logs", mode, settings, tls) as live:
+    """One app variant on a fresh stack; returns its endpoint rows and its summary.json body."""
+    mode_dir = out_dir / variant.slug
+    with bench_stack(mode_dir / "logs", variant.mode, settings, tls, env=variant.env) as live:
         database = live.database
         print(f"bench: database {database.describe()}")
         ids = seed(live, config.seed_posts, config.commented_posts)
         with network(live, profile) as notes:
             for note in notes:
                 print(f"bench: {note}")
+            before = read_counters(live.app.url)
             run = run_locust(config, live.api_url, ids, mode_dir, live.pids())
+            counters = read_counters(live.app.url) - before
     if not run.exact:
         raise RuntimeError(
             f"Locust wrote no results (exit {run.exit_code}); see {mode_dir}/locust.log"
         )
     rows = endpoint_summaries(run.exact)
     cpu = window_cpu(run.exact, run.cpu_samples, rows[AGGREGATED].requests)
+    service = service_time_summaries(run.exact)
     machine = provenance()
     summary = {
-        "mode": mode,
+        "mode": variant.mode,
+        "variant": variant.name,
+        "app_env": dict(variant.env),
+        "app_counters": counters.as_dict(),
+        "ablation": vars(AblationRow.of(variant.name, rows[AGGREGATED], counters)),
+        "db_round_trip_ms": None if notes else round_trip_ms(profile),
         "endpoints": {name: row.as_dict() for name, row in rows.items()},
+        "service_time": {name: row.as_dict() for name, row in service.items()},
         "settings": {**vars(config), "tls": database.tls},
         "profile": {"name": profile.name, "description": profile.description, "notes": notes},
         "database": database.as_dict(),
@@ -141,22 +154,28 @@ def main(argv: list[str] | None = None) -> int:
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     config, profile = load_config(args), PROFILES[args.profile]
-    modes = [args.mode, *([args.compare] if args.compare else [])]
+    # COMPARE runs the whole ablation, so a ratio's sources are on the page beside it.
+    variants = list(VARIANTS) if args.compare else [BY_MODE[args.mode]]
     results: dict[str, dict[str, LatencySummary]] = {}
     summaries: dict[str, Any] = {}
-    for mode in modes:
+    for variant in variants:
+        mode = variant.slug
         print(
-            f"bench: {mode} app, {args.workload} workload, {profile.name} profile, {args.duration}s"
+            f"bench: {variant.name} app, {args.workload} workload, {profile.name} profile,"
+            f" {args.duration}s"
         )
         try:
             results[mode], summaries[mode] = bench_mode(
-                mode, config, profile, out_dir, settings, tls
+                variant, config, profile, out_dir, settings, tls
             )
         except SETUP_ERRORS as error:
             print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
             return 1
         load = summaries[mode]["load_generator"]
-        print(format_summary_table(f"{mode} ({profile.name})", results[mode]))
+        print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
+        if service := summaries[mode]["service_time"]:
+            rows = {name: LatencySummary.from_dict(row) for name, row in service.items()}
+            print(format_summary_table(SERVICE_VIEW, rows))
         share = 100 * load["machine_share"]
         print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)")
         cpu = summaries[mode]["cpu_per_request"]
@@ -165,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             print(format_cpu_line(cpu, requests))
         print()
     combined: dict[str, Any] = {"run_id": run_id, "modes": summaries}
+    rows = [AblationRow(**s["ablation"]) for s in summaries.values()]
+    rtt_ms = next(iter(summaries.values()))["db_round_trip_ms"]
+    combined["ablation"] = [vars(r) for r in rows]
+    combined["not_simulated"] = not_simulated(rows, rtt_ms)
+    if args.compare:
+        print(format_ablation(f"ablation ({profile.name})", rows))
+    print(combined["not_simulated"] + "\n")
     if args.compare:
         table = ratios(results[args.mode], results[args.compare])
         combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}

@@ -1,148 +1,284 @@
-"""`make gate`: a latency regression check against results/baseline.json.
+"""`make gate`: does the working tree make the app slower or less reliable than a baseline commit?
 
-The rule. The gate runs GATE_TRIALS short trials of a fixed workload (YCSB E: short
-scans plus 5% inserts, 10 users, edge profile) on one fresh stack, after a discarded
-warm-up trial. Each trial gives one p50 and one p95 per endpoint (from exact HDR
-histograms); endpoints with fewer than MIN_REQUESTS requests per trial are shown but not
-judged. For each judged endpoint and each of p50 and p95, the current trials are compared
-with the baseline's trials by a one-sided Mann-Whitney U test (H1: current is slower). A
-metric regresses when both hold:
+Both builds run on this machine in this invocation: the baseline commit (BASE, default the
+merge base with main; HEAD when that is HEAD itself) in a temporary git worktree, the
+candidate from the working tree, each on its own stack (hardened app, `edge` profile,
+TLS) started by this harness. After a warm-up per side, each trial is one Locust run
+whose users alternate their requests between the two stacks, A B B A ..., so whatever
+else the machine does at that moment (a noisy neighbour, drift) lands on both sides
+alike, and trial i of A and of B form a pair. Statistics and rule: bench/gate_stats.py.
 
-- p < ALPHA (0.05): the slowdown is unlikely to be trial-to-trial noise, and
-- median(current) / median(baseline) - 1 >= MIN_EFFECT (15%): big enough to matter, and
-  above the ~8% drift seen between runs minutes apart on a shared 2-core machine.
-
-Any regression makes the gate exit 1. Per-trial percentiles (not pooled requests) are
-compared because requests within a trial share its conditions and are not independent.
+`BASE=file` compares the working tree with the trials in results/baseline.json instead,
+only when that file was recorded under the same conditions (bench/comparable.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import statistics
+import math
+import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any, NoReturn
 
-from scipy.stats import mannwhitneyu
-
+from bench.ab import (
+    BASELINE,
+    CANDIDATE,
+    GitError,
+    baseline_worktree,
+    describe,
+    resolve_base,
+    serves_tls,
+)
 from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
-from bench.trials import GATE_LOAD, gate_session
-from harness.settings import HarnessSettings
+from bench.comparable import differences, machine_load
+from bench.gate_stats import (
+    MIN_REQUESTS,
+    Comparison,
+    Trial,
+    compare,
+    format_comparisons,
+    judged_latency,
+    verdict,
+)
+from bench.provenance import provenance
+from bench.runner import LoadConfig
+from bench.summary import AGGREGATED, write_json
+from bench.trials import GATE_LOAD, GateSession, TrialError, gate_session
+from harness.settings import PROJECT_ROOT, HarnessSettings
 
-ALPHA = 0.05
-MIN_EFFECT = 0.15
-MIN_REQUESTS = 300
-METRICS = ("p50_ms", "p95_ms")
-GATE_TRIALS = 5
-
-# One trial: endpoint -> {"requests": n, "p50_ms": x, "p95_ms": y}
-Trial = Mapping[str, Mapping[str, float]]
-
-
-@dataclass(frozen=True)
-class Comparison:
-    endpoint: str
-    metric: str
-    baseline_median: float
-    current_median: float
-    p_value: float
-    judged: bool
-
-    @property
-    def change(self) -> float:
-        return self.current_median / self.baseline_median - 1
-
-    @property
-    def regressed(self) -> bool:
-        return self.judged and self.p_value < ALPHA and self.change >= MIN_EFFECT
+TRIALS_PER_SIDE = 8
+MAX_TRIAL_S = 15  # a slow machine gets longer trials, up to this
+REQUESTS_MARGIN = 1.5  # aim above MIN_REQUESTS per side and trial: the rate varies
+MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
+FILE_BASE = "file"
+EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
+NOTHING_JUDGED = "no endpoint had"  # how a FAIL for want of requests begins its reason
 
 
-def slower_p_value(baseline: Sequence[float], current: Sequence[float]) -> float:
-    """One-sided Mann-Whitney U: how likely values at least this much slower are by chance."""
-    return float(mannwhitneyu(current, baseline, alternative="greater", method="exact").pvalue)
+def at_least_min_trials(text: str) -> int:
+    value = positive_int(text)
+    if value < MIN_TRIALS:
+        raise argparse.ArgumentTypeError(f"{value}: at least {MIN_TRIALS} trials per side")
+    return value
 
 
-def compare(baseline: Sequence[Trial], current: Sequence[Trial]) -> list[Comparison]:
-    """Every endpoint both sides saw in every trial, for each metric."""
-    endpoints = set.intersection(*(set(t) for t in [*baseline, *current]))
-    comparisons = []
-    for endpoint in sorted(endpoints):
-        judged = min(t[endpoint]["requests"] for t in baseline) >= MIN_REQUESTS
-        for metric in METRICS:
-            base = [t[endpoint][metric] for t in baseline]
-            cur = [t[endpoint][metric] for t in current]
-            comparisons.append(
-                Comparison(
-                    endpoint,
-                    metric,
-                    statistics.median(base),
-                    statistics.median(cur),
-                    slower_p_value(base, cur),
-                    judged,
-                )
-            )
-    return comparisons
-
-
-def verdict(comparisons: Sequence[Comparison]) -> bool:
-    """True when nothing regressed."""
-    return not any(c.regressed for c in comparisons)
-
-
-def format_comparisons(comparisons: Sequence[Comparison]) -> str:
-    width = max([len("endpoint"), *(len(c.endpoint) for c in comparisons)])
-    header = (
-        f"{'endpoint':<{width}}  {'metric':<6}  {'baseline':>9}  {'current':>9}"
-        f"  {'change':>7}  {'p':>6}  verdict"
-    )
-    lines = [header, "-" * len(header)]
-    for c in comparisons:
-        status = "REGRESSED" if c.regressed else ("ok" if c.judged else "not judged")
-        lines.append(
-            f"{c.endpoint:<{width}}  {c.metric.removesuffix('_ms'):<6}  {c.baseline_median:>9.2f}"
-            f"  {c.current_median:>9.2f}  {100 * c.change:>+6.1f}%  {c.p_value:>6.3f}  {status}"
-        )
-    rule = f"rule: one-sided Mann-Whitney U p < {ALPHA} and change >= +{100 * MIN_EFFECT:.0f}%"
-    return "\n".join([*lines, rule, "(medians over trials, in ms)"])
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
+    return value
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(prog="python -m bench.gate", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--base", default="", help="baseline commit; default the merge base with main; 'file'"
+    )
     parser.add_argument("--baseline", type=Path, default=None, help="default results/baseline.json")
-    parser.add_argument("--write-baseline", action="store_true", help="record, do not compare")
-    parser.add_argument("--trials", type=positive_int, default=GATE_TRIALS)
+    parser.add_argument("--write-baseline", action="store_true", help="record the file, no verdict")
+    parser.add_argument("--trials", type=at_least_min_trials, default=TRIALS_PER_SIDE)
+    parser.add_argument("--trial-s", type=positive_int, default=GATE_LOAD.duration_s)
+    parser.add_argument(
+        "--inject-p95",
+        type=fraction,
+        default=0.0,
+        help="test the gate (A/B only): delay the candidate's responses by this share of p95",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so stacks stop and the worktree is removed."""
+
+    def handler(signum: int, _frame: object) -> NoReturn:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _figures(trial: Trial) -> str:
+    row = trial.get(AGGREGATED, {})
+    p50, p95 = row.get("p50_ms", float("nan")), row.get("p95_ms", float("nan"))
+    requests = int(row.get("requests", 0))
+    error_pct = 100 * int(row.get("errors", 0)) / requests if requests else float("nan")
+    return f"{requests:>5} reqs p50 {p50:6.2f} p95 {p95:6.2f} ms err {error_pct:4.2f}%"
+
+
+def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> None:
+    figures = "  |  ".join(f"{side}: {_figures(trial)}" for side, trial in sides.items())
+    print(f"gate: trial {n:>2}/{total}  {figures}  ({took_s:.1f}s)", flush=True)
+
+
+@contextlib.contextmanager
+def _injected(
+    sessions: Mapping[str, GateSession], share: float, load: LoadConfig
+) -> Iterator[None]:
+    """A +`share` p95 regression in the candidate only: a latency toxic on its api link,
+    sized from a paired calibration trial (not counted) under the trials' own conditions."""
+    if not share:
+        yield
+        return
+    calibration = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "calibration", load)
+    delay_ms = share * calibration[BASELINE][AGGREGATED]["p95_ms"]
+    print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
+    with sessions[CANDIDATE].extra_latency(delay_ms):
+        yield
+
+
+def trial_seconds(asked_s: int, warmup_rps: float) -> int:
+    """`asked_s`, or longer (up to MAX_TRIAL_S) when the warm-up rate says that each side,
+    getting half the requests of a paired trial, would fall short of MIN_REQUESTS."""
+    if warmup_rps <= 0:
+        return asked_s
+    needed_s = math.ceil(MIN_REQUESTS * REQUESTS_MARGIN / (warmup_rps / 2))
+    return max(asked_s, min(needed_s, MAX_TRIAL_S))
+
+
+def run_paired(
+    sessions: Mapping[str, GateSession], trials: int, load: LoadConfig
+) -> dict[str, list[Trial]]:
+    """`trials` Locust runs, each alternating every user's requests A B B A ... between
+    the two stacks, so both sides are measured in the same seconds."""
+    paired: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
+    for n in range(1, trials + 1):
+        started = time.perf_counter()
+        # Every other trial the stacks swap places in the load generator (see paired_trial).
+        sides = sessions[BASELINE].paired_trial(
+            sessions[CANDIDATE], f"trial-{n}", load, swap=n % 2 == 0
+        )
+        for side, trial in sides.items():
+            paired[side].append(trial)
+        _progress(n, trials, sides, time.perf_counter() - started)
+    return paired
+
+
+def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> dict[str, Any]:
+    """Baseline commit against working tree; returns the record with both sides' trials."""
+    commit = resolve_base(args.base)
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    print(f"gate: A = baseline {describe(commit)}")
+    print("gate: B = candidate: the working tree")
+    with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
+        server_code = base_dir
+        if not settings.turso_database_url and not serves_tls(base_dir):
+            print("gate: the baseline's local Turso server has no TLS; both sides use this one's")
+            server_code = PROJECT_ROOT
+        print("gate: starting, seeding and warming up both stacks")
+        sessions = {
+            BASELINE: stacks.enter_context(
+                gate_session(settings, out_dir / "A", app_code=base_dir, server_code=server_code)
+            ),
+            CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
+        }
+        slowest_rps = min(s.warmup_rps for s in sessions.values())
+        if (trial_s := trial_seconds(args.trial_s, slowest_rps)) != args.trial_s:
+            print(
+                f"gate: slow machine ({slowest_rps:.0f} req/s in the warm-up): trials of"
+                f" {trial_s} s, so each side gets {MIN_REQUESTS}+ requests per trial"
+            )
+            load = replace(load, duration_s=trial_s)
+        stacks.enter_context(_injected(sessions, args.inject_p95, load))
+        trials = run_paired(sessions, args.trials, load)
+    return {
+        "mode": "a/b",
+        "baseline_commit": commit,
+        "load": asdict(load),
+        "trials": trials,
+        "injected_p95": args.inject_p95,
+        **sessions[CANDIDATE].provenance,
+    }
+
+
+def conditions() -> dict[str, Any]:
+    """What a stored baseline must match: machine, versions, and the load right now."""
+    return {**provenance(), "load_per_cpu": machine_load()}
+
+
+def single_side(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> list[Trial]:
+    """The working tree alone (for BASE=file and `make baseline`)."""
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    with gate_session(settings, out_dir / "B") as session:
+        trials = []
+        for n in range(1, args.trials + 1):
+            started = time.perf_counter()
+            trials.append(session.trial(f"trial-{n}", load))
+            _progress(n, args.trials, {"this tree": trials[-1]}, time.perf_counter() - started)
+    return trials
+
+
+def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
+    print(f"gate: NOT COMPARABLE with {path}; no verdict:")
+    for reason in reasons:
+        print(f"  - {reason}")
+    print("gate: run `make gate` (a baseline commit, here and now) or `make baseline` here")
+    return EXIT_NOT_COMPARABLE
+
+
+def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> int:
+    print(format_comparisons(comparisons, paired))
+    passed = verdict(comparisons)
+    failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
+    if not judged_latency(comparisons):
+        failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
+    outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
+    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    return 0 if passed else EXIT_FAIL
+
+
+def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> int:
+    """Against results/baseline.json, judged only when it was recorded under these
+    conditions (checked before the trials, and the load again after them)."""
+    path = args.baseline or settings.results_dir / "baseline.json"
+    if not args.write_baseline and not path.exists():
+        print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
+        return EXIT_ERROR
+    started = time.perf_counter()
+    before = conditions()  # before our own stack adds to the load
+    if args.write_baseline:
+        trials = single_side(args, settings, out_dir)
+        load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
+        write_json(path, {**before, "load": load, "trials": trials})
+        print(f"gate: baseline of {len(trials)} trials written to {path}")
+        return 0
+    stored = json.loads(path.read_text())
+    if reasons := differences(stored, before):
+        return _not_comparable(path, reasons)
+    trials = single_side(args, settings, out_dir)
+    if reasons := differences(stored, conditions()):
+        return _not_comparable(path, [f"after the trials: {r}" for r in reasons])
+    return report(compare(stored["trials"], trials), time.perf_counter() - started, paired=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    _stop_on_sigterm()
     settings = HarnessSettings()
-    path = args.baseline or settings.results_dir / "baseline.json"
-    if not args.write_baseline and not path.exists():
-        print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
-        return 2
-    started = time.perf_counter()
+    out_dir = args.out or settings.results_dir / "gate"
     try:
-        with gate_session(settings) as session:
-            trials = [session.trial(f"trial-{i}") for i in range(args.trials)]
-    except SETUP_ERRORS as error:
+        if args.write_baseline or args.base == FILE_BASE:
+            if args.inject_p95:
+                print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
+                return EXIT_ERROR
+            return file_gate(args, settings, out_dir)
+        started = time.perf_counter()
+        record = ab_gate(args, settings, out_dir)
+        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
+        record["comparisons"] = [asdict(c) for c in comparisons]
+        write_json(out_dir / "gate.json", record)
+        return report(comparisons, time.perf_counter() - started, paired=True)
+    except (GitError, TrialError, *SETUP_ERRORS) as error:
         print(f"gate: {one_line(error)}", file=sys.stderr)
-        return 2
-    elapsed_s = time.perf_counter() - started
-    if args.write_baseline:
-        body = {"load": asdict(GATE_LOAD), "trials": trials, **session.provenance}
-        path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
-        print(f"gate: baseline of {len(trials)} trials written to {path} ({elapsed_s:.0f}s)")
-        return 0
-    comparisons = compare(json.loads(path.read_text())["trials"], trials)
-    print(format_comparisons(comparisons))
-    passed = verdict(comparisons)
-    print(f"gate: {'PASS' if passed else 'FAIL: latency regressed'} ({elapsed_s:.0f}s)")
-    return 0 if passed else 1
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

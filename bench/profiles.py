@@ -39,3 +39,10 @@ PROFILES: dict[str, NetworkProfile] = {
     # 45 ± 5 ms each way: round trips of about 80-100 ms, app and database on other continents.
     "cross-region": NetworkProfile("cross-region", "RTT ~80-100 ms", _round_trip(45, 5)),
 }
+
+
+def round_trip_ms(profile: NetworkProfile) -> float:
+    """The profile's mean round trip on the database link: both directions' mean latency."""
+    return float(
+        sum(t.attributes.get("latency", 0) for t in profile.db_link if t.type == "latency")
+    )

@@ -70,8 +70,13 @@ def network(live: Stack, profile: NetworkProfile) -> Iterator[list[str]]:
         yield []
 
 
-def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
-    """Locust on our locustfile with the load's options; headless or web UI is the caller's."""
+def locust_common_argv(
+    config: LoadConfig, host: str, ids: IdSpace, out_dir: Path, ab_host: str = ""
+) -> list[str]:
+    """Locust on our locustfile with the load's options; headless or web UI is the caller's.
+
+    `ab_host`: a second app; users alternate requests between `host` (A) and it (B).
+    """
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     argv += ["--host", host, "-u", str(config.users), "-r", str(config.spawn_rate)]
     argv += ["--stop-timeout", str(STOP_TIMEOUT_S)]
@@ -82,6 +87,8 @@ def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Pat
     # The full history (every endpoint, every few seconds) is what reports plot over time.
     argv += ["--csv", str(out_dir / "locust"), "--csv-full-history"]
     argv += ["--exact-out", str(out_dir / "exact.json")]
+    if ab_host:
+        argv += ["--ab-host", ab_host]
     # We judge errors from the results; Locust's own exit code would say 1 for any failure.
     argv += ["--exit-code-on-error", "0"]
     if config.workers:
@@ -89,8 +96,10 @@ def locust_common_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Pat
     return argv
 
 
-def locust_argv(config: LoadConfig, host: str, ids: IdSpace, out_dir: Path) -> list[str]:
-    argv = locust_common_argv(config, host, ids, out_dir)
+def locust_argv(
+    config: LoadConfig, host: str, ids: IdSpace, out_dir: Path, ab_host: str = ""
+) -> list[str]:
+    argv = locust_common_argv(config, host, ids, out_dir, ab_host)
     argv += ["--headless", "-t", f"{config.duration_s}s", "--only-summary"]
     argv += ["--html", str(out_dir / "report.html"), "--loglevel", "WARNING"]
     return argv
@@ -102,22 +111,28 @@ def run_locust(
     ids: IdSpace,
     out_dir: Path,
     stack_pids: Mapping[str, int] | None = None,
+    ab_host: str = "",
 ) -> LocustRun:
     """Locust headless, bounded by --run-time and a hard timeout; its and `stack_pids`' CPU
-    sampled."""
+    sampled. `ab_host`: users alternate requests between `host` and it (the A/B gate)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     deadline = started + config.duration_s + LOCUST_GRACE_S
     with (out_dir / "locust.log").open("wb") as log:
         popen = subprocess.Popen(
-            locust_argv(config, host, ids, out_dir),
+            locust_argv(config, host, ids, out_dir, ab_host),
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         )
         sampler = CpuSampler({**(stack_pids or {}), "load generator": popen.pid})
-        cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+        try:
+            cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+        except BaseException:  # Ctrl-C or SIGTERM while it runs: Locust must not outlive us
+            popen.kill()
+            popen.wait()
+            raise
         sampler.sample()  # the stack's counters just after Locust's last request
     wall_s = time.perf_counter() - started
     exact_path = out_dir / "exact.json"
@@ -153,13 +168,27 @@ def _sample_cpu_until_exit(
 
 @contextlib.contextmanager
 def bench_stack(
-    log_dir: Path, mode: str, settings: HarnessSettings, tls: TlsFiles | None
+    log_dir: Path,
+    mode: str,
+    settings: HarnessSettings,
+    tls: TlsFiles | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    app_code: Path | None = None,
+    server_code: Path | None = None,
 ) -> Iterator[Stack]:
-    """A fresh stack (and empty database) for one app mode."""
+    """A fresh stack (and empty database) for one app mode with `env` on top (feature
+    switches); `*_code`: another checkout's."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-db-") as db_dir,
         stack(
-            log_dir, db=Path(db_dir) / "bench.db", app_env=app_env(mode), settings=settings, tls=tls
+            log_dir,
+            db=Path(db_dir) / "bench.db",
+            app_env={**app_env(mode), **(env or {})},
+            settings=settings,
+            tls=tls,
+            app_code=app_code,
+            server_code=server_code,
         ) as live,
     ):
         yield live

@@ -17,43 +17,78 @@ from loadtests.hdr import new_histogram
 AGGREGATED = "Aggregated"
 
 
-def decode(encoded: Mapping[str, Any]) -> tuple[HdrHistogram, int]:
-    """One endpoint's histogram and error count, as the recorder wrote them."""
+def decode(encoded: Mapping[str, Any]) -> tuple[HdrHistogram, int, int]:
+    """One endpoint's histogram, error count and censored count, as the recorder wrote them."""
     histogram = new_histogram()
     histogram.decode_and_add(encoded["histogram"])
-    return histogram, int(encoded["errors"])
+    return histogram, int(encoded["errors"]), int(encoded.get("censored", 0))
 
 
-def summarize_histogram(histogram: HdrHistogram, errors: int, duration_s: float) -> LatencySummary:
-    ok = histogram.get_total_count()
-    if ok == 0:
+def summarize_histogram(
+    histogram: HdrHistogram, errors: int, duration_s: float, censored: int = 0
+) -> LatencySummary:
+    """Percentiles over the histogram (successes, and censored requests at their lower
+    bound); req/s counts completed successes only."""
+    timed = histogram.get_total_count()
+    if timed == 0:
         nan = math.nan
-        return LatencySummary(errors, errors, duration_s, 0.0, nan, nan, nan, nan, nan)
+        return LatencySummary(errors, errors, duration_s, 0.0, nan, nan, nan, nan, nan, censored)
     p50, p90, p95, p99 = (histogram.get_value_at_percentile(p) / 1000 for p in PERCENTILES)
-    rps = ok / duration_s if duration_s > 0 else 0.0
+    rps = (timed - censored) / duration_s if duration_s > 0 else 0.0
+    max_ms = histogram.get_max_value() / 1000
     return LatencySummary(
-        ok + errors, errors, duration_s, rps, p50, p90, p95, p99, histogram.get_max_value() / 1000
+        timed + errors, errors, duration_s, rps, p50, p90, p95, p99, max_ms, censored
     )
 
 
-def endpoint_summaries(exact: Mapping[str, Any]) -> dict[str, LatencySummary]:
-    """Every endpoint's summary plus an aggregated row over all of them."""
-    duration_s = float(exact["duration_s"])
-    total, total_errors = new_histogram(), 0
+def view_summaries(encoded_view: Mapping[str, Any], duration_s: float) -> dict[str, LatencySummary]:
+    """Every endpoint's summary plus an aggregated row over all of them, for one view."""
+    total, total_errors, total_censored = new_histogram(), 0, 0
     rows: dict[str, LatencySummary] = {}
-    for name, encoded in sorted(exact["endpoints"].items()):
-        histogram, errors = decode(encoded)
-        rows[name] = summarize_histogram(histogram, errors, duration_s)
+    for name, encoded in sorted(encoded_view.items()):
+        histogram, errors, censored = decode(encoded)
+        rows[name] = summarize_histogram(histogram, errors, duration_s, censored)
         total.add(histogram)
         total_errors += errors
-    rows[AGGREGATED] = summarize_histogram(total, total_errors, duration_s)
+        total_censored += censored
+    rows[AGGREGATED] = summarize_histogram(total, total_errors, duration_s, total_censored)
     return rows
 
 
+def endpoint_summaries(exact: Mapping[str, Any]) -> dict[str, LatencySummary]:
+    """What callers experienced: every request once (open-model requests from when they
+    were due), per endpoint and aggregated."""
+    return view_summaries(exact["endpoints"], float(exact["duration_s"]))
+
+
+def service_time_summaries(exact: Mapping[str, Any]) -> dict[str, LatencySummary]:
+    """The service time of open-model requests: a separate view, never summed with the
+    caller view (the same requests are there from their intended start). Empty without."""
+    view = exact.get("service_time") or {}
+    return view_summaries(view, float(exact["duration_s"])) if view else {}
+
+
+def side_exact(exact: Mapping[str, Any], side: str) -> dict[str, Any]:
+    """One side of an A/B run (requests named "[A] ..." / "[B] ...") as a run of its own."""
+    prefix = f"[{side}] "
+    endpoints = {}
+    for key, encoded in exact["endpoints"].items():
+        method, _, name = key.partition(" ")
+        if name.startswith(prefix):
+            endpoints[f"{method} {name.removeprefix(prefix)}"] = encoded
+    return {"duration_s": exact["duration_s"], "endpoints": endpoints}
+
+
 def trial_figures(rows: Mapping[str, LatencySummary]) -> dict[str, dict[str, float]]:
-    """What the gate keeps of one trial: per endpoint, its request count, p50 and p95."""
+    """What the gate keeps of one trial: per endpoint, its request and error counts, and
+    the p50 and p95 of its successful requests."""
     return {
-        name: {"requests": row.requests, "p50_ms": row.p50_ms, "p95_ms": row.p95_ms}
+        name: {
+            "requests": row.requests,
+            "errors": row.errors,
+            "p50_ms": row.p50_ms,
+            "p95_ms": row.p95_ms,
+        }
         for name, row in rows.items()
     }
 
@@ -86,7 +121,13 @@ def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:
             f"{name:<{width}}  {s.requests:>7}  {s.rps:>7.1f}  {s.p50_ms:>7.1f}  {s.p90_ms:>7.1f}"
             f"  {s.p95_ms:>7.1f}  {s.p99_ms:>7.1f}  {s.max_ms:>8.1f}  {100 * s.error_rate:>5.1f}"
         )
-    lines.append("(latencies in ms, from exact HDR histograms)")
+    lines.append("(latencies in ms of successful requests, from exact HDR histograms)")
+    censored = sum(s.censored for name, s in rows.items() if name != AGGREGATED)
+    if censored:
+        lines.append(
+            f"({censored} requests still in flight at the end are counted, censored: in the"
+            " percentiles at their time so far, a lower bound)"
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""The reference app, hardened vs naive and batched vs unbatched, each on its own local Turso.
+"""The reference app, hardened vs naive and batched vs unbatched, each on its own local Turso,
+with the app's own counts per case (cache hit rate, connects and round trips per request).
 
 Run: `.venv/bin/python -m benchmarks.app_bench [--duration-s 3] [--scheme http] [--json PATH]`.
 Every configuration runs as a uvicorn process with a localturso process behind it (both from
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 import tempfile
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
+from harness.app_counters import AppCounters, read_counters
 from harness.cpu import CpuSampler, per_request
 from harness.loadgen import Operation, closed_loop
 from harness.stack import local_turso, reference_app
@@ -97,6 +100,13 @@ CONFIGS = (
     ),
 )
 
+# Straight over loopback with no proxy: connects cost no network round trip here.
+NOT_SIMULATED = (
+    "not simulated: network round trips (loopback, no proxy); on a real network each new"
+    " connection adds ≈1 RTT (TCP) plus TLS, and each round trip 1 RTT: `make bench"
+    " COMPARE=naive` applies a profile and estimates it"
+)
+
 RATIOS = (
     ("GET hardened / naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
     (
@@ -123,8 +133,9 @@ CpuTable = dict[str, dict[str, float]]
 
 async def measure(
     url: str, case: Case, duration_s: float, sampler: CpuSampler
-) -> tuple[LatencySummary, CpuTable]:
-    """A warm-up, then the measured window with every process's CPU read at both ends."""
+) -> tuple[LatencySummary, CpuTable, AppCounters]:
+    """A warm-up, then the measured window with every process's CPU and the app's own
+    counters (cache, round trips, connects) read at both ends."""
     connector = aiohttp.TCPConnector(limit=case.clients)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -136,33 +147,42 @@ async def measure(
 
         operations = [client(i) for i in range(case.clients)]
         await closed_loop(operations, duration_s=WARMUP_S, max_requests=MAX_REQUESTS, warmup_s=0)
+        counted_before = await asyncio.to_thread(read_counters, url)
         before = sampler.sample()
         summary = await closed_loop(
             operations, duration_s=duration_s, max_requests=MAX_REQUESTS, warmup_s=0
         )
         after = sampler.sample()
+        counts = await asyncio.to_thread(read_counters, url) - counted_before
     used = {name: after.cpu_s[name] - before.cpu_s[name] for name in after.cpu_s}
-    return summary, per_request(used, summary.requests)
+    return summary, per_request(used, summary.requests), counts
+
+
+Counts = dict[str, AppCounters]
 
 
 async def run_config(
     url: str, config: Config, duration_s: float, sampler: CpuSampler
-) -> tuple[dict[str, LatencySummary], dict[str, CpuTable]]:
+) -> tuple[dict[str, LatencySummary], dict[str, CpuTable], Counts]:
     async with aiohttp.ClientSession() as session:
         await seed(session, url)
     rows: dict[str, LatencySummary] = {}
     cpu: dict[str, CpuTable] = {}
+    counts: Counts = {}
     for case in config.cases:
-        rows[case.name], cpu[case.name] = await measure(url, case, duration_s, sampler)
+        rows[case.name], cpu[case.name], counts[case.name] = await measure(
+            url, case, duration_s, sampler
+        )
         print(f"{case.name}: {rows[case.name].rps:.0f} req/s", file=sys.stderr, flush=True)
-    return rows, cpu
+    return rows, cpu, counts
 
 
 def run_all(
     root: Path, scheme: str, duration_s: float
-) -> tuple[dict[str, LatencySummary], dict[str, CpuTable]]:
+) -> tuple[dict[str, LatencySummary], dict[str, CpuTable], Counts]:
     rows: dict[str, LatencySummary] = {}
     cpu: dict[str, CpuTable] = {}
+    counts: Counts = {}
     for index, config in enumerate(CONFIGS):
         logs = root / "logs"
         with local_turso(root / f"bench-{index}.db", logs) as turso:
@@ -171,12 +191,28 @@ def run_all(
             with reference_app(logs, env=env) as app:
                 pids = {"app": app.process.pid, "database": turso.process.pid}
                 sampler = CpuSampler(pids, alone={"load generator": os.getpid()})
-                config_rows, config_cpu = asyncio.run(
+                config_rows, config_cpu, config_counts = asyncio.run(
                     run_config(app.url, config, duration_s, sampler)
                 )
                 rows |= config_rows
                 cpu |= config_cpu
-    return rows, cpu
+                counts |= config_counts
+    return rows, cpu, counts
+
+
+def format_counts(counts: Counts) -> str:
+    """Where each case's speed comes from: the app's own counts per request."""
+    width = max([len("case"), *(len(name) for name in counts)])
+    lines = [
+        f"{'case':<{width}}  {'cache hits':>10}  {'connects/req':>12}  {'round trips/req':>15}"
+    ]
+    for name, c in counts.items():
+        hits = "n/a" if math.isnan(c.cache_hit_rate) else f"{100 * c.cache_hit_rate:.0f}%"
+        lines.append(
+            f"{name:<{width}}  {hits:>10}  {c.connects_per_request:>12.2f}"
+            f"  {c.round_trips_per_request:>15.2f}"
+        )
+    return "\n".join(lines)
 
 
 def format_cpu(cpu: dict[str, CpuTable]) -> str:
@@ -209,17 +245,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="app-bench-") as tmp:
-        rows, cpu = run_all(Path(tmp), args.scheme, args.duration_s)
+        rows, cpu, counts = run_all(Path(tmp), args.scheme, args.duration_s)
     print(format_table(rows))
     print()
     print(format_cpu(cpu))
     print()
+    print(format_counts(counts))
+    print()
     print(format_ratios(rows))
+    print(f"\n{NOT_SIMULATED}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         figures = summaries_as_dict(rows)
         for case, table in cpu.items():
             figures[case] = {**figures[case], "cpu_per_request": table}
+        for case, c in counts.items():
+            figures[case] |= {f"app_{k}": v for k, v in c.as_dict().items()}
         args.json.write_text(json.dumps(figures, indent=2))
 
 

@@ -105,10 +105,13 @@ def local_turso_process(
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
     jwt_auth: JwtAuth | None = None,
+    code_dir: Path | None = None,
 ) -> LocalTurso:
     """A local Turso server, not yet started; `process.start()` waits for /health.
 
     `jwt_auth` makes it check EdDSA JWTs as sqld does; clients then get `jwt_auth.token`.
+    `code_dir` runs it from another checkout (`python -m` imports from its working
+    directory first), as the gate does for the baseline commit.
     """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "localturso", "--host", LOOPBACK, "--port", str(port)]
@@ -129,6 +132,7 @@ def local_turso_process(
         ),
         log_path=log_dir / f"localturso-{port}.log",
         env=env,
+        cwd=code_dir,
     )
     return LocalTurso(LOOPBACK, port, str(db), auth_token, process, tls)
 
@@ -142,10 +146,17 @@ def local_turso(
     extra_args: Sequence[str] = (),
     tls: TlsFiles | None = None,
     jwt_auth: JwtAuth | None = None,
+    code_dir: Path | None = None,
 ) -> Iterator[LocalTurso]:
     """A running local Turso server, stopped on exit."""
     server = local_turso_process(
-        db, log_dir, auth_token=auth_token, extra_args=extra_args, tls=tls, jwt_auth=jwt_auth
+        db,
+        log_dir,
+        auth_token=auth_token,
+        extra_args=extra_args,
+        tls=tls,
+        jwt_auth=jwt_auth,
+        code_dir=code_dir,
     )
     with running(server.process):
         yield server
@@ -208,12 +219,13 @@ def database_server(
     *,
     local_args: Sequence[str] = (),
     sqld_args: Sequence[str] = (),
+    code_dir: Path | None = None,
 ) -> Iterator[DatabaseServer]:
     """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
 
     sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
     database for either server. Their flags differ: `local_args` go to the local server,
-    `sqld_args` to sqld.
+    `sqld_args` to sqld. `code_dir`: the local server from another checkout.
     """
     if settings.sqld_bin:
         data_dir = Path(f"{db}.sqld")
@@ -221,7 +233,7 @@ def database_server(
         with sqld(settings.sqld_bin, data_dir, log_dir, auth=auth, extra_args=sqld_args) as server:
             yield server
     else:
-        with local_turso(db, log_dir, tls=tls, extra_args=local_args) as local:
+        with local_turso(db, log_dir, tls=tls, extra_args=local_args, code_dir=code_dir) as local:
             yield local
 
 
@@ -260,7 +272,12 @@ class App:
 
 
 def app_process(
-    log_dir: Path, *, env: dict[str, str], port: int | None = None, workers: int = 1
+    log_dir: Path,
+    *,
+    env: dict[str, str],
+    port: int | None = None,
+    workers: int = 1,
+    code_dir: Path | None = None,
 ) -> App:
     """The reference app (settings from `env`), not yet started; readiness is /healthz.
 
@@ -268,6 +285,7 @@ def app_process(
     app is told the count (APP_WORKERS) so it knows a per-process cache would go stale.
     Stopping the app stops its process group, workers included. Their metrics are summed
     through prometheus_client's multiprocess mode (a directory beside the log).
+    `code_dir`: the checkout to import the app from (default: this one).
     """
     port = port or free_port(LOOPBACK)
     argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
@@ -287,14 +305,17 @@ def app_process(
         ready=http_ready(f"{url}/healthz"),
         log_path=log_dir / f"app-{port}.log",
         env=process_env,
+        cwd=code_dir,
     )
     return App(url, env, process, workers)
 
 
 @contextlib.contextmanager
-def reference_app(log_dir: Path, *, env: dict[str, str], workers: int = 1) -> Iterator[App]:
+def reference_app(
+    log_dir: Path, *, env: dict[str, str], workers: int = 1, code_dir: Path | None = None
+) -> Iterator[App]:
     """A running reference app, stopped on exit."""
-    app = app_process(log_dir, env=env, workers=workers)
+    app = app_process(log_dir, env=env, workers=workers, code_dir=code_dir)
     with running(app.process):
         yield app
 
@@ -425,6 +446,8 @@ def stack(
     shared_cache: bool | None = None,
     server_args: Sequence[str] = (),
     sqld_args: Sequence[str] = (),
+    app_code: Path | None = None,
+    server_code: Path | None = None,
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
@@ -434,6 +457,7 @@ def stack(
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
     starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
     local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
+    `app_code` and `server_code` run the app and the local server from another checkout.
     """
     settings = settings or HarnessSettings()
     workers = settings.app_workers
@@ -451,7 +475,13 @@ def stack(
         else:
             turso = parts.enter_context(
                 database_server(
-                    db, log_dir, settings, tls, local_args=server_args, sqld_args=sqld_args
+                    db,
+                    log_dir,
+                    settings,
+                    tls,
+                    local_args=server_args,
+                    sqld_args=sqld_args,
+                    code_dir=server_code,
                 )
             )
             turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
@@ -468,7 +498,9 @@ def stack(
             cache = parts.enter_context(redis_server(settings.redis_server, log_dir))
             env["APP_REDIS_URL"] = f"redis://{_proxied(api, 'redis', f'{LOOPBACK}:{cache.port}')}/0"
             proxies["redis"] = "redis"
-        app = parts.enter_context(reference_app(log_dir, env={**env, **app_env}, workers=workers))
+        app = parts.enter_context(
+            reference_app(log_dir, env={**env, **app_env}, workers=workers, code_dir=app_code)
+        )
         api_listen = _proxied(api, "api", app.url.removeprefix("http://"))
         yield Stack(
             turso,

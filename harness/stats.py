@@ -23,6 +23,7 @@ class LatencySummary:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    censored: int = 0  # in flight when the run stopped; in the percentiles at a lower bound
 
     @property
     def error_rate(self) -> float:
@@ -30,6 +31,11 @@ class LatencySummary:
 
     def as_dict(self) -> dict[str, float | int]:
         return {**asdict(self), "error_rate": self.error_rate}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float | int]) -> LatencySummary:
+        """The inverse of as_dict."""
+        return cls(**{k: v for k, v in data.items() if k != "error_rate"})  # type: ignore[arg-type]
 
 
 def summarize(latencies_s: Sequence[float], errors: int, duration_s: float) -> LatencySummary:

@@ -19,45 +19,94 @@ def new_histogram() -> HdrHistogram:
 
 @dataclass
 class Series:
-    """One endpoint's successful latencies (in µs) and its failure count."""
+    """One endpoint's latencies (in µs) and its failure count.
+
+    The histogram holds successful requests and, at their lower bound, censored ones:
+    requests still in flight when the run stopped, timed until the stop. Failures are
+    counted, not timed.
+    """
 
     histogram: HdrHistogram = field(default_factory=new_histogram)
     errors: int = 0
+    censored: int = 0
 
-    def record(self, response_time_ms: float, failed: bool) -> None:
-        if failed:
+    def record(self, response_time_ms: float, failed: bool, censored: bool = False) -> None:
+        if censored:
+            self.censored += 1
+        elif failed:
             self.errors += 1
-        else:
-            self.histogram.record_value(max(LOWEST_US, round(response_time_ms * 1000)))
+            return
+        self.histogram.record_value(max(LOWEST_US, round(response_time_ms * 1000)))
 
     def encode(self) -> dict[str, Any]:
-        return {"histogram": self.histogram.encode().decode(), "errors": self.errors}
+        return {
+            "histogram": self.histogram.encode().decode(),
+            "errors": self.errors,
+            "censored": self.censored,
+        }
 
     def add_encoded(self, data: dict[str, Any]) -> None:
         self.histogram.decode_and_add(data["histogram"])
         self.errors += int(data["errors"])
+        self.censored += int(data.get("censored", 0))
+
+
+View = dict[str, Series]
+
+
+def _drain(view: View) -> dict[str, dict[str, Any]]:
+    return {key: series.encode() for key, series in view.items()}
+
+
+def _merge(view: View, encoded: dict[str, dict[str, Any]]) -> None:
+    for key, data in encoded.items():
+        view.setdefault(key, Series()).add_encoded(data)
 
 
 class Recorder:
-    """Per-endpoint Series keyed "METHOD name", with the run's start and stop times."""
+    """Per-endpoint Series keyed "METHOD name", with the run's start and stop times.
+
+    Two views, never summed: `series`, what callers experienced (every request once; the
+    aggregate is taken over it), and `service`, the server's service time of open-model
+    requests, whose caller-side latency is in `series`.
+    """
 
     def __init__(self) -> None:
-        self.series: dict[str, Series] = {}
+        self.series: View = {}
+        self.service: View = {}
         self.started_s: float | None = None
         self.stopped_s: float | None = None
 
-    def record(self, request_type: str, name: str, response_time_ms: float, failed: bool) -> None:
-        self.series.setdefault(f"{request_type} {name}", Series()).record(response_time_ms, failed)
+    def record(
+        self,
+        request_type: str,
+        name: str,
+        response_time_ms: float,
+        failed: bool,
+        censored: bool = False,
+    ) -> None:
+        series = self.series.setdefault(f"{request_type} {name}", Series())
+        series.record(response_time_ms, failed, censored)
+
+    def record_service(
+        self, request_type: str, name: str, response_time_ms: float, failed: bool
+    ) -> None:
+        self.service.setdefault(f"{request_type} {name}", Series()).record(response_time_ms, failed)
 
     def drain(self) -> dict[str, dict[str, Any]]:
-        """Everything recorded since the last drain, encoded; the histograms start over."""
-        encoded = {key: series.encode() for key, series in self.series.items()}
-        self.series = {}
+        """The caller view recorded since the last drain, encoded; it starts over."""
+        encoded, self.series = _drain(self.series), {}
+        return encoded
+
+    def drain_service(self) -> dict[str, dict[str, Any]]:
+        encoded, self.service = _drain(self.service), {}
         return encoded
 
     def merge(self, encoded: dict[str, dict[str, Any]]) -> None:
-        for key, data in encoded.items():
-            self.series.setdefault(key, Series()).add_encoded(data)
+        _merge(self.series, encoded)
+
+    def merge_service(self, encoded: dict[str, dict[str, Any]]) -> None:
+        _merge(self.service, encoded)
 
     def as_json(self) -> dict[str, Any]:
         stopped_s = self.stopped_s or time.time()
@@ -68,4 +117,5 @@ class Recorder:
             "started_s": started_s,
             "stopped_s": stopped_s,
             "endpoints": self.drain(),
+            "service_time": self.drain_service(),
         }

@@ -26,5 +26,11 @@ def add_arguments(parser: LocustArgumentParser) -> None:
     parser.add_argument("--think-ms", type=float, default=50.0, help="closed-model wait per task")
     parser.add_argument("--arrival-rate", type=float, default=50.0, help="open model: requests/s")
     parser.add_argument(
+        "--ab-host",
+        default="",
+        help="a second app: users alternate requests between --host (A) and it (B)",
+        include_in_web_ui=False,
+    )
+    parser.add_argument(
         "--exact-out", default="", help="exact percentiles JSON", include_in_web_ui=False
     )

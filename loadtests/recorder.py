@@ -16,9 +16,11 @@ from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from loadtests.arrivals import RequestCensored
 from loadtests.hdr import Recorder
 
 REPORT_KEY = "exact_latency"
+SERVICE_KEY = "exact_service_time"
 
 
 RECORDER = Recorder()
@@ -28,7 +30,8 @@ RECORDER = Recorder()
 def on_request(
     request_type: str, name: str, response_time: float, exception: BaseException | None, **_: Any
 ) -> None:
-    RECORDER.record(request_type, name, response_time, exception is not None)
+    censored = isinstance(exception, RequestCensored)
+    RECORDER.record(request_type, name, response_time, exception is not None, censored)
 
 
 @events.test_start.add_listener
@@ -44,11 +47,13 @@ def on_test_stop(environment: Environment, **_: Any) -> None:
 @events.report_to_master.add_listener
 def on_report_to_master(client_id: str, data: dict[str, Any]) -> None:
     data[REPORT_KEY] = RECORDER.drain()
+    data[SERVICE_KEY] = RECORDER.drain_service()
 
 
 @events.worker_report.add_listener
 def on_worker_report(client_id: str, data: dict[str, Any]) -> None:
     RECORDER.merge(data.get(REPORT_KEY, {}))
+    RECORDER.merge_service(data.get(SERVICE_KEY, {}))
 
 
 @events.quitting.add_listener

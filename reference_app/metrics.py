@@ -47,6 +47,12 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.db_connections = Counter(
+            "db_connections_opened",
+            "New connections (TCP, plus TLS for https/wss) opened to the database",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self.db_retries = Counter(
             "db_retries",
             "Database calls retried after a transient fault",
@@ -124,6 +130,9 @@ class AppMetrics:
         if child is None:
             child = self._db_call_children[key] = self.db_call_seconds.labels(operation, outcome)
         child.observe(seconds)
+
+    def observe_db_connect(self) -> None:
+        self.db_connections.inc()
 
     def observe_retry(self, _error: BaseException, _sleep_s: float) -> None:
         self.db_retries.inc()

@@ -76,6 +76,25 @@ def cpu_table(cpu: Mapping[str, Mapping[str, float]]) -> str:
     return table(("process", "CPU s", "CPU µs/request"), rows)
 
 
+def ablation_table(rows: Sequence[Mapping[str, Any]], note: str) -> str:
+    """Each app variant's throughput and latency beside the app's own counts."""
+    cells = [
+        [
+            escape(str(r["variant"])),
+            _number(r["rps"]),
+            _number(r["p50_ms"]),
+            _number(r["p99_ms"]),
+            _number(100 * r["cache_hit_rate"], 0),
+            _number(r["connects_per_request"], 2),
+            _number(r["round_trips_per_request"], 2),
+        ]
+        for r in rows
+    ]
+    header = ("variant", "req/s", "p50 ms", "p99 ms", "cache hit %", "connects/req", "trips/req")
+    notes = "".join(f'<p class="note">{escape(line)}</p>' for line in note.splitlines())
+    return table(header, cells) + notes
+
+
 def ratio_table(title: str, endpoints: Mapping[str, Mapping[str, float]]) -> str:
     rows = [
         [escape(name), *(f"{_number(r[k], 2)}x" for k in ("rps", "p50", "p95", "p99"))]

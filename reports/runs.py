@@ -89,6 +89,9 @@ def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
 def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
     modes: Mapping[str, Any] = summary.get("modes", {})
     parts = [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
+    if summary.get("ablation"):
+        parts.append("<h2>Where the difference comes from</h2>")
+        parts.append(pages.ablation_table(summary["ablation"], summary.get("not_simulated", "")))
     ratios = summary.get("ratios")
     if ratios:
         title = f"{ratios['other']} / {ratios['base']}"

@@ -7,7 +7,9 @@ import random
 import uuid
 
 from locust import FastHttpUser
+from locust.contrib.fasthttp import FastHttpSession
 
+from loadtests.ab_client import AlternatingClient, SideLabel
 from loadtests.ids import IdSpace
 from loadtests.zipf import Zipf, zipf_id
 
@@ -26,9 +28,28 @@ class PostsUser(FastHttpUser):
     abstract = True
 
     def on_start(self) -> None:
+        if ab_host := self.environment.parsed_options.ab_host:
+            self.alternate_with(ab_host)
         self.rng = random.Random()
         self.ids = IdSpace.from_options(self.environment.parsed_options)
         self.zipf = _zipf(self.ids.count)
+
+    def alternate_with(self, b_host: str) -> None:
+        """Send requests alternately to our host (A) and `b_host` (B): loadtests.ab_client."""
+        event = self.environment.events.request
+        b_session = FastHttpSession(
+            base_url=b_host,
+            request_event=event,
+            user=self,
+            network_timeout=self.network_timeout,
+            connection_timeout=self.connection_timeout,
+            insecure=self.insecure,
+            concurrency=self.concurrency,
+        )
+        sessions = {"A": self.client, "B": b_session}
+        for side, session in sessions.items():
+            session.request_event = SideLabel(side, event)
+        self.client = AlternatingClient(sessions)  # type: ignore[assignment]
 
     def wait_time(self) -> float:
         return float(self.environment.parsed_options.think_ms) / 1000

@@ -1,4 +1,4 @@
-"""Counts database round trips; tests assert on it and /metrics exports it."""
+"""Counts database round trips and new connections; tests assert on them, /metrics exports them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,25 @@ def _ignore_call(_operation: str, _seconds: float, _outcome: str) -> None:
     """Default sink: nobody exports the calls."""
 
 
-class RoundTripCounter:
-    """One count per execute or batch sent to the database, whatever its outcome."""
+def _ignore_connect() -> None:
+    """Default sink: nobody exports the connects."""
 
-    def __init__(self, sink: CallSink = _ignore_call) -> None:
+
+class RoundTripCounter:
+    """One count per execute or batch sent to the database, whatever its outcome, and one
+    per new connection (TCP, plus TLS for https/wss) a client opened to it."""
+
+    def __init__(
+        self, sink: CallSink = _ignore_call, connect_sink: Callable[[], None] = _ignore_connect
+    ) -> None:
         self._sink = sink
+        self._connect_sink = connect_sink
         self.total = 0
+        self.connects = 0
+
+    def record_connect(self) -> None:
+        self.connects += 1
+        self._connect_sink()
 
     def record(self, operation: str, seconds: float, outcome: str) -> None:
         """`operation` is execute/batch; `outcome` is ok/transient/permanent/cancelled."""

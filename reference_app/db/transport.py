@@ -141,6 +141,22 @@ def _to_result(result_set: ResultSet) -> Result:
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
 
 
+def _count_connections(client: Client, round_trips: RoundTripCounter) -> None:
+    """Count each new connection the client's aiohttp session opens (its HTTP and WebSocket
+    clients both keep one in `_session`; the file: client has none and opens no socket)."""
+    session = getattr(client, "_session", None)
+    if not isinstance(session, aiohttp.ClientSession):
+        return
+
+    async def on_connect(*_: object) -> None:
+        round_trips.record_connect()
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_connection_create_end.append(on_connect)
+    tracing.freeze()
+    session.trace_configs.append(tracing)  # read per request, so adding it now takes effect
+
+
 class Transport:
     """One libsql-client client; every call is counted, timed and (unless raw) converted."""
 
@@ -166,6 +182,7 @@ class Transport:
                 raise
             raise classify(error) from error
         _watch_retry_after(client)
+        _count_connections(client, round_trips)
         return cls(client, round_trips=round_trips, raw_errors=raw_errors)
 
     async def execute(self, statement: Statement) -> Result:

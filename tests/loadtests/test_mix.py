@@ -44,7 +44,9 @@ class FakeClient:
     def patch(self, path, json, name):
         return self._send("PATCH", name, 200, {})
 
-options = types.SimpleNamespace(first_id=1, last_id=1000, commented_posts=200, think_ms=0)
+options = types.SimpleNamespace(
+    first_id=1, last_id=1000, commented_posts=200, think_ms=0, ab_host=""
+)
 counts = {}
 for cls in (YcsbA, YcsbB, YcsbC, YcsbD, YcsbE, YcsbF):
     cls.host = "http://127.0.0.1:1"  # never dialled: the fake client replaces the real one

@@ -10,7 +10,7 @@ import pytest
 from reference_app.metrics import AppMetrics
 from reference_app.settings import CacheBackend, Settings
 from reference_app.wiring import build_pipeline, cache_backend
-from tests.reference_app.conftest import StartApp
+from tests.reference_app.conftest import StartApp, database_url
 
 POLICIES = {
     "retry_enabled": "retry",
@@ -89,3 +89,29 @@ def test_several_workers_without_a_shared_cache_say_why_the_cache_is_off(
 def test_a_redis_backend_without_a_url_is_refused() -> None:
     with pytest.raises(ValueError, match="APP_REDIS_URL"):
         Settings(cache_backend="redis")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("backend", ["http", "ws"])
+async def test_new_database_connections_are_counted_per_mode(
+    backend: str, tmp_path: Path, start_app: StartApp, request: pytest.FixtureRequest
+) -> None:
+    """The naive app opens a connection per request; the hardened one reuses its client's."""
+    url = database_url(backend, tmp_path, request)
+    hardened = await start_app(Settings(database_url=url, cache_enabled=False))
+    naive = await start_app(Settings(database_url=url, mode="naive"))
+    post = (await hardened.client.post("/posts", json={"title": "t", "content": "c"})).json()
+    before = [app.app.state.round_trips.connects for app in (hardened, naive)]
+
+    for app in (hardened, naive):
+        for _ in range(5):
+            assert (await app.client.get(f"/posts/{post['id']}")).status_code == 200
+
+    hardened_new, naive_new = (
+        app.app.state.round_trips.connects - b
+        for app, b in zip((hardened, naive), before, strict=True)
+    )
+    assert hardened_new <= 1
+    assert naive_new == 5
+    exported = (await naive.client.get("/metrics")).text
+    assert "app_db_connections_opened_total" in exported

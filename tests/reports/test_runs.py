@@ -111,3 +111,28 @@ def test_index_lists_runs_newest_first(tmp_path: Path) -> None:
     index = write_index(tmp_path).read_text()
 
     assert index.index('href="new/report.html"') < index.index('href="old/report.html"')
+
+
+def test_bench_report_shows_the_ablation_and_what_is_not_simulated(tmp_path: Path) -> None:
+    run_dir = bench_run(tmp_path / "run-2", with_faults=False)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["ablation"] = [
+        {
+            "variant": "naive (no shared client)",
+            "rps": 50.0,
+            "p50_ms": 120.0,
+            "p99_ms": 300.0,
+            "cache_hit_rate": float("nan"),
+            "connects_per_request": 1.0,
+            "round_trips_per_request": 1.0,
+        }
+    ]
+    summary["not_simulated"] = "not simulated: TCP handshake\nestimated p50: naive 130.0 ms (+10.0)"
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+
+    report = write_run_report(run_dir).read_text()
+
+    assert "Where the difference comes from" in report
+    assert "naive (no shared client)" in report
+    assert "not simulated: TCP handshake" in report
+    assert "130.0 ms (+10.0)" in report
