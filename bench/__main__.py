@@ -30,6 +30,7 @@ from bench.summary import (
     write_json,
 )
 from harness.app_counters import read_counters
+from harness.cli import make_names, run
 from harness.cpu import format_cpu_line
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
@@ -42,6 +43,18 @@ MODES = ("hardened", "naive")
 SERVICE_VIEW = "service time (open-model requests again, a separate view: never summed)"
 DURATION = re.compile(r"^(\d+)(s|m|h)?$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600}
+# The flags `make bench` sets from its variables of the same names.
+MAKE_VARIABLES = make_names(
+    "--workload",
+    "--profile",
+    "--users",
+    "--spawn-rate",
+    "--duration",
+    "--shape",
+    "--mode",
+    "--compare",
+    "--workers",
+)
 
 
 def duration_s(text: str) -> int:
@@ -52,7 +65,7 @@ def duration_s(text: str) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = OneLineParser(prog="python -m bench", description=__doc__)
+    parser = OneLineParser(prog="bench", description=__doc__, make_variables=MAKE_VARIABLES)
     parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
     parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
@@ -146,11 +159,7 @@ def bench_mode(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = HarnessSettings()
-    try:
-        tls = None if args.no_tls else TlsFiles.for_local_server(settings)
-    except FileNotFoundError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 2
+    tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     config, profile = load_config(args), PROFILES[args.profile]
@@ -169,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                 variant, config, profile, out_dir, settings, tls
             )
         except SETUP_ERRORS as error:
-            print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
+            print(
+                f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr
+            )
             return 1
         load = summaries[mode]["load_generator"]
         print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
@@ -203,4 +214,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("bench", main)

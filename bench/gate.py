@@ -50,6 +50,7 @@ from bench.provenance import provenance
 from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
 from bench.trials import GATE_LOAD, GateSession, TrialError, gate_session
+from harness.cli import run
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 TRIALS_PER_SIDE = 8
@@ -79,7 +80,7 @@ def fraction(text: str) -> float:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = OneLineParser(prog="python -m bench.gate", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="gate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--base", default="", help="baseline commit; default the merge base with main; 'file'"
     )
@@ -282,4 +283,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("gate", main)

@@ -16,11 +16,12 @@ from pathlib import Path
 from types import FrameType
 
 from bench.__main__ import MODES, duration_s
-from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
+from bench.cli import SETUP_ERRORS
 from bench.profiles import PROFILES
 from bench.runner import LoadConfig, bench_stack, locust_common_argv
 from bench.seeding import seed
 from bench.summary import write_json
+from harness.cli import OneLineParser, first_line, positive_int
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130  # stopped before Locust started: nothing to report
     except SETUP_ERRORS as error:
-        print(f"locust-ui: {one_line(error)} (logs in {run_dir / 'logs'})", file=sys.stderr)
+        print(f"locust-ui: {first_line(error)} (logs in {run_dir / 'logs'})", file=sys.stderr)
         return 1
     print(f"locust-ui: report {write_run_report(out_dir, settings.results_dir / BASELINE)}")
     write_index(settings.results_dir)

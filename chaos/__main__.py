@@ -14,6 +14,7 @@ from chaos.report import markdown_table, write_run
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
+from harness.cli import OneLineParser, make_names, run
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
@@ -33,7 +34,9 @@ def _positive(text: str) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
+    parser = OneLineParser(
+        prog="chaos", description=__doc__, make_variables=make_names("--scenarios", "--mode")
+    )
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
     parser.add_argument("--mode", choices=sorted(MODES), default="both")
     parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
@@ -191,4 +194,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("chaos", main)

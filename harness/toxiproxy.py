@@ -19,12 +19,13 @@ import httpx
 from toxiproxy.api import APIConsumer
 from toxiproxy.server import Toxiproxy
 
+from harness.cli import UserError
 from harness.processes import ManagedProcess, free_port, http_ready
 
 Stream = Literal["upstream", "downstream"]
 
 
-class ToxiproxyNotFoundError(RuntimeError):
+class ToxiproxyNotFoundError(UserError):
     """No toxiproxy-server binary and no TOXIPROXY_URL: run `make setup`."""
 
 
