@@ -18,6 +18,7 @@ from reports.data import Series, Window
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.2, 90
 SHADE = ("#e53935", "#fb8c00", "#8e24aa", "#3949ab", "#00897b")
 PERCENTILE_STYLE = {"p50": "#1e88e5", "p95": "#f4511e", "p99": "#6d4c41"}
+TIME_AXIS = "time from the test's start (s)"
 
 
 def png_base64(figure: Figure) -> str:
@@ -53,7 +54,9 @@ def latency_and_throughput(
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
     latency, rate = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for name, values in percentiles_ms.items():
-        latency.plot(t_s, values, label=name, color=PERCENTILE_STYLE.get(name), linewidth=1.4)
+        latency.plot(
+            t_s, values, label=name, color=PERCENTILE_STYLE.get(name), linewidth=1.4, marker="."
+        )
     shade(latency, windows, label=True)
     latency.set_ylabel("latency (ms)")
     latency.set_title(title)
@@ -62,8 +65,8 @@ def latency_and_throughput(
     rate.plot(t_s, rps, label="requests/s", color="#43a047", linewidth=1.4)
     rate.plot(t_s, errors_per_s, label="errors/s", color="#e53935", linewidth=1.4)
     shade(rate, windows, label=False)
-    rate.set_ylabel("per second")
-    rate.set_xlabel("seconds from start")
+    rate.set_ylabel("rate (requests/s)")
+    rate.set_xlabel(TIME_AXIS)
     rate.legend(loc="upper left", fontsize="small")
     rate.grid(alpha=0.3)
     return png_base64(figure)
@@ -83,8 +86,8 @@ def endpoints_p95(title: str, series: Sequence[Series], windows: Sequence[Window
         axes.plot(one.t_s, one.percentiles_ms["p95"], label=one.name, linewidth=1.2)
     shade(axes, windows, label=False)
     axes.set_title(title)
-    axes.set_ylabel("p95 (ms)")
-    axes.set_xlabel("seconds from start")
+    axes.set_ylabel("p95 latency (ms)")
+    axes.set_xlabel(TIME_AXIS)
     axes.legend(loc="upper left", fontsize="small")
     axes.grid(alpha=0.3)
     return png_base64(figure)

@@ -1,13 +1,12 @@
 """Reading a run's files and writing its report.html, and the results/index.html of all runs.
 
 A bench run (also a `make locust-ui` run) is a directory with summary.json and one
-directory per app mode holding Locust's stats history (and the chaos panel's fault log);
+directory per app mode holding the recorder's exact.json (and the chaos panel's fault log);
 a chaos run is a directory whose summary.json lists scenarios.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from collections.abc import Mapping
@@ -18,20 +17,13 @@ from reports import data, pages, render
 
 REPORT = "report.html"
 INDEX = "index.html"
-HISTORY_CSV = "locust_stats_history.csv"
+EXACT = "exact.json"
 FAULT_LOG = "faults.jsonl"
 BASELINE = "baseline.json"
 
 
 def _json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
-
-
-def read_history(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as rows:
-        return list(csv.DictReader(rows))
 
 
 def read_fault_log(path: Path) -> list[dict[str, Any]]:
@@ -52,23 +44,29 @@ def _database_note(summary: Mapping[str, Any]) -> str:
 
 
 def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
-    rows = read_history(mode_dir / HISTORY_CSV)
+    exact = _json(mode_dir / EXACT)
     events = read_fault_log(mode_dir / FAULT_LOG)
     profile = summary.get("profile", {}).get("name", "?")
     parts = [f"<h2>{mode} app, {profile} profile</h2>", _database_note(summary)]
-    aggregated = data.history_series(rows)
+    aggregated = data.interval_series(exact)
     if not aggregated:
-        parts.append('<p class="note">No load ran (Locust wrote no stats history).</p>')
+        parts.append('<p class="note">No load ran (no requests were recorded).</p>')
     else:
-        origin = data.history_origin(rows) or 0.0
+        origin = float(exact["started_s"])
         windows = data.fault_windows(events, origin, aggregated.t_s[-1])
+        interval_s = float(exact.get("interval_s") or 1.0)
+        parts.append(
+            f'<p class="note">Each point is one {interval_s:g} s interval of requests by their'
+            " start time, from exact HDR histograms; partial intervals at the edges are left"
+            " out. Shaded: when a fault was on.</p>"
+        )
         figures = [
             pages.Figure(
                 f"{mode}: latency and throughput",
                 render.series_figure(f"{mode}: all endpoints", aggregated, windows),
             )
         ]
-        per_endpoint = [data.history_series(rows, n) for n in data.endpoint_names(rows)]
+        per_endpoint = [data.interval_series(exact, n) for n in data.interval_endpoints(exact)]
         if per_endpoint:
             figures.append(
                 pages.Figure(

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
 
+from loadtests.hdr import Timeline
 from reports.runs import write_index, write_run_report
-
-COLUMNS = [
-    "Timestamp",
-    "User Count",
-    "Type",
-    "Name",
-    "Requests/s",
-    "Failures/s",
-    "50%",
-    "95%",
-    "99%",
-]
 
 
 def bench_run(run_dir: Path, with_faults: bool) -> Path:
     mode_dir = run_dir / "hardened"
     mode_dir.mkdir(parents=True)
-    with (mode_dir / "locust_stats_history.csv").open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        for t in range(10):
-            writer.writerow([1000 + t, 5, "", "Aggregated", 50, 0, 10 + t, 20 + t, 30 + t])
-            writer.writerow([1000 + t, 5, "GET", "GET /a", 50, 0, 10, 20, 30])
+    timeline = Timeline()
+    for t in range(10):
+        for _ in range(50):
+            timeline.record("GET /a", 10.0 + t, False, 1000.5 + t)
+    exact = {"started_s": 1000.0, "stopped_s": 1010.0, "interval_s": 1.0}
+    (mode_dir / "exact.json").write_text(json.dumps({**exact, "intervals": timeline.drain()}))
     if with_faults:
         events = [
             {
