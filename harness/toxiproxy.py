@@ -29,6 +29,33 @@ class ToxiproxyNotFoundError(UserError):
     """No toxiproxy-server binary and no TOXIPROXY_URL: run `make setup`."""
 
 
+# The unit of each toxic attribute, as toxiproxy's README gives it (by toxic type).
+ATTRIBUTE_UNITS: dict[tuple[str, str], str] = {
+    ("latency", "latency"): "ms",
+    ("latency", "jitter"): "ms",
+    ("bandwidth", "rate"): "KB/s",
+    ("slow_close", "delay"): "ms",
+    ("timeout", "timeout"): "ms",
+    ("reset_peer", "timeout"): "ms",
+    ("slicer", "average_size"): "bytes",
+    ("slicer", "size_variation"): "bytes",
+    ("slicer", "delay"): "µs",
+    ("limit_data", "bytes"): "bytes",
+}
+
+
+def attribute_unit(toxic_type: str, attribute: str) -> str:
+    return ATTRIBUTE_UNITS.get((toxic_type, attribute), "")
+
+
+def attributes_text(toxic_type: str, attributes: Mapping[str, object]) -> str:
+    """ "latency=50 ms, jitter=10 ms": each attribute with its unit."""
+    return ", ".join(
+        f"{name}={value} {attribute_unit(toxic_type, name)}".rstrip()
+        for name, value in attributes.items()
+    )
+
+
 @dataclass(frozen=True)
 class Toxic:
     """One toxic as the toxiproxy API takes it; attribute units are the toxic's own (ms, KB/s)."""
