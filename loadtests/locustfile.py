@@ -6,6 +6,7 @@ hand: `locust -f loadtests/locustfile.py --host http://127.0.0.1:8000 --workload
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from locust import events
@@ -40,6 +41,19 @@ __all__ = [
     "options",
     "recorder",
 ]
+
+
+class NoBrowserPrompt(logging.Filter):
+    """Locust's banner says "press enter to open your default browser"; `make locust-ui`
+    gives Locust no keyboard, so the banner keeps only where the UI is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = record.msg.replace(", press enter to open your default browser", "")
+        return True
+
+
+logging.getLogger("locust.main").addFilter(NoBrowserPrompt())
 
 
 class UnknownWorkloadError(ValueError):
