@@ -139,6 +139,47 @@ def timeline(
     return out
 
 
+def _server(record: Mapping[str, Any]) -> str:
+    """The database server a record ran on; the oldest records said only "localturso"."""
+    database = record.get("database")
+    if isinstance(database, Mapping):
+        return str(database.get("server", "not recorded"))
+    return str(database) if database else "not recorded"
+
+
+def baseline_differences(baseline: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    """Why a run (one mode's summary.json body) cannot be held against the baseline: each
+    of workload, users, profile, database server and machine that differs, in words.
+    Empty when the two are comparable."""
+    load, settings = baseline.get("load", {}), run.get("settings", {})
+    pairs = {
+        "workload": (load.get("workload"), settings.get("workload")),
+        "users": (load.get("users"), settings.get("users")),
+        "profile": (
+            baseline.get("profile", {}).get("name"),
+            run.get("profile", {}).get("name"),
+        ),
+        "server": (_server(baseline), _server(run)),
+        "machine": (
+            (baseline.get("platform"), baseline.get("cpu_count")),
+            (run.get("platform"), run.get("cpu_count")),
+        ),
+    }
+    return [
+        f"{what}: baseline {_said(base)}, this run {_said(this)}"
+        for what, (base, this) in pairs.items()
+        if base != this or base is None
+    ]
+
+
+def _said(value: Any) -> str:
+    if value is None or value == (None, None):
+        return "not recorded"
+    if isinstance(value, tuple):
+        return f"{value[0]} with {value[1]} CPUs"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class BaselineRow:
     endpoint: str

@@ -107,7 +107,8 @@ def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
     workload, users = escape(str(load.get("workload"))), escape(str(load.get("users")))
     note = (
         f'<p class="note">Baseline: median of the gate\'s trials ({workload} workload,'
-        f" {users} users); comparable when this run used the same load.</p>"
+        f" {users} users), the same workload, users, profile, server and machine as this"
+        " run. Change: + means slower than the baseline (lower is better).</p>"
     )
     cells = [
         [
@@ -120,6 +121,14 @@ def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
         for r in rows
     ]
     return note + table(("endpoint", "metric", "baseline ms", "this run ms", "change"), cells)
+
+
+def no_comparable_baseline(reasons: Sequence[str]) -> str:
+    items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    return (
+        '<p class="note">No comparable baseline: results/baseline.json was measured under'
+        f' other conditions, so no change is shown.</p><ul class="note">{items}</ul>'
+    )
 
 
 def fault_log_table(events: Sequence[Mapping[str, Any]], origin: float) -> str:

@@ -84,6 +84,15 @@ def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
     return "".join(parts)
 
 
+def _baseline_section(baseline: Mapping[str, Any], mode_summary: Mapping[str, Any]) -> str:
+    """The comparison with results/baseline.json, only under the same conditions."""
+    reasons = data.baseline_differences(baseline, mode_summary)
+    if reasons:
+        return pages.no_comparable_baseline(reasons)
+    rows = data.baseline_rows(baseline, mode_summary["endpoints"])
+    return pages.baseline_table(rows, baseline.get("load", {}))
+
+
 def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
     modes: Mapping[str, Any] = summary.get("modes", {})
     parts = [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
@@ -95,10 +104,9 @@ def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[st
         title = f"{ratios['other']} / {ratios['base']}"
         parts.append("<h2>Comparison</h2>" + pages.ratio_table(title, ratios["endpoints"]))
     for mode, s in modes.items():
-        rows = data.baseline_rows(baseline, s.get("endpoints", {})) if baseline else []
-        if rows:
+        if baseline and s.get("endpoints"):
             parts.append(f"<h2>{mode} against the baseline</h2>")
-            parts.append(pages.baseline_table(rows, baseline.get("load", {})))
+            parts.append(_baseline_section(baseline, s))
     kind = "Locust UI run" if summary.get("source") == "locust-ui" else "Bench run"
     return pages.page(f"{kind} {summary.get('run_id', run_dir.name)}", "".join(parts))
 

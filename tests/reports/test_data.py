@@ -10,6 +10,7 @@ from loadtests.hdr import Timeline
 from reports.data import (
     BaselineRow,
     Window,
+    baseline_differences,
     baseline_rows,
     fault_windows,
     interval_endpoints,
@@ -160,3 +161,47 @@ def test_baseline_rows_use_the_median_trial_and_shared_endpoints() -> None:
 
 def test_no_baseline_trials_no_rows() -> None:
     assert baseline_rows({}, {"GET /a": {"p50_ms": 1.0, "p95_ms": 2.0}}) == []
+
+
+BASELINE = {
+    "load": {"workload": "ycsb-e", "users": 10},
+    "profile": {"name": "edge"},
+    "database": {"server": "localturso"},
+    "platform": "Linux-x",
+    "cpu_count": 2,
+}
+SAME_RUN = {
+    "settings": {"workload": "ycsb-e", "users": 10},
+    "profile": {"name": "edge"},
+    "database": {"server": "localturso", "version": "localturso 0.1.0"},
+    "platform": "Linux-x",
+    "cpu_count": 2,
+}
+
+
+def test_a_run_under_the_baseline_conditions_is_comparable() -> None:
+    assert baseline_differences(BASELINE, SAME_RUN) == []
+
+
+def test_every_differing_condition_is_named() -> None:
+    run = {
+        **SAME_RUN,
+        "settings": {"workload": "mixed", "users": 20},
+        "database": "localturso",  # the older summary.json form
+        "cpu_count": 8,
+    }
+
+    assert baseline_differences(BASELINE, run) == [
+        "workload: baseline ycsb-e, this run mixed",
+        "users: baseline 10, this run 20",
+        "machine: baseline Linux-x with 2 CPUs, this run Linux-x with 8 CPUs",
+    ]
+
+
+def test_a_condition_the_baseline_never_recorded_is_not_comparable() -> None:
+    old = {k: v for k, v in BASELINE.items() if k not in ("profile", "database")}
+
+    assert baseline_differences(old, SAME_RUN) == [
+        "profile: baseline not recorded, this run edge",
+        "server: baseline not recorded, this run localturso",
+    ]

@@ -124,3 +124,44 @@ def test_bench_report_shows_the_ablation_and_what_is_not_simulated(tmp_path: Pat
     assert "naive (no shared client)" in report
     assert "not simulated: TCP handshake" in report
     assert "130.0 ms (+10.0)" in report
+
+
+def _baseline(tmp_path: Path, workload: str) -> Path:
+    trial = {"GET /a": {"p50_ms": 10.0, "p95_ms": 20.0, "requests": 500}}
+    body = {
+        "load": {"workload": workload, "users": 5},
+        "profile": {"name": "edge"},
+        "database": {"server": "localturso"},
+        "platform": "Linux-x",
+        "cpu_count": 2,
+        "trials": [trial, trial],
+    }
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(body))
+    return path
+
+
+def _with_endpoints(run_dir: Path) -> Path:
+    mode = {
+        "profile": {"name": "edge"},
+        "settings": {"workload": "readers", "users": 5},
+        "database": {"server": "localturso"},
+        "platform": "Linux-x",
+        "cpu_count": 2,
+        "endpoints": {"GET /a": {"p50_ms": 12.0, "p95_ms": 30.0, "requests": 900}},
+    }
+    (run_dir / "summary.json").write_text(json.dumps({"modes": {"hardened": mode}}))
+    return run_dir
+
+
+def test_the_baseline_is_compared_only_under_the_same_conditions(tmp_path: Path) -> None:
+    run_dir = _with_endpoints(bench_run(tmp_path / "run", with_faults=False))
+
+    other = write_run_report(run_dir, _baseline(tmp_path, "ycsb-e")).read_text()
+    same = write_run_report(run_dir, _baseline(tmp_path, "readers")).read_text()
+
+    assert "No comparable baseline" in other
+    assert "workload: baseline ycsb-e, this run readers" in other
+    assert "+50%" not in other
+    assert "No comparable baseline" not in same
+    assert "+50%" in same  # p95 30 ms against 20 ms
