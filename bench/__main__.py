@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,8 @@ from bench.seeding import seed
 from bench.summary import (
     AGGREGATED,
     endpoint_summaries,
-    format_ratio_table,
     format_summary_table,
     generator_cpu,
-    ratios,
     service_time_summaries,
     window_cpu,
     write_json,
@@ -37,6 +36,7 @@ from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 from reports import write_index, write_run_report
+from reports.compare import Side, advantage, advantage_title, causes, format_advantage, headline
 from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
@@ -156,6 +156,31 @@ def bench_mode(
     return rows, summary
 
 
+def comparison(
+    summaries: Mapping[str, Any], mode: str, other: str, tls: bool, ablation: Sequence = ()
+) -> dict[str, Any]:
+    """Which mode is better, by how much and why, oriented from the hardened side."""
+    mine, theirs = (mode, other) if mode == "hardened" else (other, mode)
+    endpoints = {m: summaries[m]["endpoints"] for m in (mine, theirs)}
+    return {
+        "mine": mine,
+        "theirs": theirs,
+        "headline": headline(
+            Side.of(mine, endpoints[mine][AGGREGATED]),
+            Side.of(theirs, endpoints[theirs][AGGREGATED]),
+        ),
+        "causes": causes(ablation, tls),
+        "advantage": advantage(endpoints[mine], endpoints[theirs]),
+    }
+
+
+def format_comparison(compared: Mapping[str, Any]) -> str:
+    title = advantage_title(compared["mine"], compared["theirs"])
+    lines = [format_advantage(title, compared["advantage"]), "", compared["headline"]]
+    lines += [f"  why: {cause}" for cause in compared["causes"]]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = HarnessSettings()
@@ -178,9 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 variant, config, profile, out_dir, settings, tls
             )
         except SETUP_ERRORS as error:
-            print(
-                f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr
-            )
+            print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
             return 1
         load = summaries[mode]["load_generator"]
         print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
@@ -203,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         print(format_ablation(f"ablation ({profile.name})", rows))
     print(combined["not_simulated"] + "\n")
     if args.compare:
-        table = ratios(results[args.mode], results[args.compare])
-        combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}
-        print(format_ratio_table(f"{args.compare} / {args.mode}", table))
+        combined["comparison"] = comparison(
+            summaries, args.mode, args.compare, tls is not None, combined["ablation"]
+        )
+        print(format_comparison(combined["comparison"]))
     write_json(out_dir / "summary.json", combined)
     report = write_run_report(out_dir, settings.results_dir / BASELINE)
     write_index(settings.results_dir)

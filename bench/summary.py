@@ -131,34 +131,6 @@ def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:
     return "\n".join(lines)
 
 
-def ratios(
-    base: Mapping[str, LatencySummary], other: Mapping[str, LatencySummary]
-) -> dict[str, dict[str, float]]:
-    """other / base for throughput and latency, per endpoint both runs have."""
-    out: dict[str, dict[str, float]] = {}
-    for name in base.keys() & other.keys():
-        b, o = base[name], other[name]
-        out[name] = {
-            "rps": o.rps / b.rps if b.rps else math.nan,
-            "p50": o.p50_ms / b.p50_ms if b.p50_ms else math.nan,
-            "p95": o.p95_ms / b.p95_ms if b.p95_ms else math.nan,
-            "p99": o.p99_ms / b.p99_ms if b.p99_ms else math.nan,
-        }
-    return dict(sorted(out.items()))
-
-
-def format_ratio_table(title: str, table: Mapping[str, Mapping[str, float]]) -> str:
-    width = max([len(title), *(len(name) for name in table)])
-    header = f"{title:<{width}}  {'req/s':>7}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
-    lines = [header, "-" * len(header)]
-    for name, r in table.items():
-        lines.append(
-            f"{name:<{width}}  {r['rps']:>6.2f}x  {r['p50']:>6.2f}x  {r['p95']:>6.2f}x"
-            f"  {r['p99']:>6.2f}x"
-        )
-    return "\n".join(lines)
-
-
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

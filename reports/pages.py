@@ -19,6 +19,7 @@ th:first-child, td:first-child { text-align: left; }
 td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
 img { max-width: 100%; border: 1px solid #eee; }
 .note { color: #555; }
+.verdict { font-size: 16px; font-weight: 600; }
 """
 
 
@@ -95,12 +96,21 @@ def ablation_table(rows: Sequence[Mapping[str, Any]], note: str) -> str:
     return table(header, cells) + notes
 
 
-def ratio_table(title: str, endpoints: Mapping[str, Mapping[str, float]]) -> str:
+def comparison(compared: Mapping[str, Any]) -> str:
+    """The verdict in words, its causes, and the per-endpoint table (> 1: better)."""
+    mine, theirs = escape(compared["mine"]), escape(compared["theirs"])
+    causes = "".join(f"<li>{escape(c)}</li>" for c in compared.get("causes", []))
     rows = [
         [escape(name), *(f"{_number(r[k], 2)}x" for k in ("rps", "p50", "p95", "p99"))]
-        for name, r in endpoints.items()
+        for name, r in compared["advantage"].items()
     ]
-    return f"<h3>{escape(title)}</h3>" + table(("endpoint", "req/s", "p50", "p95", "p99"), rows)
+    return (
+        f'<p class="verdict">{escape(compared["headline"])}</p>'
+        + (f"<p>Why:</p><ul>{causes}</ul>" if causes else "")
+        + f'<p class="note">How many times better {mine} is than {theirs}: > 1 means {mine}'
+        f" is better (req/s: {mine} ÷ {theirs}; latency: {theirs} ÷ {mine}).</p>"
+        + table(("endpoint", "req/s", "p50", "p95", "p99"), rows)
+    )
 
 
 def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:

@@ -95,14 +95,14 @@ def _baseline_section(baseline: Mapping[str, Any], mode_summary: Mapping[str, An
 
 def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
     modes: Mapping[str, Any] = summary.get("modes", {})
-    parts = [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
+    parts = []
+    compared = summary.get("comparison")
+    if compared:  # the answer first; the figures it comes from below
+        parts.append("<h2>Comparison</h2>" + pages.comparison(compared))
+    parts += [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
     if summary.get("ablation"):
         parts.append("<h2>Where the difference comes from</h2>")
         parts.append(pages.ablation_table(summary["ablation"], summary.get("not_simulated", "")))
-    ratios = summary.get("ratios")
-    if ratios:
-        title = f"{ratios['other']} / {ratios['base']}"
-        parts.append("<h2>Comparison</h2>" + pages.ratio_table(title, ratios["endpoints"]))
     for mode, s in modes.items():
         if baseline and s.get("endpoints"):
             parts.append(f"<h2>{mode} against the baseline</h2>")
