@@ -7,10 +7,11 @@ import asyncio
 import itertools
 import sys
 import tempfile
+import textwrap
 from operator import attrgetter
 from pathlib import Path
 
-from chaos.report import markdown_table, write_run
+from chaos.report import write_run
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
@@ -18,6 +19,7 @@ from harness.cli import OneLineParser, make_names, run
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
+from reports.chaos_verdicts import LEGEND, closing_lines, compact_table
 
 MODES: dict[str, tuple[AppMode, ...]] = {
     "hardened": ("hardened",),
@@ -94,7 +96,14 @@ async def run_mode(
                 for scenario in group:
                     result = await run_scenario(live, scenario, config, run_id)
                     verdict = "pass" if result.passed else "FAIL"
-                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}")
+                    if result.passed != (result.expected == "pass"):
+                        unexpected = (
+                            "not as expected" if config.mode == "hardened" else "unexpected"
+                        )
+                        verdict += f" ({unexpected})"
+                    elif config.mode != "hardened":
+                        verdict += " (expected)"
+                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}", flush=True)
                     results.append(result)
     return results
 
@@ -186,8 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     if databases:
         run_settings["database"] = databases[0].as_dict()
     write_run(out_dir, results, run_settings)
-    print(markdown_table(results))
-    print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")
+    scenarios = [r.as_dict() for r in results]
+    print(f"\n{compact_table(scenarios)}\n")
+    print("\n".join(textwrap.fill(line, 96, subsequent_indent="    ") for line in LEGEND))
+    print("\n" + "\n".join(closing_lines(scenarios)))
+    print(
+        f"\nwritten to {out_dir} (every invariant: summary.md); report {write_run_report(out_dir)}"
+    )
     write_index(settings.results_dir)
     hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
     return 1 if hardened_failed else 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged
 from reports.data import BaselineRow
 
 STYLE = """
@@ -18,6 +19,8 @@ th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
 img { max-width: 100%; border: 1px solid #eee; }
+td small { font-size: 11px; display: block; max-width: 180px; text-align: left; }
+pre { font-size: 12px; background: #f7f7f7; padding: 8px; overflow-x: auto; }
 .note { color: #555; }
 .verdict { font-size: 16px; font-weight: 600; }
 """
@@ -162,15 +165,38 @@ def invariant_table(scenarios: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for s in scenarios:
         cells = [escape(s["scenario"]), escape(s["mode"])]
-        for name in names:
-            verdict = s["invariants"].get(name, {})
-            figures = ", ".join(f"{k}={v}" for k, v in verdict.items() if k != "passed")
-            mark = "ok" if verdict.get("passed") else "FAIL"
-            cells.append(f'<td class="{mark.lower()}" title="{escape(figures)}">{mark}</td>')
+        cells += [_invariant_cell(name, s["invariants"].get(name, {})) for name in names]
         verdict = "pass" if s["passed"] else "FAIL"
-        cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{verdict}</td>')
+        if s["mode"] != "hardened" and "expected" in s:
+            as_expected = s["passed"] == (s["expected"] == "pass")
+            verdict += " (expected)" if as_expected else " (UNEXPECTED)"
+        cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{escape(verdict)}</td>')
         rows.append(cells)
     return table(("scenario", "mode", *names, "verdict"), rows)
+
+
+def _invariant_cell(name: str, verdict: Mapping[str, Any]) -> str:
+    """ok, FAIL, "not judged" (no bound applied) or "reported"; the figures below it."""
+    if not verdict.get("passed", True):
+        mark, css = "FAIL", "fail"
+    elif name == "recovered":
+        mark, css = "reported", "note"
+    elif not judged(name, verdict):
+        mark, css = "not judged", "note"
+    else:
+        mark, css = "ok", "ok"
+    figures = ", ".join(
+        f"{k}={v}" for k, v in verdict.items() if k not in ("passed", "example") and v is not None
+    )
+    return f'<td class="{css}">{mark}<br><small class="note">{escape(figures)}</small></td>'
+
+
+def chaos_summary(scenarios: Sequence[Mapping[str, Any]]) -> str:
+    """The closing line per mode, the short table, and what its words mean."""
+    lines = "".join(f'<p class="verdict">{escape(line)}</p>' for line in closing_lines(scenarios))
+    short = f"<pre>{escape(compact_table(scenarios))}</pre>"
+    legend = "".join(f"<li>{escape(line)}</li>" for line in LEGEND)
+    return f'{lines}{short}<ul class="note">{legend}</ul>'
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reports import data, pages, render
+from reports.chaos_verdicts import closing_lines
 
 REPORT = "report.html"
 INDEX = "index.html"
@@ -134,7 +135,9 @@ def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
     scenarios = summary.get("scenarios", [])
     parts = [
         _database_note(summary.get("settings", {})),
-        "<h2>Invariants</h2>",
+        "<h2>Verdict</h2>",
+        pages.chaos_summary(scenarios),
+        "<h2>Every invariant</h2>",
         pages.invariant_table(scenarios),
     ]
     figures = [f for f in map(_scenario_figure, scenarios) if f]
@@ -162,9 +165,8 @@ def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
     summary = _json(report.parent / "summary.json")
     href = report.relative_to(results_dir).as_posix()
     if "scenarios" in summary:
-        failed = sum(1 for s in summary["scenarios"] if not s["passed"])
-        total = len(summary["scenarios"])
-        return pages.IndexEntry(href, report.parent.name, "chaos", f"{total - failed}/{total} pass")
+        what = "; ".join(closing_lines(summary["scenarios"]))
+        return pages.IndexEntry(href, report.parent.name, "chaos", what)
     modes = summary.get("modes", {})
     settings = next(iter(modes.values()), {}).get("settings", {})
     profile = next(iter(modes.values()), {}).get("profile", {}).get("name", "?")

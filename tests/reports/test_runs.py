@@ -89,6 +89,35 @@ def test_chaos_report_has_the_invariant_table(tmp_path: Path) -> None:
     assert '<td class="fail"' in report
     assert '<td class="ok"' in report
     assert report.count('<img class="plot"') == 1
+    assert "hardened: 1/1 FAIL" in report
+    assert "indeterminate: a write whose answer never came" in report
+
+
+def test_chaos_report_and_index_say_not_judged_and_expected(tmp_path: Path) -> None:
+    run_dir = tmp_path / "chaos" / "c2"
+    run_dir.mkdir(parents=True)
+    invariants = {
+        "lost": {"passed": True, "lost": 0},
+        "availability": {"passed": True, "during_success_rate": 0.75, "during_minimum": None},
+    }
+    scenarios = [
+        {"scenario": "outage", "mode": "hardened", "passed": True, "invariants": invariants},
+        {
+            "scenario": "outage",
+            "mode": "naive",
+            "passed": False,
+            "expected": "fail",
+            "invariants": {**invariants, "lost": {"passed": False, "lost": 3}},
+        },
+    ]
+    (run_dir / "summary.json").write_text(json.dumps({"scenarios": scenarios}))
+
+    report = write_run_report(run_dir).read_text()
+    index = write_index(tmp_path).read_text()
+
+    assert '<td class="note">not judged' in report
+    assert "FAIL (expected)" in report
+    assert "hardened: 1/1 pass; naive: 1/1 fail — expected" in index
 
 
 def test_index_lists_runs_newest_first(tmp_path: Path) -> None:
