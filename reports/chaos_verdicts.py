@@ -79,7 +79,7 @@ def _errors(f: Figures) -> str:
         if f.get("503_without_retry_after")
         else "",
     ]
-    return ", ".join(p for p in parts if p) or "bad error answers"
+    return ", ".join([p for p in parts if p][:2]) or "bad error answers"
 
 
 def _recovery(f: Figures) -> str:
@@ -129,6 +129,8 @@ def key_figures(scenario: Scenario, limit: int = 2) -> str:
 
 
 def _recovery_cell(scenario: Scenario) -> str:
+    if "fault_window_s" in scenario and scenario["fault_window_s"] is None:
+        return "—"  # no fault, nothing to recover from
     recovery = scenario["invariants"].get("recovery", {})
     seconds = recovery.get("recovery_s")
     if seconds is None:

@@ -12,10 +12,10 @@ from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged
 from reports.data import BaselineRow
 
 STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1280px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
 td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
 img { max-width: 100%; border: 1px solid #eee; }

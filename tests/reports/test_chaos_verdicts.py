@@ -112,3 +112,16 @@ def test_bounds_that_do_not_apply_are_not_judged() -> None:
     assert not judged("availability", {"minimum": None})  # the older checker's shape
     assert not judged("recovery", {"recovery_s": 0.1, "bound_s": None})
     assert not judged("recovered", {"indeterminate": 3})
+
+
+def test_no_fault_has_no_recovery_and_error_figures_stay_short() -> None:
+    quiet = {**scenario("baseline", "hardened"), "fault_window_s": None}
+    noisy = scenario(
+        "outage",
+        "naive",
+        "fail",
+        errors={"passed": False, "status_500_or_other": 182, "unanswered": 49, "not_json": 182},
+    )
+
+    assert compact_table([quiet]).splitlines()[2].split()[5] == "—"  # after "none lost"
+    assert key_figures(noisy) == "182x500, 49 unanswered"
