@@ -12,7 +12,8 @@ from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged
 from reports.data import BaselineRow
 
 STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1280px; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; padding: 0 16px; }
+body { max-width: 1280px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
@@ -23,6 +24,7 @@ td small { font-size: 11px; display: block; max-width: 180px; text-align: left; 
 pre { font-size: 12px; background: #f7f7f7; padding: 8px; overflow-x: auto; }
 .note { color: #555; }
 .verdict { font-size: 16px; font-weight: 600; }
+.verdict.ok { color: #2e7d32; } .verdict.fail { color: #b71c1c; }
 """
 
 
@@ -197,6 +199,41 @@ def chaos_summary(scenarios: Sequence[Mapping[str, Any]]) -> str:
     short = f"<pre>{escape(compact_table(scenarios))}</pre>"
     legend = "".join(f"<li>{escape(line)}</li>" for line in LEGEND)
     return f'{lines}{short}<ul class="note">{legend}</ul>'
+
+
+def trial_table(trials: Mapping[str, Sequence[Mapping[str, Mapping[str, float]]]]) -> str:
+    """Each trial's all-endpoint figures, one column group per side (A baseline, B candidate)."""
+    sides = list(trials)
+    header = ["trial"] + [f"{side} {c}" for side in sides for c in ("reqs", "err", "p50", "p95")]
+    rows = []
+    for n in range(max((len(t) for t in trials.values()), default=0)):
+        cells = [str(n + 1)]
+        for side in sides:
+            row = trials[side][n].get("Aggregated", {}) if n < len(trials[side]) else {}
+            cells += [
+                _number(row.get("requests", math.nan), 0),
+                _number(row.get("errors", math.nan), 0),
+                _number(row.get("p50_ms", math.nan), 2),
+                _number(row.get("p95_ms", math.nan), 2),
+            ]
+        rows.append(cells)
+    note = '<p class="note">All endpoints together; latency in ms (successful requests).</p>'
+    return note + table(header, rows)
+
+
+def gate_summary(record: Mapping[str, Any]) -> str:
+    """The verdict, the two builds compared, and the gate's own verdict table."""
+    passed = record.get("passed")
+    css = "ok" if passed else "fail"
+    commits = "".join(
+        f"<li>{escape(side)}: {escape(str(what))}</li>"
+        for side, what in (record.get("compared") or {}).items()
+    )
+    return (
+        f'<p class="verdict {css}">{escape(str(record.get("verdict", "no verdict")))}</p>'
+        f"<h3>Compared</h3><ul>{commits}</ul>"
+        f"<h3>Verdict per endpoint</h3><pre>{escape(str(record.get('verdict_table', '')))}</pre>"
+    )
 
 
 @dataclass(frozen=True)

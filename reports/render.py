@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reports.data import Series, Window
 
@@ -92,5 +93,21 @@ def endpoints_p95(title: str, series: Sequence[Series], windows: Sequence[Window
     axes.set_ylim(bottom=0)
     axes.set_xlabel(TIME_AXIS)
     axes.legend(loc="upper left", fontsize="small")
+    axes.grid(alpha=0.3)
+    return png_base64(figure)
+
+
+def per_trial(title: str, trials: dict[str, list[float]], ylabel: str) -> str:
+    """One value per trial for each side (the gate's A and B), trial by trial."""
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * 0.6))
+    axes = figure.subplots()
+    for side, values in trials.items():
+        axes.plot(range(1, len(values) + 1), values, marker="o", label=side, linewidth=1.2)
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("trial")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(loc="lower left", fontsize="small")
     axes.grid(alpha=0.3)
     return png_base64(figure)

@@ -2,13 +2,15 @@
 
 A bench run (also a `make locust-ui` run) is a directory with summary.json and one
 directory per app mode holding the recorder's exact.json (and the chaos panel's fault log);
-a chaos run is a directory whose summary.json lists scenarios.
+a chaos run is a directory whose summary.json lists scenarios; a gate run
+(results/gate/<run-id>/) has the gate's record, gate.json.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ INDEX = "index.html"
 EXACT = "exact.json"
 FAULT_LOG = "faults.jsonl"
 BASELINE = "baseline.json"
+GATE_RECORD = "gate.json"
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -148,10 +151,28 @@ def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
     return pages.page(f"Chaos run {run_id}", "".join(parts))
 
 
+def gate_report(run_dir: Path, record: Mapping[str, Any]) -> str:
+    trials: Mapping[str, list[Mapping[str, Mapping[str, float]]]] = record.get("trials", {})
+    p95 = {
+        f"{side} ({'baseline' if side == 'A' else 'candidate'})": [
+            t.get(data.AGGREGATED, {}).get("p95_ms", math.nan) for t in side_trials
+        ]
+        for side, side_trials in trials.items()
+    }
+    parts = [pages.gate_summary(record), "<h2>Per trial</h2>"]
+    if any(p95.values()):
+        png = render.per_trial("p95 of all endpoints, per trial", p95, "p95 latency (ms)")
+        parts.append(pages.figure_html(pages.Figure("p95 per trial", png)))
+    parts.append(pages.trial_table(trials))
+    return pages.page(f"Gate run {record.get('run_id', run_dir.name)}", "".join(parts))
+
+
 def write_run_report(run_dir: Path, baseline_path: Path | None = None) -> Path:
-    """run_dir/report.html for a bench, locust-ui or chaos run."""
+    """run_dir/report.html for a bench, locust-ui, chaos or gate run."""
     summary = _json(run_dir / "summary.json")
-    if "scenarios" in summary:
+    if (run_dir / GATE_RECORD).exists():
+        html = gate_report(run_dir, _json(run_dir / GATE_RECORD))
+    elif "scenarios" in summary:
         html = chaos_report(run_dir, summary)
     else:
         baseline = _json(baseline_path) if baseline_path else {}
@@ -164,6 +185,11 @@ def write_run_report(run_dir: Path, baseline_path: Path | None = None) -> Path:
 def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
     summary = _json(report.parent / "summary.json")
     href = report.relative_to(results_dir).as_posix()
+    if (report.parent / GATE_RECORD).exists():
+        record = _json(report.parent / GATE_RECORD)
+        compared = " vs ".join(str(v) for v in (record.get("compared") or {}).values())
+        what = f"{record.get('verdict', 'no verdict')}; {compared}"
+        return pages.IndexEntry(href, report.parent.name, "gate", what)
     if "scenarios" in summary:
         what = "; ".join(closing_lines(summary["scenarios"]))
         return pages.IndexEntry(href, report.parent.name, "chaos", what)
@@ -178,7 +204,11 @@ def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
 def write_index(results_dir: Path) -> Path:
     """results_dir/index.html: every run with a report, newest first."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    reports = [*results_dir.glob(f"*/{REPORT}"), *results_dir.glob(f"chaos/*/{REPORT}")]
+    reports = [
+        *results_dir.glob(f"*/{REPORT}"),
+        *results_dir.glob(f"chaos/*/{REPORT}"),
+        *results_dir.glob(f"gate/*/{REPORT}"),
+    ]
     reports.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     out = results_dir / INDEX
     out.write_text(pages.index_page([_entry(results_dir, r) for r in reports]))

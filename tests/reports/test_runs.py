@@ -194,3 +194,33 @@ def test_the_baseline_is_compared_only_under_the_same_conditions(tmp_path: Path)
     assert "+50%" not in other
     assert "No comparable baseline" not in same
     assert "+50%" in same  # p95 30 ms against 20 ms
+
+
+def test_a_gate_run_gets_a_report_with_its_trials_and_is_indexed(tmp_path: Path) -> None:
+    run_dir = tmp_path / "gate" / "g1"
+    run_dir.mkdir(parents=True)
+
+    def trial(p95: float) -> dict:
+        return {"Aggregated": {"requests": 900, "errors": 1, "p50_ms": 10.0, "p95_ms": p95}}
+
+    record = {
+        "run_id": "g1",
+        "passed": False,
+        "verdict": "FAIL (Aggregated p95_ms)",
+        "compared": {"A (baseline)": "abc1234 main", "B (candidate)": "def5678+dirty"},
+        "verdict_table": "endpoint  metric ... REGRESSED",
+        "trials": {"A": [trial(20.0), trial(21.0)], "B": [trial(30.0), trial(31.5)]},
+    }
+    (run_dir / "gate.json").write_text(json.dumps(record))
+
+    report = write_run_report(run_dir).read_text()
+    index = write_index(tmp_path).read_text()
+
+    assert "FAIL (Aggregated p95_ms)" in report
+    assert "abc1234 main" in report
+    assert "def5678+dirty" in report
+    assert "REGRESSED" in report
+    assert "31.50" in report  # trial 2 of B, per-trial figures
+    assert report.count('<img class="plot"') == 1
+    assert 'href="gate/g1/report.html"' in index
+    assert "FAIL (Aggregated p95_ms); abc1234 main vs def5678+dirty" in index
