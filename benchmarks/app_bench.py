@@ -9,7 +9,6 @@ drives them with aiohttp over keep-alive connections.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import math
@@ -23,6 +22,7 @@ from pathlib import Path
 import aiohttp
 
 from harness.app_counters import AppCounters, read_counters
+from harness.cli import OneLineParser, run
 from harness.cpu import CpuSampler, per_request
 from harness.loadgen import Operation, closed_loop
 from harness.stack import local_turso, reference_app
@@ -238,8 +238,8 @@ def format_ratios(rows: dict[str, LatencySummary]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(prog="bench-app", description=__doc__)
     parser.add_argument("--duration-s", type=float, default=3.0, help="measured seconds per case")
     parser.add_argument("--scheme", choices=("http", "ws"), default="http", help="app → database")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -263,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
             figures[case] |= {f"app_{k}": v for k, v in c.as_dict().items()}
         args.json.write_text(json.dumps(figures, indent=2))
 
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    run("bench-app", main)
