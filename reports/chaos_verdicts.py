@@ -58,7 +58,7 @@ def _latency(f: Figures) -> str:
     p99 = _get(f, f"{phase}_p99_ms", "fault_p99_ms", "p99_ms")
     bound = _get(f, f"{phase}_bound_ms", "bound_ms")
     where = f" {phase} fault" if phase == "during" else f" {phase} the fault"
-    return f"p99{where} {p99:g} ms > {bound:g}" if p99 is not None else "p99 over bound"
+    return f"p99{where} {p99:.0f} ms > {bound:.0f}" if p99 is not None else "p99 over bound"
 
 
 def _availability(f: Figures) -> str:
@@ -97,9 +97,10 @@ FAILURES: dict[str, Callable[[Figures], str]] = {
 }
 
 
-def _healthy_figures(invariants: Mapping[str, Figures]) -> list[str]:
-    """What a passing scenario did to cope: the failures it answered, its success rate."""
-    out = []
+def _healthy_figures(scenario: Scenario) -> list[str]:
+    """What a passing scenario did to cope: retries, the failures it answered, its success."""
+    invariants: Mapping[str, Figures] = scenario["invariants"]
+    out = [f"{scenario['retries']:g} retries"] if scenario.get("retries") else []
     errors = invariants.get("errors", {})
     answered = [f"{errors[k]}x{k[-3:]}" for k in ("status_503", "status_504") if errors.get(k)]
     if answered:
@@ -120,7 +121,7 @@ def key_figures(scenario: Scenario, limit: int = 2) -> str:
         for name, figures in invariants.items()
         if not figures.get("passed", True) and name not in IN_DATA_COLUMN
     ]
-    figures = failed or _healthy_figures(invariants)
+    figures = failed or _healthy_figures(scenario)
     recovered = invariants.get("recovered", {})
     if recovered.get("indeterminate"):
         landed = recovered.get("landed", 0)

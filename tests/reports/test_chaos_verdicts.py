@@ -8,7 +8,7 @@ from reports.chaos_verdicts import closing_lines, compact_table, data_cell, judg
 
 
 def scenario(
-    name: str, mode: str, expected: str = "pass", **invariants: dict[str, Any]
+    name: str, mode: str, expected: str = "pass", retries: float = 0, **invariants: dict[str, Any]
 ) -> dict[str, Any]:
     base: dict[str, dict[str, Any]] = {
         "lost": {"passed": True, "lost": 0, "acked": 500},
@@ -27,6 +27,7 @@ def scenario(
         "mode": mode,
         "passed": passed,
         "expected": expected,
+        "retries": retries,
         "invariants": base,
     }
 
@@ -34,6 +35,7 @@ def scenario(
 OUTAGE_HARDENED = scenario(
     "outage",
     "hardened",
+    retries=0,
     errors={"status_503": 889},
     availability={"during_success_rate": 0.7463},
     recovered={"indeterminate": 237, "landed": 1},
@@ -125,3 +127,9 @@ def test_no_fault_has_no_recovery_and_error_figures_stay_short() -> None:
 
     assert compact_table([quiet]).splitlines()[2].split()[5] == "—"  # after "none lost"
     assert key_figures(noisy) == "182x500, 49 unanswered"
+
+
+def test_a_passing_scenario_leads_with_the_retries_that_absorbed_the_fault() -> None:
+    churn = scenario("reset_peer_churn", "hardened", retries=151)
+
+    assert key_figures(churn) == "151 retries"
