@@ -150,7 +150,6 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         body = {"cases": summaries_as_dict(rows), "server_cpu_us_per_request": cpu_us}
         args.json.write_text(json.dumps(body, indent=2))
-
     return 0
 
 

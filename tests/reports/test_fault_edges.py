@@ -17,7 +17,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.runner import LoadConfig, bench_stack, run_locust, seed
+from bench.runner import LoadConfig, bench_stack, run_locust
+from bench.seeding import seed
 from harness.settings import HarnessSettings
 from harness.toxiproxy import Toxic
 from reports.data import interval_series
@@ -45,7 +46,7 @@ def test_latency_change_lines_up_with_the_fault_edges(tmp_path: Path) -> None:
     config = LoadConfig(workload="writers", users=8, spawn_rate=8, duration_s=14, seed_posts=50)
     settings = HarnessSettings()
     with bench_stack(tmp_path / "logs", "hardened", settings, tls=None) as live:
-        ids = seed(live.app.url, config.seed_posts, 0)
+        ids = seed(live, config.seed_posts, 0)
         start_requests = app_requests(live.app.url)
         out_dir = tmp_path / "run"
         runner = threading.Thread(target=run_locust, args=(config, live.api_url, ids, out_dir))
