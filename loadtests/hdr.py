@@ -140,6 +140,7 @@ class Timeline:
 
     def __init__(self, interval_s: float = INTERVAL_S) -> None:
         self.interval_s = interval_s
+        self.load_ended_s: float | None = None  # when users stopped starting requests
         self._open: dict[tuple[str, int], Series] = {}
         self._closed: dict[tuple[str, int], list[Encoded]] = {}
         self._newest = 0

@@ -48,6 +48,13 @@ def on_test_start(environment: Environment, **_: Any) -> None:
         RECORDER.started_s = time.time()
 
 
+@events.test_stopping.add_listener
+def on_test_stopping(environment: Environment, **_: Any) -> None:
+    # From here no user starts a request: the time series ends here, not at test_stop,
+    # which waits for the users' last requests (--stop-timeout).
+    TIMELINE.load_ended_s = time.time()
+
+
 @events.test_stop.add_listener
 def on_test_stop(environment: Environment, **_: Any) -> None:
     RECORDER.stopped_s = time.time()
@@ -76,6 +83,7 @@ def on_quitting(environment: Environment, **_: Any) -> None:
             **RECORDER.as_json(),
             "test_started": RECORDER.started_s is not None,  # a web UI may quit before any
             "interval_s": TIMELINE.interval_s,
+            "load_ended_s": TIMELINE.load_ended_s,
             "intervals": TIMELINE.drain(),
         }
         Path(out).write_text(json.dumps(exact))

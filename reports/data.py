@@ -61,7 +61,10 @@ def interval_series(exact: Mapping[str, Any], name: str | None = None) -> Series
     label = name or AGGREGATED
     if started is None or not merged:
         return Series(label)
-    end = float(exact.get("stopped_s") or (max(merged) + 1) * interval_s)
+    # The load ends when users stop starting requests; in-flight ones finish after it.
+    end = float(
+        exact.get("load_ended_s") or exact.get("stopped_s") or (max(merged) + 1) * interval_s
+    )
     first = min(min(merged), int(started // interval_s))
     last = max(max(merged), int(end // interval_s))
     out = Series(label, percentiles_ms={key: [] for key in PERCENTILES})

@@ -205,3 +205,14 @@ def test_a_condition_the_baseline_never_recorded_is_not_comparable() -> None:
         "profile: baseline not recorded, this run edge",
         "server: baseline not recorded, this run localturso",
     ]
+
+
+def test_the_series_ends_when_users_stop_starting_requests() -> None:
+    # Users stop starting requests at 102.6; the test stops at 104 once in-flight ones end.
+    records = [("GET /a", 101.5, 1.0, False)] * 2 + [("GET /a", 102.4, 1.0, False)] * 3
+    exact = {**exact_of(records, started=100.0, stopped=104.0), "load_ended_s": 102.6}
+
+    series = interval_series(exact)
+
+    assert series.t_s == [0.5, 1.5, pytest.approx(2.3)]
+    assert series.rps[-1] == pytest.approx(5.0)  # 3 requests in the 0.6 s it covers
