@@ -108,14 +108,14 @@ NOT_SIMULATED = (
 )
 
 RATIOS = (
-    ("GET hardened / naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
+    ("GET hardened over naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
     (
-        "GET hardened no cache / naive",
+        "GET hardened no cache over naive",
         "GET /posts/{id} hardened no cache c=16",
         "GET /posts/{id} naive c=16",
     ),
-    ("POST hardened / naive", "POST /posts hardened c=16", "POST /posts naive c=16"),
-    ("POST batched / unbatched c=64", "POST /posts batched c=64", "POST /posts unbatched c=64"),
+    ("POST hardened over naive", "POST /posts hardened c=16", "POST /posts naive c=16"),
+    ("POST batched over unbatched c=64", "POST /posts batched c=64", "POST /posts unbatched c=64"),
 )
 
 
@@ -228,12 +228,14 @@ def format_cpu(cpu: dict[str, CpuTable]) -> str:
 
 
 def format_ratios(rows: dict[str, LatencySummary]) -> str:
-    lines = [f"{'ratio':<32}  {'req/s':>7}  {'p50':>7}  {'p99':>7}"]
+    """How many times better the first case is: > 1 means better (req/s: first ÷ second,
+    latency: second ÷ first)."""
+    lines = [f"{'x better (> 1: the first is)':<32}  {'req/s':>7}  {'p50':>7}  {'p99':>7}"]
     for label, top, bottom in RATIOS:
         a, b = rows[top], rows[bottom]
         lines.append(
-            f"{label:<32}  {a.rps / b.rps:>6.2f}x  {a.p50_ms / b.p50_ms:>6.2f}x  "
-            f"{a.p99_ms / b.p99_ms:>6.2f}x"
+            f"{label:<32}  {a.rps / b.rps:>6.2f}x  {b.p50_ms / a.p50_ms:>6.2f}x  "
+            f"{b.p99_ms / a.p99_ms:>6.2f}x"
         )
     return "\n".join(lines)
 
