@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenarios = select(args.scenarios)
     except ValueError as error:
-        print(f"chaos: {error}", file=sys.stderr)
+        print(f"chaos: SCENARIOS (--scenarios): {error}", file=sys.stderr)
         return 2
     settings = HarnessSettings()
     if args.app_workers is not None:
