@@ -146,7 +146,7 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
 def a_test_was_started(run_dir: Path) -> bool:
     """Whether anyone pressed Start: the recorder notes the test's start in exact.json."""
     exact = run_dir / EXACT
-    return exact.exists() and json.loads(exact.read_text()).get("started_s") is not None
+    return exact.exists() and bool(json.loads(exact.read_text()).get("test_started"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,7 +81,8 @@ def on_quitting(environment: Environment, **_: Any) -> None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         exact = {
             **RECORDER.as_json(),
-            "test_started": RECORDER.started_s is not None,  # a web UI may quit before any
+            # A web UI may quit before anyone pressed Start.
+            "test_started": RECORDER.started_s is not None,
             "interval_s": TIMELINE.interval_s,
             "load_ended_s": TIMELINE.load_ended_s,
             "intervals": TIMELINE.drain(),
