@@ -36,7 +36,15 @@ from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 from reports import write_index, write_run_report
-from reports.compare import Side, advantage, advantage_title, causes, format_advantage, headline
+from reports.compare import (
+    Side,
+    advantage,
+    advantage_title,
+    causes,
+    cpu_cause,
+    format_advantage,
+    headline,
+)
 from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
@@ -162,6 +170,8 @@ def comparison(
     """Which mode is better, by how much and why, oriented from the hardened side."""
     mine, theirs = (mode, other) if mode == "hardened" else (other, mode)
     endpoints = {m: summaries[m]["endpoints"] for m in (mine, theirs)}
+    cpu = {m: summaries[m].get("cpu_per_request", {}) for m in (mine, theirs)}
+    cpu_line = cpu_cause(mine, theirs, cpu[mine], cpu[theirs], tls)
     return {
         "mine": mine,
         "theirs": theirs,
@@ -169,7 +179,7 @@ def comparison(
             Side.of(mine, endpoints[mine][AGGREGATED]),
             Side.of(theirs, endpoints[theirs][AGGREGATED]),
         ),
-        "causes": causes(ablation, tls),
+        "causes": [*causes(ablation, tls), *([cpu_line] if cpu_line else [])],
         "advantage": advantage(endpoints[mine], endpoints[theirs]),
     }
 

@@ -115,6 +115,30 @@ def causes(ablation: Sequence[Mapping[str, float | str]], tls: bool) -> list[str
     return lines
 
 
+def cpu_cause(
+    mine: str,
+    theirs: str,
+    cpu_mine: Mapping[str, Mapping[str, float]],
+    cpu_theirs: Mapping[str, Mapping[str, float]],
+    tls: bool,
+) -> str | None:
+    """What each request costs the app and the database server on either side (CPU per
+    request from their own counters), and why the naive app pays more."""
+    costs = []
+    for process in ("app", "database"):
+        a = (cpu_mine.get(process) or {}).get("us_per_request")
+        b = (cpu_theirs.get(process) or {}).get("us_per_request")
+        if a and b:
+            costs.append(f"{_times(b / a)} the {process}'s CPU ({b:.0f} against {a:.0f} µs)")
+    if not costs:
+        return None
+    line = f"per request {theirs} costs {' and '.join(costs)}"
+    if theirs.startswith(NAIVE_PREFIX) and mine == FULL:
+        handshake = "a TCP and a TLS handshake" if tls else "a TCP handshake"
+        line += f": it opens a new database client, with {handshake}, for every request"
+    return line
+
+
 def format_advantage(title: str, table: Mapping[str, Mapping[str, float]]) -> str:
     """The oriented ratio table for the terminal; the title says which way is better."""
     width = max([len(title), *(len(name) for name in table)])

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reports.compare import Side, advantage, causes, headline
+from reports.compare import Side, advantage, causes, cpu_cause, headline
 
 HARDENED = Side("hardened", rps=170.0, p50_ms=2.0, p95_ms=10.0, p99_ms=20.0)
 NAIVE = Side("naive", rps=100.0, p50_ms=8.4, p95_ms=30.0, p99_ms=62.0)
@@ -82,3 +82,15 @@ def test_causes_say_what_each_part_is_worth_and_what_naive_costs() -> None:
 @pytest.mark.parametrize("ablation", [[], [ablation_row("naive", 1.0, 0.0, 1.0)]])
 def test_no_full_hardened_row_no_causes(ablation: list[dict]) -> None:
     assert causes(ablation, tls=False) == []
+
+
+def test_cpu_per_request_says_what_the_naive_pattern_costs() -> None:
+    hardened = {"app": {"us_per_request": 1379.0}, "database": {"us_per_request": 701.0}}
+    naive = {"app": {"us_per_request": 2891.0}, "database": {"us_per_request": 1796.0}}
+
+    assert cpu_cause("hardened", "naive", hardened, naive, tls=True) == (
+        "per request naive costs 2.1x the app's CPU (2891 against 1379 µs) and 2.6x the"
+        " database's CPU (1796 against 701 µs): it opens a new database client, with a TCP"
+        " and a TLS handshake, for every request"
+    )
+    assert cpu_cause("hardened", "naive", {}, naive, tls=True) is None
