@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,10 @@ def comparison(
 def format_comparison(compared: Mapping[str, Any]) -> str:
     title = advantage_title(compared["mine"], compared["theirs"])
     lines = [format_advantage(title, compared["advantage"]), "", compared["headline"]]
-    lines += [f"  why: {cause}" for cause in compared["causes"]]
+    lines += [
+        textwrap.fill(cause, 100, initial_indent="  why: ", subsequent_indent="       ")
+        for cause in compared["causes"]
+    ]
     return "\n".join(lines)
 
 
