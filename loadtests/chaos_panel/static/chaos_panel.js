@@ -45,8 +45,10 @@ function isOn(state, link, fault) {
 function faultRow(state, link, fault, spec) {
   const on = isOn(state, link, fault);
   const id = `${link}-${fault}`;
+  // A fault that is on shows the values it was switched on with, not the defaults.
+  const active = (state.active.find((a) => a.link === link && a.fault === fault) || {}).params || {};
   const inputs = Object.entries(spec.params).map(([param, value]) =>
-    el("label", {}, `${withUnit(param, spec.units[param])} `, el("input", { type: "number", min: "0", id: `${id}-${param}`, value: String(value) })));
+    el("label", {}, `${withUnit(param, spec.units[param])} `, el("input", { type: "number", min: "0", id: `${id}-${param}`, value: String(active[param] ?? value) })));
   inputs.push(el("label", {}, `${withUnit("for", spec.units.duration_s)} `, el("input", { type: "number", min: "0", step: "0.5", id: `${id}-duration_s`, placeholder: "∞" })));
   const button = el("button", { type: "button", id: `switch-${id}`, class: on ? "on" : "" }, on ? "Switch off" : "Switch on");
   button.addEventListener("click", () => switchFault(link, fault, !on, Object.keys(spec.params)));
