@@ -8,9 +8,9 @@ BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 
-.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
 
-setup: $(VENV)/.installed toxiproxy certs browser redis
+setup: $(VENV)/.installed toxiproxy certs browser redis compose-cli
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -58,6 +58,16 @@ $(REDIS_SERVER):
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) \
 		|| echo "redis: could not install redis-server; runs with several app workers need it"; \
 	else echo "redis: $(REDIS_SERVER) missing; 'sudo apt-get install redis-server' enables the shared cache"; fi
+
+# Debian's docker-compose, so tests/test_compose.py can check compose.yaml against the Compose
+# schema; skipped when Docker's own `docker compose` plugin is there.
+COMPOSE_CLI := /usr/bin/docker-compose
+compose-cli:
+	@if [ -x $(COMPOSE_CLI) ] || docker compose version >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
+		|| echo "compose-cli: could not install docker-compose; its check will be skipped"; \
+	else echo "compose-cli: 'sudo apt-get install docker-compose' enables the compose.yaml schema check"; fi
 
 test: setup
 	$(PY) -m pytest
