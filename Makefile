@@ -7,10 +7,12 @@ PY := $(VENV)/bin/python
 BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
+ACTIONLINT_VERSION ?= v1.7.12
+ACTIONLINT := $(BIN)/actionlint
 
-.PHONY: setup test lint format toxiproxy certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
 
-setup: $(VENV)/.installed toxiproxy certs browser redis compose-cli
+setup: $(VENV)/.installed toxiproxy actionlint certs browser redis compose-cli
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +33,14 @@ toxiproxy:
 		GOBIN=$(BIN) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
 		mv $(BIN)/server $(TOXIPROXY_SERVER); \
 	fi
+
+# actionlint checks .github/workflows (`make lint`, tests/test_workflows.py), built with the
+# machine's Go like toxiproxy; a failed build only skips those checks.
+actionlint: $(ACTIONLINT)
+$(ACTIONLINT):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+		|| echo "actionlint: could not build it; workflow checks will be skipped"
 
 # A self-signed certificate for 127.0.0.1, so the local Turso server speaks TLS as Turso does.
 CERTS := $(CURDIR)/.certs
@@ -160,6 +170,8 @@ bench-quality: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@if [ -x $(ACTIONLINT) ]; then $(ACTIONLINT) && echo "actionlint: workflows ok"; \
+	else echo "actionlint: not built; workflows not checked"; fi
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
