@@ -25,7 +25,14 @@ from bench.profiles import PROFILES
 from bench.runner import LoadConfig, bench_stack, locust_common_argv
 from bench.seeding import seed
 from bench.summary import write_json
-from harness.cli import OneLineParser, first_line, make_names, positive_int, run
+from harness.cli import (
+    OneLineParser,
+    first_line,
+    make_names,
+    non_negative_int,
+    positive_int,
+    run,
+)
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -42,7 +49,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="locust-ui",
         description=__doc__,
         make_variables=make_names(
-            "--workload", "--shape", "--profile", "--users", "--spawn-rate", "--mode", "--web-port"
+            "--workload",
+            "--shape",
+            "--profile",
+            "--users",
+            "--spawn-rate",
+            "--mode",
+            "--web-port",
+            "--workers",
         ),
     )
     parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
@@ -52,6 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float, default=10.0)
     parser.add_argument("--run-time", type=duration_s, default=None, help="prefills the form")
     parser.add_argument("--mode", choices=MODES, default="hardened")
+    parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
     parser.add_argument("--web-port", type=positive_int, default=8089)
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
     parser.add_argument("--no-tls", action="store_true", help="plain HTTP to the local server")
@@ -163,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         shape=args.shape,
         users=args.users,
         spawn_rate=args.spawn_rate,
+        workers=args.workers,
         seed_posts=args.seed_posts,
         commented_posts=min(LoadConfig.commented_posts, args.seed_posts),
     )

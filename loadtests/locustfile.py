@@ -62,12 +62,12 @@ class UnknownWorkloadError(ValueError):
 
 @events.init.add_listener
 @events.test_start.add_listener
-def select_workload(environment: Environment, **_: Any) -> None:
-    """Narrow the users Locust found here to the ones --workload names.
+def check_workload(environment: Environment, **_: Any) -> None:
+    """Refuse a --workload that names no workload, at start and at each test start.
 
-    Again at each test start: the web UI's start form may have changed --workload.
+    The classes themselves come from SelectedShape's tick; user_classes keeps every class,
+    so a worker can spawn whatever the master dispatches.
     """
     name = environment.parsed_options.workload if environment.parsed_options else "mixed"
     if name not in WORKLOADS:
         raise UnknownWorkloadError(f"unknown --workload {name!r}; one of {', '.join(WORKLOADS)}")
-    environment.user_classes[:] = WORKLOADS[name]
