@@ -11,7 +11,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from harness.cpu import Sample, cpu_in_window, per_request
-from harness.stats import PERCENTILES, LatencySummary
+from harness.stats import ENDPOINT_COLUMNS, PERCENTILES, LatencySummary, format_table
 from loadtests.hdr import new_histogram
 
 AGGREGATED = "Aggregated"
@@ -110,18 +110,10 @@ def window_cpu(
 
 
 def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:
-    width = max([len(title), *(len(name) for name in rows)])
-    header = (
-        f"{title:<{width}}  {'reqs':>7}  {'req/s':>7}  {'p50':>7}  {'p90':>7}  {'p95':>7}"
-        f"  {'p99':>7}  {'max':>8}  {'err%':>5}"
-    )
-    lines = [header, "-" * len(header)]
-    for name, s in rows.items():
-        lines.append(
-            f"{name:<{width}}  {s.requests:>7}  {s.rps:>7.1f}  {s.p50_ms:>7.1f}  {s.p90_ms:>7.1f}"
-            f"  {s.p95_ms:>7.1f}  {s.p99_ms:>7.1f}  {s.max_ms:>8.1f}  {100 * s.error_rate:>5.1f}"
-        )
-    lines.append("(latencies in ms of successful requests, from exact HDR histograms)")
+    lines = [
+        format_table(rows, title, ENDPOINT_COLUMNS),
+        "(latencies in ms of successful requests, from exact HDR histograms)",
+    ]
     censored = sum(s.censored for name, s in rows.items() if name != AGGREGATED)
     if censored:
         lines.append(
