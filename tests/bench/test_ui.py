@@ -50,9 +50,9 @@ def toxiproxy_api(log_dir: Path) -> Iterator[ToxiproxyApi]:
 @pytest.fixture
 def ui(tmp_path: Path, log_dir: Path, toxiproxy_api: ToxiproxyApi) -> Iterator[ManagedProcess]:
     port = free_port()
-    argv = [sys.executable, "-m", "bench.ui", "--web-port", str(port), "--workers", str(WORKERS)]
-    argv += ["--profile", "local", "--users", "4", "--spawn-rate", "4", "--seed-posts", "200"]
-    argv += ["--run-time", f"{RUN_TIME_S}s", "--workload", "mixed"]
+    argv = [sys.executable, "-m", "bench.ui", "--web-port", str(port)]
+    argv += ["--workers", str(WORKERS), "--profile", "local", "--users", "4", "--spawn-rate", "4"]
+    argv += ["--seed-posts", "200", "--run-time", f"{RUN_TIME_S}s", "--workload", "mixed"]
     process = ManagedProcess(
         name="locust-ui",
         argv=argv,
