@@ -1,8 +1,7 @@
 """Seed posts and comments through the app's API, so readers have something to read.
 
 `python -m loadtests.seed --app-url http://app:8000` does it from a shell (compose.yaml's
-`seed` service) and prints the ids as Locust's `--first-id/--last-id/--commented-posts`;
-`make bench` calls `seed` directly. Free of Locust, so anything may import it.
+`seed` service) and prints the ids as Locust's `--first-id/--last-id/--commented-posts`.
 """
 
 from __future__ import annotations
