@@ -18,8 +18,9 @@ import psutil
 
 from bench.profiles import DB_LINK, NetworkProfile
 from harness.cpu import CpuSampler, Sample
+from harness.processes import free_port
 from harness.settings import PROJECT_ROOT, HarnessSettings
-from harness.stack import Stack, TlsFiles, stack
+from harness.stack import LOOPBACK, Stack, TlsFiles, stack
 from loadtests.ids import IdSpace
 
 LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
@@ -92,7 +93,11 @@ def locust_common_argv(
     # We judge errors from the results; Locust's own exit code would say 1 for any failure.
     argv += ["--exit-code-on-error", "0"]
     if config.workers:
-        argv += ["--processes", str(config.workers)]
+        # Locust's master listens on port 5557 of every interface by default: two runs on one
+        # machine would fight over it, and it need not be reachable from elsewhere.
+        master_port = str(free_port(LOOPBACK))
+        argv += ["--processes", str(config.workers), "--master-bind-host", LOOPBACK]
+        argv += ["--master-bind-port", master_port, "--master-port", master_port]
     return argv
 
 
