@@ -1,7 +1,8 @@
 """Every error leaves as JSON `{"error": {"code", "message"}}`; app errors map to statuses here.
 
-This is the only place the app's errors become HTTP: DB unreachable or breaker open → 503 with
-Retry-After, deadline → 504, and no database fault ever reaches the client as a traceback.
+This is the only place the app's errors become HTTP: DB unreachable (also for a fault of an
+unknown kind) or breaker open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours
+(bad SQL), never a fault of the database or the path to it, and never carries a traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from reference_app.resilience.errors import (
     PermanentDbError,
     ResilienceError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     PermanentDbError: (500, "database_error"),
     DbTimeoutError: (504, "database_timeout"),
     TransientDbError: (503, "database_unavailable"),
+    UnreachableDbError: (503, "database_unreachable"),
     CircuitOpenError: (503, "circuit_open"),
     OverloadedError: (503, "overloaded"),
     DeadlineExceededError: (504, "deadline_exceeded"),

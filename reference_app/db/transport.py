@@ -1,7 +1,7 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError or PermanentDbError. libsql-client 0.3.1 speaks
+timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError. libsql-client 0.3.1 speaks
 WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions cover WebSocket faults too.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from reference_app.resilience.errors import (
     DbTimeoutError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 Value = str | int | float | bytes | None
@@ -46,6 +48,8 @@ _TRANSIENT_CODE_PREFIXES = (
     "SQLITE_BUSY",
     "SQLITE_LOCKED",
 )
+# libsql-client's codes for a URL it cannot use: no request was ever sent.
+_BAD_URL_CODES = frozenset({"URL_SCHEME_NOT_SUPPORTED", "URL_INVALID", "URL_PARAM_NOT_SUPPORTED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,10 @@ def classify(error: BaseException) -> DbError:
     match error:
         case LibsqlError():
             return _classify_libsql(error)
+        case ssl.SSLCertVerificationError() | aiohttp.InvalidURL():
+            # A rejected certificate or an unusable URL fails the same way every time, before
+            # any statement is sent. (Checked before OSError: aiohttp's certificate error is one.)
+            return UnreachableDbError(message, maybe_applied=False)
         case aiohttp.ClientConnectorError() | aiohttp.WSServerHandshakeError():
             # Never connected (refused, DNS, upgrade rejected): nothing reached the server.
             return TransientDbError(message, maybe_applied=False)
@@ -72,11 +80,14 @@ def classify(error: BaseException) -> DbError:
             # Reset, disconnected, truncated or garbled response: the path failed mid-call.
             return TransientDbError(message)
         case _:
-            return PermanentDbError(message)
+            # Unknown: not retried (it may be a bug), and no proof the database answers.
+            return UnreachableDbError(message)
 
 
 def _classify_libsql(error: LibsqlError) -> DbError:
     code, message = error.code, str(error)
+    if code in _BAD_URL_CODES:
+        return UnreachableDbError(message, maybe_applied=False)
     if "CONSTRAINT" in code:
         return ConstraintViolation(message)
     if code == "SERVER_ERROR":
@@ -118,7 +129,10 @@ class Transport:
         except Exception as error:
             if raw_errors:
                 raise
-            raise classify(error) from error
+            # Nothing was sent, and the same URL will fail the same way.
+            raise UnreachableDbError(
+                f"cannot use database URL: {type(error).__name__}: {error}", maybe_applied=False
+            ) from error
         return cls(client, round_trips=round_trips, raw_errors=raw_errors)
 
     async def execute(self, statement: Statement) -> Result:

@@ -16,6 +16,7 @@ from reference_app.resilience.errors import (
     OverloadedError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 
@@ -39,6 +40,7 @@ def raising_app(error: Exception, *, catch_all: bool = True) -> httpx.AsyncClien
         (ConstraintViolation("CHECK failed"), 409, "constraint_violation", None),
         (PermanentDbError("syntax error"), 500, "database_error", None),
         (TransientDbError("refused"), 503, "database_unavailable", "1"),
+        (UnreachableDbError("KeyError: 'result'"), 503, "database_unreachable", "1"),
         (DbTimeoutError("no answer"), 504, "database_timeout", None),
         (CircuitOpenError("open", retry_after_s=2.2), 503, "circuit_open", "3"),
         (OverloadedError("busy", retry_after_s=1), 503, "overloaded", "1"),
