@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reference_app.api.schemas import ErrorOut
 from reference_app.domain import DomainError, IdempotencyConflict, PostNotFound
 from reference_app.resilience.errors import (
     CircuitOpenError,
@@ -49,6 +50,34 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     OverloadedError: (503, "overloaded"),
     DeadlineExceededError: (504, "deadline_exceeded"),
 }
+
+
+_DESCRIPTIONS = {
+    400: "The body is not parseable (e.g. not UTF-8)",
+    404: "No such post",
+    409: "The Idempotency-Key was used with another body, or the database refused the data",
+    422: "A field is invalid; `error.fields` names each one",
+    503: "Database unreachable, circuit breaker open, or overloaded; retry after Retry-After",
+    504: "The request's deadline passed",
+}
+_RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def documented_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one JSON error body."""
+    return {
+        status: {
+            "model": ErrorOut,
+            "description": _DESCRIPTIONS[status],
+            **({"headers": _RETRY_AFTER_HEADER} if status == 503 else {}),
+        }
+        for status in statuses
+    }
 
 
 def error_response(

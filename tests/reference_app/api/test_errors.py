@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from reference_app.api.errors import install_error_handlers
 from reference_app.domain import IdempotencyConflict, PostNotFound
+from reference_app.main import create_app
 from reference_app.resilience.errors import (
     CircuitOpenError,
     ConstraintViolation,
@@ -66,3 +67,16 @@ async def test_without_the_catch_all_an_unknown_error_is_fastapis_plain_500() ->
 
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_every_database_route_documents_503_with_retry_after_and_504() -> None:
+    paths = create_app().openapi()["paths"]
+    operations = [op for path, ops in paths.items() if path != "/healthz" for op in ops.values()]
+
+    assert operations
+    for operation in operations:
+        responses = operation["responses"]
+        assert "Retry-After" in responses["503"]["headers"]
+        assert responses["504"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"
+        }

@@ -60,7 +60,11 @@ def certificate_error() -> aiohttp.ClientConnectorCertificateError:
         (certificate_error(), UnreachableDbError, False),
         (ssl.SSLCertVerificationError("certificate verify failed"), UnreachableDbError, False),
         (aiohttp.InvalidURL("http://[::1"), UnreachableDbError, False),
-        (LibsqlError("Unsupported URL scheme", "URL_SCHEME_NOT_SUPPORTED"), UnreachableDbError, False),
+        (
+            LibsqlError("Unsupported URL scheme", "URL_SCHEME_NOT_SUPPORTED"),
+            UnreachableDbError,
+            False,
+        ),
     ],
 )
 def test_classify(error: BaseException, kind: type[DbError], maybe_applied: bool) -> None:
