@@ -1,8 +1,9 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError. libsql-client 0.3.1 speaks
-WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions cover WebSocket faults too.
+timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError.
+libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
+cover WebSocket faults too.
 """
 
 from __future__ import annotations
