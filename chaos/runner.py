@@ -102,16 +102,23 @@ def verdicts(
     stored: Sequence[StoredPost],
     fault_window_s: tuple[float, float] | None,
 ) -> list[checker.Verdict]:
-    bound_ms = config.deadline_ms * LATENCY_SLACK + scenario.expect.latency_allowance_ms
+    expect = scenario.expect
+    bound_ms = config.deadline_ms * LATENCY_SLACK
+    latency_bounds = checker.PhaseBounds(bound_ms, bound_ms + expect.latency_allowance_ms, bound_ms)
+    success_minimums = checker.PhaseBounds(
+        expect.min_success_rate_before, expect.min_success_rate, expect.min_success_rate_after
+    )
     fault_removed_s = fault_window_s[1] if fault_window_s else None
+    requests, writes = history.requests, history.writes
     return [
-        checker.lost_writes(history.writes, stored),
-        checker.duplicated_writes(history.writes, stored),
-        checker.latency_bound(history.requests, bound_ms, fault_window_s),
-        checker.error_shapes(history.requests, scenario.expect.unanswered_allowed),
-        checker.availability(history.requests, scenario.expect.min_success_rate),
-        checker.recovery(history.requests, fault_removed_s, scenario.expect.recovery_bound_s),
-        checker.recovered_writes(history.writes, stored),
+        checker.lost_writes(writes, stored),
+        checker.duplicated_writes(writes, stored),
+        checker.rejected_writes(writes, stored),
+        checker.latency_bound(requests, latency_bounds, fault_window_s),
+        checker.error_shapes(requests, expect.unanswered_allowed),
+        checker.availability(requests, success_minimums, fault_window_s),
+        checker.recovery(requests, fault_removed_s, expect.recovery_bound_s, bound_ms),
+        checker.recovered_writes(writes, stored),
     ]
 
 
