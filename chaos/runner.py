@@ -32,10 +32,13 @@ class ChaosConfig:
     fault_s: float = 3.0  # the shortest fault window; outage schedules may make it longer
     observe_s: float = 3.0  # after the fault is removed, to measure recovery
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+    # More app settings; the checker's tests use it to run a deliberately broken app.
+    extra_app_env: dict[str, str] = field(default_factory=dict)
 
     def app_env(self) -> dict[str, str]:
         """The app settings a chaos run needs (the rest keep their defaults)."""
-        return {"APP_MODE": self.mode, "APP_REQUEST_DEADLINE_MS": str(self.deadline_ms)}
+        env = {"APP_MODE": self.mode, "APP_REQUEST_DEADLINE_MS": str(self.deadline_ms)}
+        return {**env, **self.extra_app_env}
 
 
 @dataclass

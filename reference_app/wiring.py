@@ -24,6 +24,7 @@ from reference_app.resilience.deadline import Deadline, deadline_scope
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
+from reference_app.service.broken import BrokenPostsService
 from reference_app.service.posts import PostsService, flush_creates
 from reference_app.settings import Settings
 
@@ -73,11 +74,19 @@ def _hardened_service(
         ttl_s=_ms(settings.cache_ttl_ms),
         on_lookup=metrics.observe_cache,
     )
-    return PostsService(
-        repository,
-        batching=batcher if settings.batch_enabled else None,
-        cache=cache if settings.cache_enabled else None,
+    policies = {
+        "batching": batcher if settings.batch_enabled else None,
+        "cache": cache if settings.cache_enabled else None,
+    }
+    lose, duplicate = (
+        settings.test_only_lose_every_nth_write,
+        settings.test_only_duplicate_every_nth_write,
     )
+    if lose or duplicate:
+        return BrokenPostsService(
+            repository, lose_every=lose, duplicate_every=duplicate, **policies
+        )
+    return PostsService(repository, **policies)
 
 
 @contextlib.asynccontextmanager
