@@ -14,8 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from chaos import checker
 from chaos.faults import fault_window_s, injected
 from chaos.history import StoredPost
+from chaos.process_faults import Target
 from chaos.scenarios.base import Scenario
 from chaos.workload import History, Workload, WorkloadConfig
+from harness.processes import ManagedProcess
 from harness.stack import Stack
 from reports.data import timeline
 
@@ -125,6 +127,14 @@ def verdicts(
     ]
 
 
+def _processes(stack: Stack) -> dict[Target, ManagedProcess]:
+    """What process faults may signal: the app, and the database when the stack runs one."""
+    processes: dict[Target, ManagedProcess] = {"app": stack.app.process}
+    if stack.turso is not None:
+        processes["database"] = stack.turso.process
+    return processes
+
+
 async def run_scenario(
     stack: Stack, scenario: Scenario, config: ChaosConfig, run_id: str
 ) -> ScenarioResult:
@@ -140,10 +150,13 @@ async def run_scenario(
     try:
         await asyncio.sleep(config.warmup_s)
         fault_started_s = workload.now_s()
-        async with injected(stack.toxiproxy, stack.proxies, scenario):
+        async with injected(stack.toxiproxy, stack.proxies, scenario, _processes(stack)):
             await asyncio.sleep(window_s)
+        fault_removed_s = workload.now_s()
+        # Observe for the full time after the fault is really gone (a restart may be late).
+        workload.stop_at(fault_removed_s + config.observe_s)
         if scenario.injects_faults:
-            fault_window = (fault_started_s, workload.now_s())
+            fault_window = (fault_started_s, fault_removed_s)
         history = await load
     finally:
         if not load.done():

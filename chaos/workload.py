@@ -81,6 +81,10 @@ class Workload:
             await self._client.aclose()
         return self.history
 
+    def stop_at(self, stop_at_s: float) -> None:
+        """Move the end of the run (a restart can make a fault window longer than planned)."""
+        self._stop_at = stop_at_s
+
     def _running(self) -> bool:
         return self.now_s() < self._stop_at
 

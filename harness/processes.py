@@ -99,6 +99,7 @@ class ManagedProcess:
             return None
         if self._popen.poll() is None:
             self._popen.send_signal(signal.SIGTERM)
+            self._popen.send_signal(signal.SIGCONT)  # a paused process acts on SIGTERM only then
             try:
                 self._popen.wait(timeout_s)
             except subprocess.TimeoutExpired:
@@ -111,6 +112,15 @@ class ManagedProcess:
         if self._popen is not None and self._popen.poll() is None:
             self._popen.kill()
             self._popen.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP: the process keeps its sockets but runs no more until `resume`."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGCONT)
 
     def log_tail(self, lines: int = 40) -> str:
         try:

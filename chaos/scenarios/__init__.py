@@ -8,9 +8,12 @@ from chaos.scenarios import (
     baseline,
     blackhole,
     flapping,
+    kill_app,
+    kill_database,
     latency,
     limit_data,
     outage,
+    pause_database,
     reset_peer,
     reset_peer_churn,
     reset_peer_intermittent,
@@ -35,6 +38,9 @@ SCENARIOS: dict[str, Scenario] = {
         outage,
         flapping,
         api_latency,
+        kill_database,
+        pause_database,
+        kill_app,
     )
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from chaos.process_faults import ProcessFault
 from harness.toxiproxy import Toxic
 
 Link = Literal["turso", "api"]  # app -> database, and load -> app
@@ -51,13 +52,16 @@ class Scenario:
     description: str
     faults: tuple[Fault, ...] = ()
     expect: Expectation = field(default_factory=Expectation)
+    process_faults: tuple[ProcessFault, ...] = ()
 
     @property
     def injects_faults(self) -> bool:
-        return any(f.toxics or f.outages for f in self.faults)
+        return bool(self.process_faults) or any(f.toxics or f.outages for f in self.faults)
 
     def faults_link(self, link: Link) -> bool:
-        return any(f.link == link for f in self.faults)
+        """Whether the scenario acts on this link (a database process fault acts on `turso`)."""
+        on_database = any(p.target == "database" for p in self.process_faults)
+        return any(f.link == link for f in self.faults) or (link == "turso" and on_database)
 
     def __add__(self, other: Scenario) -> Scenario:
         """Both scenarios' faults at once, checked against the looser of their bounds."""
@@ -81,6 +85,7 @@ class Scenario:
             description=f"{self.description}; and {other.description}",
             faults=self.faults + other.faults,
             expect=expect,
+            process_faults=self.process_faults + other.process_faults,
         )
 
 

@@ -22,6 +22,9 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "outage",
         "flapping",
         "api_latency",
+        "kill_database",
+        "pause_database",
+        "kill_app",
     }
 
 
