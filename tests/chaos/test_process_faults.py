@@ -52,8 +52,10 @@ async def test_a_paused_server_is_stopped_during_the_fault_and_runs_after(
 ) -> None:
     fault = ProcessFault("database", "pause", start_s=0.0, duration_s=30.0)
     pausing = asyncio.create_task(apply(fault, server.process, window_start=0.0))
-    for _ in range(10):  # the task runs up to its SIGSTOP within a few loop turns
-        await asyncio.sleep(0)
+    for _ in range(3000):  # until the kernel has stopped it (bounded: 30 s)
+        if process_state(server.process.pid) == "T":
+            break
+        await asyncio.sleep(0.01)
     assert process_state(server.process.pid) == "T"
 
     pausing.cancel()  # as a run interrupted mid-fault
