@@ -106,10 +106,11 @@ def duplicated_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost
 def by_phase(
     requests: Sequence[RequestRecord], fault_window_s: tuple[float, float] | None
 ) -> dict[Phase, list[RequestRecord]]:
-    """Requests by when they started: before, during or after the fault (none: all before)."""
+    """Requests by phase: before (done before the fault began), during (in flight at some
+    moment of it), after (started once it was removed). No fault: all are before."""
     phases: dict[Phase, list[RequestRecord]] = {phase: [] for phase in PHASES}
     for r in requests:
-        if fault_window_s is None or r.started_s < fault_window_s[0]:
+        if fault_window_s is None or r.finished_s <= fault_window_s[0]:
             phases["before"].append(r)
         elif r.started_s < fault_window_s[1]:
             phases["during"].append(r)

@@ -7,6 +7,7 @@ import pytest
 from chaos.checker import (
     PhaseBounds,
     availability,
+    by_phase,
     duplicated_writes,
     error_shapes,
     latency_bound,
@@ -298,3 +299,12 @@ class TestRecovery:
         seconds = recovery_time_s(stuck + healthy, fault_removed_s=0.0, bound_ms=110)
 
         assert seconds == pytest.approx(4.0, abs=0.11)
+
+
+def test_a_request_in_flight_when_the_fault_begins_belongs_to_the_fault() -> None:
+    phases = by_phase(
+        [request(0.5, 200), request(0.95, 503, latency_s=0.1), request(2.0, 200)],
+        fault_window_s=(1.0, 2.0),
+    )
+
+    assert [len(phases[p]) for p in ("before", "during", "after")] == [1, 1, 1]
