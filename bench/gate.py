@@ -31,6 +31,7 @@ from scipy.stats import mannwhitneyu
 
 from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from bench.trials import GATE_LOAD, gate_session
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings
 
 ALPHA = 0.05
@@ -120,6 +121,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stop_on_signals():
+        try:
+            return _run(args)
+        except KeyboardInterrupt:
+            # The stack is stopped by now; too few trials to judge or to keep as a baseline.
+            print("gate: interrupted; stack stopped; nothing judged or written", file=sys.stderr)
+            return INTERRUPTED_EXIT_CODE
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
     path = args.baseline or settings.results_dir / "baseline.json"
     if not args.write_baseline and not path.exists():

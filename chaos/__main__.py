@@ -12,6 +12,7 @@ from chaos.report import markdown_table, write_run
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
@@ -41,11 +42,15 @@ async def run_mode(
     out_dir: Path,
     run_id: str,
     databases: list[DatabaseInfo] | None = None,
+    results: list[ScenarioResult] | None = None,
 ) -> list[ScenarioResult]:
     """One fresh stack (and database) per app mode; every scenario runs against it.
 
-    The database server it ran on is appended to `databases`, for the run's summary.
+    The database server it ran on is appended to `databases`, for the run's summary. Each
+    result is appended to `results` as soon as it is known, so an interrupted run still
+    has the scenarios it finished.
     """
+    results = [] if results is None else results
     log_dir = out_dir / "logs" / config.mode
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
@@ -53,7 +58,6 @@ async def run_mode(
             print(f"chaos: {config.mode} app, database {live.database.describe()}")
             if databases is not None:
                 databases.append(live.database)
-            results = []
             for scenario in scenarios:
                 result = await run_scenario(live, scenario, config, run_id)
                 print(f"{config.mode:>8} {scenario.name:<28} {'pass' if result.passed else 'FAIL'}")
@@ -63,6 +67,11 @@ async def run_mode(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         scenarios = select(args.scenarios)
     except ValueError as error:
@@ -84,22 +93,29 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or settings.results_dir / "chaos" / run_id
     results: list[ScenarioResult] = []
     databases: list[DatabaseInfo] = []
-    for mode in MODES[args.mode]:
-        config = ChaosConfig(
-            mode=mode,
-            deadline_ms=args.deadline_ms,
-            warmup_s=args.warmup_s,
-            fault_s=args.fault_s,
-            observe_s=args.observe_s,
-        )
-        results += asyncio.run(run_mode(scenarios, config, out_dir, run_id, databases))
-    run_settings = {**vars(args), "out": str(out_dir), "run_id": run_id}
+    interrupted = False
+    try:
+        for mode in MODES[args.mode]:
+            config = ChaosConfig(
+                mode=mode,
+                deadline_ms=args.deadline_ms,
+                warmup_s=args.warmup_s,
+                fault_s=args.fault_s,
+                observe_s=args.observe_s,
+            )
+            asyncio.run(run_mode(scenarios, config, out_dir, run_id, databases, results))
+    except KeyboardInterrupt:
+        interrupted = True  # the stack is stopped by now; report what finished
+        print("chaos: interrupted; stack stopped", file=sys.stderr)
+    run_settings = {**vars(args), "out": str(out_dir), "run_id": run_id, "interrupted": interrupted}
     if databases:
         run_settings["database"] = databases[0].as_dict()
     write_run(out_dir, results, run_settings)
     print(markdown_table(results))
     print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")
     write_index(settings.results_dir)
+    if interrupted:
+        return INTERRUPTED_EXIT_CODE
     hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
     return 1 if hardened_failed else 0
 

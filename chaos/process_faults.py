@@ -34,7 +34,7 @@ class ProcessFault:
 
 
 async def apply(fault: ProcessFault, process: ManagedProcess, window_start: float) -> None:
-    """Wait for the fault's moment, inflict it, and undo it (also when cancelled)."""
+    """Wait for the fault's moment, inflict it, and undo it; cancelled, a pause is undone."""
     await asyncio.sleep(max(0.0, window_start + fault.start_s - time.monotonic()))
     if fault.action == "kill":
         await _killed_for(process, fault.duration_s)
@@ -44,11 +44,10 @@ async def apply(fault: ProcessFault, process: ManagedProcess, window_start: floa
 
 async def _killed_for(process: ManagedProcess, seconds: float) -> None:
     await asyncio.to_thread(process.kill)
-    try:
-        await asyncio.sleep(seconds)
-    finally:
-        # Same command, same data, same port; returns once the process answers again.
-        await asyncio.to_thread(process.start)
+    # Cancelled here (the run is being stopped), it stays down: the stack goes anyway.
+    await asyncio.sleep(seconds)
+    # Same command, same data, same port; returns once the process answers again.
+    await asyncio.to_thread(process.start)
 
 
 async def _paused_for(process: ManagedProcess, seconds: float) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from harness.lifecycle import release_group, watch_group
+
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -76,8 +78,11 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env},
                 cwd=self.cwd,
-                start_new_session=True,  # a Ctrl-C in the terminal reaches us, not the children
+                # Its own group (shared by its workers): a terminal's Ctrl-C reaches us, not
+                # the children, and the whole group is stopped, or killed if we die.
+                start_new_session=True,
             )
+        watch_group(self._popen.pid)
         self._wait_ready(timeout_s)
 
     def _wait_ready(self, timeout_s: float) -> None:
@@ -94,33 +99,46 @@ class ManagedProcess:
         raise ProcessStartError(f"{self.name} not ready after {timeout_s}s:\n{self.log_tail()}")
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
-        """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+        """SIGTERM to its group, then SIGKILL if it does not exit in time; the exit code."""
         if self._popen is None:
             return None
         if self._popen.poll() is None:
-            self._popen.send_signal(signal.SIGTERM)
-            self._popen.send_signal(signal.SIGCONT)  # a paused process acts on SIGTERM only then
+            self._signal_group(signal.SIGTERM)
+            self._signal_group(signal.SIGCONT)  # a paused process acts on SIGTERM only then
             try:
                 self._popen.wait(timeout_s)
             except subprocess.TimeoutExpired:
-                self._popen.kill()
+                self._signal_group(signal.SIGKILL)
                 self._popen.wait()
+        self._end_group()
         return self._popen.returncode
 
     def kill(self) -> None:
-        """SIGKILL with no chance to clean up, as a crash would."""
+        """SIGKILL to its group with no chance to clean up, as a crash would."""
         if self._popen is not None and self._popen.poll() is None:
-            self._popen.kill()
+            self._signal_group(signal.SIGKILL)
             self._popen.wait()
+        self._end_group()
+
+    def _signal_group(self, sig: int) -> None:
+        assert self._popen is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, sig)
+
+    def _end_group(self) -> None:
+        """Workers the leader left behind go with it; the watchdog may forget the group."""
+        if self._popen is not None:
+            self._signal_group(signal.SIGKILL)
+            release_group(self._popen.pid)
 
     def pause(self) -> None:
-        """SIGSTOP: the process keeps its sockets but runs no more until `resume`."""
+        """SIGSTOP: the group keeps its sockets but runs no more until `resume`."""
         if self._popen is not None and self._popen.poll() is None:
-            self._popen.send_signal(signal.SIGSTOP)
+            self._signal_group(signal.SIGSTOP)
 
     def resume(self) -> None:
         if self._popen is not None and self._popen.poll() is None:
-            self._popen.send_signal(signal.SIGCONT)
+            self._signal_group(signal.SIGCONT)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -137,3 +155,25 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
         yield process
     finally:
         process.stop()
+
+
+@contextlib.contextmanager
+def watched(popen: subprocess.Popen[bytes], grace_s: float) -> Iterator[subprocess.Popen[bytes]]:
+    """A one-shot child started with `start_new_session=True`, stopped with its group on exit.
+
+    If it is still running on the way out (an interrupt, say), its group gets SIGTERM and
+    `grace_s` to finish writing what it has, then SIGKILL; and if this program dies first,
+    the watchdog kills the group.
+    """
+    watch_group(popen.pid)
+    try:
+        yield popen
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if popen.poll() is None:
+                os.killpg(popen.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(grace_s)
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+        release_group(popen.pid)
