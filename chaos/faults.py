@@ -11,7 +11,7 @@ from chaos import process_faults
 from chaos.process_faults import Target
 from chaos.scenarios.base import Outage, Scenario
 from harness.processes import ManagedProcess
-from harness.toxiproxy import ToxiproxyApi
+from harness.toxiproxy import ToxiproxyApi, unless_gone
 
 
 async def _run_outage(api: ToxiproxyApi, proxy: str, outage: Outage, window_start: float) -> None:
@@ -20,7 +20,8 @@ async def _run_outage(api: ToxiproxyApi, proxy: str, outage: Outage, window_star
     try:
         await asyncio.sleep(outage.duration_s)
     finally:
-        await asyncio.to_thread(api.set_enabled, proxy, True)
+        with unless_gone():
+            await asyncio.to_thread(api.set_enabled, proxy, True)
 
 
 @contextlib.asynccontextmanager
@@ -61,11 +62,12 @@ async def _network_faults(
         for task in outages:
             task.cancel()
         await asyncio.gather(*outages, return_exceptions=True)
-        for proxy, name in added:
-            await asyncio.to_thread(api.remove_toxic, proxy, name)
-        # An outage cancelled before it started or mid-way leaves no proxy disabled.
-        for proxy in {proxies[f.link] for f in scenario.faults if f.outages}:
-            await asyncio.to_thread(api.set_enabled, proxy, True)
+        with unless_gone():
+            for proxy, name in added:
+                await asyncio.to_thread(api.remove_toxic, proxy, name)
+            # An outage cancelled before it started or mid-way leaves no proxy disabled.
+            for proxy in {proxies[f.link] for f in scenario.faults if f.outages}:
+                await asyncio.to_thread(api.set_enabled, proxy, True)
 
 
 @contextlib.asynccontextmanager
