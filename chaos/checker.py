@@ -216,27 +216,26 @@ def recovery_time_s(
 ) -> float | None:
     """Seconds from fault removal until requests started since then stay good. None: never.
 
-    Only requests started after the removal count, each in the window in which it
-    *finished*; good means a 2xx within `bound_ms`. Windows span RECOVERY_SPAN_S and
-    start every RECOVERY_STEP_S; one with no completion at all is unhealthy (clients are
-    stalled), so a freeze after the removal cannot read as instant recovery. Recovery is
-    the later of the first good request's start and the first step from which every
-    window has >= 99% good completions. A bounded span keeps a long healthy tail from
-    diluting early failures; a span of many requests keeps one stray failure from
-    resetting the clock.
+    Only requests started after the removal count; good means a 2xx within `bound_ms`.
+    Windows of start times span RECOVERY_SPAN_S and begin every RECOVERY_STEP_S; one in
+    which no request started at all is unhealthy (the clients are stalled), so a freeze
+    after the removal cannot read as instant recovery. Recovery is the later of the first
+    good request's start and the first step from which every window has >= 99% good
+    requests. A bounded span keeps a long healthy tail from diluting early failures; a
+    span of many requests keeps one stray failure from resetting the clock.
     """
     after = [r for r in requests if r.started_s >= fault_removed_s]
     good = np.array([r.succeeded and r.latency_ms <= bound_ms for r in after], dtype=bool)
     if not good.any():
         return None
-    finished = np.array([r.finished_s - fault_removed_s for r in after])
+    started = np.array([r.started_s - fault_removed_s for r in after])
     # Only whole windows are judged: a window cut short by the end of the run
     # holds too few requests for one failure to say anything.
-    steps = max(1, int(np.floor((finished.max() - RECOVERY_SPAN_S) / RECOVERY_STEP_S)) + 1)
+    steps = max(1, int(np.floor((started.max() - RECOVERY_SPAN_S) / RECOVERY_STEP_S)) + 1)
     healthy = np.zeros(steps, dtype=bool)
     for step in range(steps):
         begin = step * RECOVERY_STEP_S
-        in_window = (finished >= begin) & (finished < begin + RECOVERY_SPAN_S)
+        in_window = (started >= begin) & (started < begin + RECOVERY_SPAN_S)
         healthy[step] = in_window.any() and good[in_window].mean() >= RECOVERY_SUCCESS_RATE
     if not healthy[-1]:
         return None

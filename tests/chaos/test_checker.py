@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chaos.checker import (
+    RECOVERY_SPAN_S,
     PhaseBounds,
     availability,
     by_phase,
@@ -308,3 +309,14 @@ def test_a_request_in_flight_when_the_fault_begins_belongs_to_the_fault() -> Non
     )
 
     assert [len(phases[p]) for p in ("before", "during", "after")] == [1, 1, 1]
+
+
+def test_a_stall_after_a_first_good_answer_is_no_recovery() -> None:
+    # One quick success right after the removal, then nobody gets to send for 3 s.
+    requests = [request(0.0, 200)]
+    requests += [request(3.0 + i * 0.01, 200) for i in range(300)]
+
+    seconds = recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110)
+
+    assert seconds is not None
+    assert seconds >= 3.0 - RECOVERY_SPAN_S
