@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -143,9 +144,10 @@ async def run_scenario(
     tag = f"chaos-{run_id}-{scenario.name}"
     workload = Workload(stack.api_url, tag, config.workload)
     window_s = fault_window_s(scenario, config.fault_s)
-    stop_at_s = config.warmup_s + window_s + config.observe_s
     retries_before = await _retries(stack)
-    load = asyncio.create_task(workload.run(stop_at_s))
+    # The load runs until the fault is really gone (a restart may take longer than planned),
+    # then for the full observation time.
+    load = asyncio.create_task(workload.run(math.inf))
     fault_window: tuple[float, float] | None = None
     try:
         await asyncio.sleep(config.warmup_s)
@@ -153,7 +155,6 @@ async def run_scenario(
         async with injected(stack.toxiproxy, stack.proxies, scenario, _processes(stack)):
             await asyncio.sleep(window_s)
         fault_removed_s = workload.now_s()
-        # Observe for the full time after the fault is really gone (a restart may be late).
         workload.stop_at(fault_removed_s + config.observe_s)
         if scenario.injects_faults:
             fault_window = (fault_started_s, fault_removed_s)
