@@ -128,6 +128,11 @@ def verdicts(
     ]
 
 
+def _counted_since(before: float, after: float) -> float:
+    """A counter's growth; after a restart of the app it started again from zero."""
+    return after - before if after >= before else after
+
+
 def _processes(stack: Stack) -> dict[Target, ManagedProcess]:
     """What process faults may signal: the app, and the database when the stack runs one."""
     processes: dict[Target, ManagedProcess] = {"app": stack.app.process}
@@ -167,7 +172,7 @@ async def run_scenario(
         scenario=scenario.name,
         mode=config.mode,
         verdicts=verdicts(scenario, config, history, stored, fault_window),
-        retries=await _retries(stack) - retries_before,
+        retries=_counted_since(retries_before, await _retries(stack)),
         requests=len(history.requests),
         writes=len(history.writes),
         fault_window_s=fault_window,
