@@ -70,15 +70,16 @@ class _Watchdog:
 
     def _start(self) -> None:
         # Its own session: a terminal's Ctrl-C or make's SIGTERM never reaches it.
-        self._popen = subprocess.Popen(
+        popen = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG_CODE],
             stdin=subprocess.PIPE,
             text=True,
             start_new_session=True,
         )
-        self._owner_pid = os.getpid()
-        for pgid in self.groups:  # a fork, or a watchdog that died: tell the new one
-            self._popen.stdin.write(f"+{pgid}\n")  # type: ignore[union-attr]
+        assert popen.stdin is not None
+        for pgid in self.groups:  # a watchdog that died, or a fork: tell the new one
+            popen.stdin.write(f"+{pgid}\n")
+        self._popen, self._owner_pid = popen, os.getpid()
 
 
 _watchdog = _Watchdog()
