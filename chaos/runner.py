@@ -35,6 +35,7 @@ class ChaosConfig:
     fault_s: float = 3.0  # the shortest fault window; outage schedules may make it longer
     observe_s: float = 3.0  # after the fault is removed, to measure recovery
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+    latency_slack: float = LATENCY_SLACK
     # More app settings; the checker's tests use it to run a deliberately broken app.
     extra_app_env: dict[str, str] = field(default_factory=dict)
 
@@ -109,7 +110,7 @@ def verdicts(
     fault_window_s: tuple[float, float] | None,
 ) -> list[checker.Verdict]:
     expect = scenario.expect
-    bound_ms = config.deadline_ms * LATENCY_SLACK
+    bound_ms = config.deadline_ms * config.latency_slack
     latency_bounds = checker.PhaseBounds(bound_ms, bound_ms + expect.latency_allowance_ms, bound_ms)
     success_minimums = checker.PhaseBounds(
         expect.min_success_rate_before, expect.min_success_rate, expect.min_success_rate_after

@@ -14,7 +14,9 @@ from chaos.workload import WorkloadConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
-SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0}
+# The test suite must pass with a CPU hog on every core, where the app's event loop answers
+# its deadline late; a stall of the naive app (2-3 s) still exceeds deadline + 50%.
+SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0, "latency_slack": 1.5}
 LIGHT_LOAD = WorkloadConfig(writers=3, readers=2, batch_writers=1, batch_size=10)
 
 
