@@ -42,7 +42,7 @@ def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) ->
 
 
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
-    spec = "outage,blackhole,reset_peer,limit_data"
+    spec = "outage,blackhole,reset_peer,limit_data,kill_database,pause_database"
     results = {r.scenario: r for r in run("naive", spec, tmp_path)}
 
     assert not results["outage"].verdict("errors").passed
@@ -50,4 +50,7 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     assert not results["reset_peer"].verdict("errors").passed
     # Responses cut after the write landed; the client's retry stores it again.
     assert not results["limit_data"].verdict("duplicated").passed
+    # Process faults: a killed database is a 500; a stalled one, with no deadline, a stall.
+    assert not results["kill_database"].verdict("errors").passed
+    assert not results["pause_database"].verdict("latency").passed
     assert all(r.verdict("lost").passed for r in results.values())
