@@ -19,6 +19,7 @@ FAILURE_STATUSES = frozenset({503, 504})
 RECOVERY_SUCCESS_RATE = 0.99
 RECOVERY_STEP_S = 0.1
 RECOVERY_SPAN_S = 1.0
+RECOVERY_STRAY_MIN_REQUESTS = 10
 
 Phase = Literal["before", "during", "after"]
 PHASES: tuple[Phase, ...] = ("before", "during", "after")
@@ -236,7 +237,7 @@ def recovery_time_s(
     for step in range(steps):
         begin = step * RECOVERY_STEP_S
         in_window = (started >= begin) & (started < begin + RECOVERY_SPAN_S)
-        healthy[step] = in_window.any() and good[in_window].mean() >= RECOVERY_SUCCESS_RATE
+        healthy[step] = _healthy_window(good[in_window])
     if not healthy[-1]:
         return None
     unhealthy = np.flatnonzero(~healthy)
@@ -245,6 +246,16 @@ def recovery_time_s(
         r.started_s - fault_removed_s for r, ok in zip(after, good, strict=True) if ok
     )
     return round(max(healthy_from_s, first_good_s), 3)
+
+
+def _healthy_window(good: np.ndarray) -> bool:
+    """At least RECOVERY_SUCCESS_RATE good; or one stray bad request among enough good ones
+    (on a loaded machine a window may hold too few requests for 99% to allow even one)."""
+    if good.size == 0:
+        return False  # nobody could even send
+    bad = int(good.size - good.sum())
+    stray = bad == 1 and good.size >= RECOVERY_STRAY_MIN_REQUESTS
+    return stray or bool(good.mean() >= RECOVERY_SUCCESS_RATE)
 
 
 def recovery(

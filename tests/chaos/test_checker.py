@@ -320,3 +320,19 @@ def test_a_stall_after_a_first_good_answer_is_no_recovery() -> None:
 
     assert seconds is not None
     assert seconds >= 3.0 - RECOVERY_SPAN_S
+
+
+def test_one_slow_request_in_a_thin_window_does_not_reset_recovery() -> None:
+    # A loaded machine: 20 requests a second, one of them slow near the end of the run.
+    requests = [request(i * 0.05, 200) for i in range(60)]
+    requests[50] = request(2.5, 200, latency_s=1.0)
+
+    assert recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110) == 0.0
+
+
+def test_a_thin_window_of_mostly_bad_requests_is_unhealthy() -> None:
+    requests = [request(i * 0.05, 200) for i in range(60)]
+    requests[50] = request(2.5, 503, retry_after=True)
+    requests[51] = request(2.55, 503, retry_after=True)
+
+    assert recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110) is None
