@@ -121,10 +121,12 @@ bench: setup
 		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
 
 # Locust's web UI on 127.0.0.1:8089 with the chaos panel (/chaos), on the stack `make bench`
-# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE and MODE as for bench. Ctrl-C stops all.
+# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE and MODE as for bench, WEB_PORT for the UI.
+# Ctrl-C or SIGTERM stops all.
+WEB_PORT ?= 8089
 locust-ui: setup
 	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
-		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE)
+		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE) --web-port $(WEB_PORT)
 
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,

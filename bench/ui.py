@@ -8,12 +8,11 @@ until Locust exits or Ctrl-C; then stops the stack and writes results/<run-id>/r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
-from types import FrameType
 
 from bench.__main__ import MODES, duration_s
 from bench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
@@ -21,6 +20,8 @@ from bench.profiles import PROFILES
 from bench.runner import LoadConfig, bench_stack, locust_common_argv
 from bench.seeding import seed
 from bench.summary import write_json
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
+from harness.processes import watched
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -28,7 +29,7 @@ from reports import write_index, write_run_report
 from reports.runs import BASELINE
 
 FAULT_LOG = "faults.jsonl"
-LOCUST_STOP_S = 20.0  # Locust writes its CSVs and exact.json while quitting
+LOCUST_STOP_S = 1.5  # Locust writes its CSVs and exact.json while quitting
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -58,34 +59,26 @@ def ui_argv(
     return argv
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # `terminate()` from a test or a supervisor stops everything as Ctrl-C does.
-    raise KeyboardInterrupt
-
-
 def run_ui(argv: list[str]) -> int:
-    """Locust in the foreground until it exits; Ctrl-C is passed on and waited for."""
-    # Its own session: a terminal's Ctrl-C reaches only us, and Locust gets exactly one SIGINT.
+    """Locust in the foreground until it exits; on an interrupt it gets SIGTERM and a grace."""
+    # Its own group: it is stopped with its workers as a whole, and never outlives us.
     locust = subprocess.Popen(
         argv,
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         start_new_session=True,
     )
-    try:
+    with watched(locust, grace_s=LOCUST_STOP_S):
         return locust.wait()
-    except KeyboardInterrupt:
-        locust.send_signal(signal.SIGINT)
-        try:
-            return locust.wait(timeout=LOCUST_STOP_S)
-        except subprocess.TimeoutExpired:
-            locust.kill()
-            return locust.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
     try:
         tls = None if args.no_tls else TlsFiles.for_local_server(settings)
@@ -103,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         seed_posts=args.seed_posts,
         commented_posts=min(LoadConfig.commented_posts, args.seed_posts),
     )
+    exit_code = INTERRUPTED_EXIT_CODE
     try:
         with bench_stack(run_dir / "logs", args.mode, settings, tls) as live:
             print(f"locust-ui: database {live.database.describe()}")
@@ -119,9 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             base = locust_common_argv(config, live.api_url, ids, run_dir)
             print(f"locust-ui: http://{LOOPBACK}:{args.web_port} (chaos panel at /chaos)")
             print(f"locust-ui: toxiproxy API {live.toxiproxy.api_url}", flush=True)
-            exit_code = run_ui(ui_argv(args, base, live.toxiproxy.api_url, run_dir))
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a UI session ends
+                exit_code = run_ui(ui_argv(args, base, live.toxiproxy.api_url, run_dir))
     except KeyboardInterrupt:
-        return 130  # stopped before Locust started: nothing to report
+        print("locust-ui: interrupted before Locust started; stack stopped", file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
     except SETUP_ERRORS as error:
         print(f"locust-ui: {one_line(error)} (logs in {run_dir / 'logs'})", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ import redis
 from harness.auth import JwtAuth
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
-from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process
+from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
 
 LOOPBACK = "127.0.0.1"
 
@@ -257,8 +257,13 @@ def toxiproxy(log_dir: Path, settings: HarnessSettings | None = None) -> Iterato
         api = ToxiproxyApi(api_url, server_pid=server_pid)
         stack.callback(api.close)
         api.reset()
-        stack.callback(api.reset)
+        stack.callback(_reset_unless_gone, api)
         yield api
+
+
+def _reset_unless_gone(api: ToxiproxyApi) -> None:
+    with unless_gone():
+        api.reset()
 
 
 @dataclass
