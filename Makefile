@@ -7,10 +7,12 @@ PY := $(VENV)/bin/python
 BIN := $(CURDIR)/bin
 TOXIPROXY_VERSION ?= v2.12.0
 TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
+ACTIONLINT_VERSION ?= v1.7.12
+ACTIONLINT := $(BIN)/actionlint
 
-.PHONY: setup test lint format toxiproxy certs browser redis clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
 
-setup: $(VENV)/.installed toxiproxy certs browser redis
+setup: $(VENV)/.installed toxiproxy actionlint certs browser redis compose-cli
 
 # Re-install only when the dependency list changes, so `make setup` is quick when done.
 $(VENV)/.installed: pyproject.toml
@@ -31,6 +33,14 @@ toxiproxy:
 		GOBIN=$(BIN) go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) && \
 		mv $(BIN)/server $(TOXIPROXY_SERVER); \
 	fi
+
+# actionlint checks .github/workflows (`make lint`, tests/test_workflows.py), built with the
+# machine's Go like toxiproxy; a failed build only skips those checks.
+actionlint: $(ACTIONLINT)
+$(ACTIONLINT):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+		|| echo "actionlint: could not build it; workflow checks will be skipped"
 
 # A self-signed certificate for 127.0.0.1, so the local Turso server speaks TLS as Turso does.
 CERTS := $(CURDIR)/.certs
@@ -58,6 +68,16 @@ $(REDIS_SERVER):
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) \
 		|| echo "redis: could not install redis-server; runs with several app workers need it"; \
 	else echo "redis: $(REDIS_SERVER) missing; 'sudo apt-get install redis-server' enables the shared cache"; fi
+
+# Debian's docker-compose, so tests/test_compose.py can check compose.yaml against the Compose
+# schema; skipped when Docker's own `docker compose` plugin is there.
+COMPOSE_CLI := /usr/bin/docker-compose
+compose-cli:
+	@if [ -x $(COMPOSE_CLI) ] || docker compose version >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
+		|| echo "compose-cli: could not install docker-compose; its check will be skipped"; \
+	else echo "compose-cli: 'sudo apt-get install docker-compose' enables the compose.yaml schema check"; fi
 
 test: setup
 	$(PY) -m pytest
@@ -120,13 +140,14 @@ bench: setup
 		--spawn-rate $(SPAWN_RATE) --duration $(DURATION) --shape $(SHAPE) \
 		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
 
-# Locust's web UI on 127.0.0.1:8089 with the chaos panel (/chaos), on the stack `make bench`
-# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE and MODE as for bench, WEB_PORT for the UI.
+# Locust's web UI on 127.0.0.1:$(WEB_PORT) with the chaos panel (/chaos), on the stack `make bench`
+# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE, MODE and WORKERS as for bench.
 # Ctrl-C or SIGTERM stops all.
 WEB_PORT ?= 8089
 locust-ui: setup
 	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
-		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE) --web-port $(WEB_PORT)
+		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE) --web-port $(WEB_PORT) \
+		--workers $(WORKERS)
 
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
@@ -151,6 +172,8 @@ bench-quality: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@if [ -x $(ACTIONLINT) ]; then $(ACTIONLINT) && echo "actionlint: workflows ok"; \
+	else echo "actionlint: not built; workflows not checked"; fi
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

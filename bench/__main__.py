@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +23,14 @@ from bench.seeding import seed
 from bench.summary import (
     AGGREGATED,
     endpoint_summaries,
-    format_ratio_table,
     format_summary_table,
     generator_cpu,
-    ratios,
     service_time_summaries,
     window_cpu,
     write_json,
 )
 from harness.app_counters import read_counters
+from harness.cli import make_names, run
 from harness.cpu import format_cpu_line
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings, new_run_id
@@ -37,12 +38,33 @@ from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 from reports import write_index, write_run_report
+from reports.compare import (
+    Side,
+    advantage,
+    advantage_title,
+    causes,
+    cpu_cause,
+    format_advantage,
+    headline,
+)
 from reports.runs import BASELINE
 
 MODES = ("hardened", "naive")
 SERVICE_VIEW = "service time (open-model requests again, a separate view: never summed)"
 DURATION = re.compile(r"^(\d+)(s|m|h)?$")
 UNIT_S = {"s": 1, "m": 60, "h": 3600}
+# The flags `make bench` sets from its variables of the same names.
+MAKE_VARIABLES = make_names(
+    "--workload",
+    "--profile",
+    "--users",
+    "--spawn-rate",
+    "--duration",
+    "--shape",
+    "--mode",
+    "--compare",
+    "--workers",
+)
 
 
 def duration_s(text: str) -> int:
@@ -53,7 +75,7 @@ def duration_s(text: str) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = OneLineParser(prog="python -m bench", description=__doc__)
+    parser = OneLineParser(prog="bench", description=__doc__, make_variables=MAKE_VARIABLES)
     parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
     parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
@@ -144,6 +166,36 @@ def bench_mode(
     return rows, summary
 
 
+def comparison(
+    summaries: Mapping[str, Any], mode: str, other: str, tls: bool, ablation: Sequence = ()
+) -> dict[str, Any]:
+    """Which mode is better, by how much and why, oriented from the hardened side."""
+    mine, theirs = (mode, other) if mode == "hardened" else (other, mode)
+    endpoints = {m: summaries[m]["endpoints"] for m in (mine, theirs)}
+    cpu = {m: summaries[m].get("cpu_per_request", {}) for m in (mine, theirs)}
+    cpu_line = cpu_cause(mine, theirs, cpu[mine], cpu[theirs], tls)
+    return {
+        "mine": mine,
+        "theirs": theirs,
+        "headline": headline(
+            Side.of(mine, endpoints[mine][AGGREGATED]),
+            Side.of(theirs, endpoints[theirs][AGGREGATED]),
+        ),
+        "causes": [*causes(ablation, tls), *([cpu_line] if cpu_line else [])],
+        "advantage": advantage(endpoints[mine], endpoints[theirs]),
+    }
+
+
+def format_comparison(compared: Mapping[str, Any]) -> str:
+    title = advantage_title(compared["mine"], compared["theirs"])
+    lines = [format_advantage(title, compared["advantage"]), "", compared["headline"]]
+    lines += [
+        textwrap.fill(cause, 100, initial_indent="  why: ", subsequent_indent="       ")
+        for cause in compared["causes"]
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     with stop_on_signals():
@@ -152,11 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
-    try:
-        tls = None if args.no_tls else TlsFiles.for_local_server(settings)
-    except FileNotFoundError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 2
+    tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
     config, profile = load_config(args), PROFILES[args.profile]
@@ -207,9 +255,10 @@ def _run(args: argparse.Namespace) -> int:
         print(format_ablation(f"ablation ({profile.name})", rows))
     print(combined["not_simulated"] + "\n")
     if args.compare:
-        table = ratios(results[args.mode], results[args.compare])
-        combined["ratios"] = {"base": args.mode, "other": args.compare, "endpoints": table}
-        print(format_ratio_table(f"{args.compare} / {args.mode}", table))
+        combined["comparison"] = comparison(
+            summaries, args.mode, args.compare, tls is not None, combined["ablation"]
+        )
+        print(format_comparison(combined["comparison"]))
     write_json(out_dir / "summary.json", combined)
     report = write_run_report(out_dir, settings.results_dir / BASELINE)
     write_index(settings.results_dir)
@@ -218,4 +267,4 @@ def _run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("bench", main)

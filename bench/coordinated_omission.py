@@ -27,6 +27,7 @@ from bench.profiles import PROFILES
 from bench.runner import LoadConfig, bench_stack, network, run_locust
 from bench.seeding import seed
 from bench.summary import endpoint_summaries
+from harness.cli import run
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
 from harness.toxiproxy import Toxic
@@ -159,4 +160,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("coordinated-omission", main)

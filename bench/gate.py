@@ -48,9 +48,12 @@ from bench.gate_stats import (
 from bench.provenance import provenance
 from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
-from bench.trials import GATE_LOAD, GateSession, TrialError, gate_session
+from bench.trials import GATE_LOAD, GATE_PROFILE, GateSession, TrialError, gate_session
+from harness.cli import run
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
-from harness.settings import PROJECT_ROOT, HarnessSettings
+from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
+from reports import write_index, write_run_report
+from reports.runs import GATE_RECORD
 
 TRIALS_PER_SIDE = 8
 MAX_TRIAL_S = 15  # a slow machine gets longer trials, up to this
@@ -79,7 +82,7 @@ def fraction(text: str) -> float:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = OneLineParser(prog="python -m bench.gate", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="gate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--base", default="", help="baseline commit; default the merge base with main; 'file'"
     )
@@ -215,15 +218,25 @@ def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
     return EXIT_NOT_COMPARABLE
 
 
-def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> int:
-    print(format_comparisons(comparisons, paired))
+def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> dict[str, Any]:
+    """Print the verdict table and the outcome; return them for the run's record."""
+    table = format_comparisons(comparisons, paired)
+    print(table)
     passed = verdict(comparisons)
     failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
     if not judged_latency(comparisons):
         failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
     outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
     print(f"gate: {outcome} ({elapsed_s:.0f}s)")
-    return 0 if passed else EXIT_FAIL
+    return {"passed": passed, "verdict": outcome, "verdict_table": table}
+
+
+def keep(out_dir: Path, record: dict[str, Any], settings: HarnessSettings) -> int:
+    """The run's record and report in results/gate/<run-id>/, listed in the index."""
+    write_json(out_dir / GATE_RECORD, {"run_id": out_dir.name, **record})
+    print(f"gate: report {write_run_report(out_dir)}")
+    write_index(settings.results_dir)
+    return 0 if record["passed"] else EXIT_FAIL
 
 
 def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> int:
@@ -238,7 +251,8 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
     if args.write_baseline:
         trials = single_side(args, settings, out_dir)
         load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
-        write_json(path, {**before, "load": load, "trials": trials})
+        profile = {"name": GATE_PROFILE.name}
+        write_json(path, {**before, "load": load, "profile": profile, "trials": trials})
         print(f"gate: baseline of {len(trials)} trials written to {path}")
         return 0
     stored = json.loads(path.read_text())
@@ -247,7 +261,13 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
     trials = single_side(args, settings, out_dir)
     if reasons := differences(stored, conditions()):
         return _not_comparable(path, [f"after the trials: {r}" for r in reasons])
-    return report(compare(stored["trials"], trials), time.perf_counter() - started, paired=False)
+    result = report(compare(stored["trials"], trials), time.perf_counter() - started, False)
+    compared = {
+        "A (baseline)": f"{path.name}, recorded at {stored.get('git_commit', 'unknown')}",
+        "B (candidate)": f"the working tree at {provenance()['git_commit']}",
+    }
+    trials_by_side = {BASELINE: stored["trials"], CANDIDATE: trials}
+    return keep(out_dir, {**result, "compared": compared, "trials": trials_by_side}, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
-    out_dir = args.out or settings.results_dir / "gate"
+    out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:
             if args.inject_p95:
@@ -274,12 +294,16 @@ def _run(args: argparse.Namespace) -> int:
         record = ab_gate(args, settings, out_dir)
         comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
         record["comparisons"] = [asdict(c) for c in comparisons]
-        write_json(out_dir / "gate.json", record)
-        return report(comparisons, time.perf_counter() - started, paired=True)
+        record |= report(comparisons, time.perf_counter() - started, paired=True)
+        record["compared"] = {
+            "A (baseline)": describe(record["baseline_commit"]),
+            "B (candidate)": f"the working tree at {record.get('git_commit', 'unknown')}",
+        }
+        return keep(out_dir, record, settings)
     except (GitError, TrialError, *SETUP_ERRORS) as error:
         print(f"gate: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("gate", main)

@@ -29,6 +29,7 @@ from bench.cli import OneLineParser, positive_int
 from bench.comparable import machine_load
 from bench.gate import EXIT_FAIL, MIN_TRIALS, NOTHING_JUDGED
 from bench.summary import AGGREGATED
+from harness.cli import run
 from harness.settings import PROJECT_ROOT, HarnessSettings
 
 REGRESSION = 0.20
@@ -203,4 +204,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("bench-quality", main)

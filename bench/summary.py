@@ -11,7 +11,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from harness.cpu import Sample, cpu_in_window, per_request
-from harness.stats import PERCENTILES, LatencySummary
+from harness.stats import ENDPOINT_COLUMNS, PERCENTILES, LatencySummary, format_table
 from loadtests.hdr import new_histogram
 
 AGGREGATED = "Aggregated"
@@ -110,51 +110,15 @@ def window_cpu(
 
 
 def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:
-    width = max([len(title), *(len(name) for name in rows)])
-    header = (
-        f"{title:<{width}}  {'reqs':>7}  {'req/s':>7}  {'p50':>7}  {'p90':>7}  {'p95':>7}"
-        f"  {'p99':>7}  {'max':>8}  {'err%':>5}"
-    )
-    lines = [header, "-" * len(header)]
-    for name, s in rows.items():
-        lines.append(
-            f"{name:<{width}}  {s.requests:>7}  {s.rps:>7.1f}  {s.p50_ms:>7.1f}  {s.p90_ms:>7.1f}"
-            f"  {s.p95_ms:>7.1f}  {s.p99_ms:>7.1f}  {s.max_ms:>8.1f}  {100 * s.error_rate:>5.1f}"
-        )
-    lines.append("(latencies in ms of successful requests, from exact HDR histograms)")
+    lines = [
+        format_table(rows, title, ENDPOINT_COLUMNS),
+        "(latencies in ms of successful requests, from exact HDR histograms)",
+    ]
     censored = sum(s.censored for name, s in rows.items() if name != AGGREGATED)
     if censored:
         lines.append(
             f"({censored} requests still in flight at the end are counted, censored: in the"
             " percentiles at their time so far, a lower bound)"
-        )
-    return "\n".join(lines)
-
-
-def ratios(
-    base: Mapping[str, LatencySummary], other: Mapping[str, LatencySummary]
-) -> dict[str, dict[str, float]]:
-    """other / base for throughput and latency, per endpoint both runs have."""
-    out: dict[str, dict[str, float]] = {}
-    for name in base.keys() & other.keys():
-        b, o = base[name], other[name]
-        out[name] = {
-            "rps": o.rps / b.rps if b.rps else math.nan,
-            "p50": o.p50_ms / b.p50_ms if b.p50_ms else math.nan,
-            "p95": o.p95_ms / b.p95_ms if b.p95_ms else math.nan,
-            "p99": o.p99_ms / b.p99_ms if b.p99_ms else math.nan,
-        }
-    return dict(sorted(out.items()))
-
-
-def format_ratio_table(title: str, table: Mapping[str, Mapping[str, float]]) -> str:
-    width = max([len(title), *(len(name) for name in table)])
-    header = f"{title:<{width}}  {'req/s':>7}  {'p50':>7}  {'p95':>7}  {'p99':>7}"
-    lines = [header, "-" * len(header)]
-    for name, r in table.items():
-        lines.append(
-            f"{name:<{width}}  {r['rps']:>6.2f}x  {r['p50']:>6.2f}x  {r['p95']:>6.2f}x"
-            f"  {r['p99']:>6.2f}x"
         )
     return "\n".join(lines)
 

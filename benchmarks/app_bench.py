@@ -9,7 +9,6 @@ drives them with aiohttp over keep-alive connections.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import math
@@ -23,6 +22,7 @@ from pathlib import Path
 import aiohttp
 
 from harness.app_counters import AppCounters, read_counters
+from harness.cli import OneLineParser, run
 from harness.cpu import CpuSampler, per_request
 from harness.loadgen import Operation, closed_loop
 from harness.stack import local_turso, reference_app
@@ -108,14 +108,14 @@ NOT_SIMULATED = (
 )
 
 RATIOS = (
-    ("GET hardened / naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
+    ("GET hardened over naive", "GET /posts/{id} hardened c=16", "GET /posts/{id} naive c=16"),
     (
-        "GET hardened no cache / naive",
+        "GET hardened no cache over naive",
         "GET /posts/{id} hardened no cache c=16",
         "GET /posts/{id} naive c=16",
     ),
-    ("POST hardened / naive", "POST /posts hardened c=16", "POST /posts naive c=16"),
-    ("POST batched / unbatched c=64", "POST /posts batched c=64", "POST /posts unbatched c=64"),
+    ("POST hardened over naive", "POST /posts hardened c=16", "POST /posts naive c=16"),
+    ("POST batched over unbatched c=64", "POST /posts batched c=64", "POST /posts unbatched c=64"),
 )
 
 
@@ -228,18 +228,20 @@ def format_cpu(cpu: dict[str, CpuTable]) -> str:
 
 
 def format_ratios(rows: dict[str, LatencySummary]) -> str:
-    lines = [f"{'ratio':<32}  {'req/s':>7}  {'p50':>7}  {'p99':>7}"]
+    """How many times better the first case is: > 1 means better (req/s: first ÷ second,
+    latency: second ÷ first)."""
+    lines = [f"{'x better (> 1: the first is)':<32}  {'req/s':>7}  {'p50':>7}  {'p99':>7}"]
     for label, top, bottom in RATIOS:
         a, b = rows[top], rows[bottom]
         lines.append(
-            f"{label:<32}  {a.rps / b.rps:>6.2f}x  {a.p50_ms / b.p50_ms:>6.2f}x  "
-            f"{a.p99_ms / b.p99_ms:>6.2f}x"
+            f"{label:<32}  {a.rps / b.rps:>6.2f}x  {b.p50_ms / a.p50_ms:>6.2f}x  "
+            f"{b.p99_ms / a.p99_ms:>6.2f}x"
         )
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(prog="bench-app", description=__doc__)
     parser.add_argument("--duration-s", type=float, default=3.0, help="measured seconds per case")
     parser.add_argument("--scheme", choices=("http", "ws"), default="http", help="app → database")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -263,6 +265,8 @@ def main(argv: list[str] | None = None) -> None:
             figures[case] |= {f"app_{k}": v for k, v in c.as_dict().items()}
         args.json.write_text(json.dumps(figures, indent=2))
 
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    run("bench-app", main)

@@ -10,7 +10,6 @@ both; the server's own CPU time per request is the figure least moved by that no
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -23,6 +22,7 @@ import libsql_client
 import psutil
 
 from harness.auth import JwtAuth
+from harness.cli import OneLineParser, run
 from harness.loadgen import Operation, closed_loop
 from harness.settings import HarnessSettings
 from harness.stack import DatabaseServer, local_turso, sqld
@@ -117,8 +117,8 @@ def format_side_by_side(rows: dict[str, LatencySummary], cpu_us: dict[str, float
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(prog="bench-localturso", description=__doc__)
     parser.add_argument("--duration-s", type=float, default=3.0, help="measured seconds per case")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         body = {"cases": summaries_as_dict(rows), "server_cpu_us_per_request": cpu_us}
         args.json.write_text(json.dumps(body, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run("bench-localturso", main)

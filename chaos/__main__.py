@@ -7,17 +7,20 @@ import asyncio
 import itertools
 import sys
 import tempfile
+import textwrap
 from operator import attrgetter
 from pathlib import Path
 
-from chaos.report import markdown_table, write_run
+from chaos.report import write_run
 from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
+from harness.cli import OneLineParser, make_names, run
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
+from reports.chaos_verdicts import LEGEND, closing_lines, compact_table
 
 MODES: dict[str, tuple[AppMode, ...]] = {
     "hardened": ("hardened",),
@@ -34,7 +37,9 @@ def _positive(text: str) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
+    parser = OneLineParser(
+        prog="chaos", description=__doc__, make_variables=make_names("--scenarios", "--mode")
+    )
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
     parser.add_argument("--mode", choices=sorted(MODES), default="both")
     parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
@@ -95,7 +100,14 @@ async def run_mode(
                 for scenario in group:
                     result = await run_scenario(live, scenario, config, run_id)
                     verdict = "pass" if result.passed else "FAIL"
-                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}")
+                    if result.passed != (result.expected == "pass"):
+                        unexpected = (
+                            "not as expected" if config.mode == "hardened" else "unexpected"
+                        )
+                        verdict += f" ({unexpected})"
+                    elif config.mode != "hardened":
+                        verdict += " (expected)"
+                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}", flush=True)
                     results.append(result)
     return results
 
@@ -140,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         scenarios = select(args.scenarios)
     except ValueError as error:
-        print(f"chaos: {error}", file=sys.stderr)
+        print(f"chaos: SCENARIOS (--scenarios): {error}", file=sys.stderr)
         return 2
     settings = HarnessSettings()
     if args.app_workers is not None:
@@ -198,8 +210,13 @@ def _run(args: argparse.Namespace) -> int:
     if databases:
         run_settings["database"] = databases[0].as_dict()
     write_run(out_dir, results, run_settings)
-    print(markdown_table(results))
-    print(f"\nwritten to {out_dir}; report {write_run_report(out_dir)}")
+    scenarios = [r.as_dict() for r in results]
+    print(f"\n{compact_table(scenarios)}\n")
+    print("\n".join(textwrap.fill(line, 96, subsequent_indent="    ") for line in LEGEND))
+    print("\n" + "\n".join(closing_lines(scenarios)))
+    print(
+        f"\nwritten to {out_dir} (every invariant: summary.md); report {write_run_report(out_dir)}"
+    )
     write_index(settings.results_dir)
     if interrupted:
         return INTERRUPTED_EXIT_CODE
@@ -208,4 +225,4 @@ def _run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("chaos", main)

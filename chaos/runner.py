@@ -59,6 +59,7 @@ class ScenarioResult:
     # from the workload's start).
     fault_window_s: tuple[float, float] | None = None
     timeline: list[dict[str, float]] = field(default_factory=list)
+    expected: str = "pass"  # what this mode should get: the naive app fails most faults
 
     @property
     def passed(self) -> bool:
@@ -78,6 +79,7 @@ class ScenarioResult:
             "invariants": {v.name: {"passed": v.passed, **v.figures} for v in self.verdicts},
             "fault_window_s": self.fault_window_s,
             "timeline": self.timeline,
+            "expected": self.expected,
         }
 
 
@@ -197,4 +199,10 @@ async def run_scenario(
         writes=len(history.writes),
         fault_window_s=fault_window,
         timeline=timeline((r.finished_s, r.latency_ms, r.succeeded) for r in history.requests),
+        expected=expected_verdict(scenario, config.mode),
     )
+
+
+def expected_verdict(scenario: Scenario, mode: AppMode) -> str:
+    """ "pass" for the hardened app always; for the naive app as the scenario says."""
+    return "pass" if mode == "hardened" or scenario.expect.naive_passes else "fail"

@@ -18,6 +18,8 @@ import httpx
 import redis
 
 from harness.auth import JwtAuth
+from harness.cli import UserError
+from harness.database import check_database
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
@@ -36,7 +38,7 @@ class TlsFiles:
     def from_settings(cls, settings: HarnessSettings) -> TlsFiles:
         files = cls(settings.tls_cert, settings.tls_key)
         if not (files.cert.exists() and files.key.exists()):
-            raise FileNotFoundError(f"no TLS certificate at {files.cert}; run `make setup`")
+            raise UserError(f"no TLS certificate at {files.cert}; run `make setup`")
         return files
 
     @classmethod
@@ -465,6 +467,9 @@ def stack(
     `app_code` and `server_code` run the app and the local server from another checkout.
     """
     settings = settings or HarnessSettings()
+    if settings.turso_database_url:
+        # Before anything starts: a wrong URL or token is then one line, not a failed run.
+        check_database(settings.turso_database_url, settings.turso_auth_token)
     workers = settings.app_workers
     shared_cache = workers > 1 if shared_cache is None else shared_cache
     with contextlib.ExitStack() as parts:

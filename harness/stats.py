@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -55,14 +55,55 @@ def summaries_as_dict(rows: dict[str, LatencySummary]) -> dict[str, dict[str, fl
     return {name: summary.as_dict() for name, summary in rows.items()}
 
 
-def format_table(rows: dict[str, LatencySummary]) -> str:
-    """A fixed-width table of summaries, one row per named case."""
-    width = max([len("case"), *(len(name) for name in rows)])
-    header = f"{'case':<{width}}  {'req/s':>9}  {'p50 ms':>8}  {'p99 ms':>8}  {'max ms':>8}  errors"
+@dataclass(frozen=True)
+class Column:
+    """One column of a summary table: header, width (None: as wide as it comes), value."""
+
+    header: str
+    width: int | None
+    value: Callable[[LatencySummary], float | int]
+    spec: str = ""  # how the value is formatted, e.g. ".1f"
+    align: str = ">"
+
+    @property
+    def heading(self) -> str:
+        return format(self.header, f"{self.align}{self.width or ''}")
+
+    def cell(self, summary: LatencySummary) -> str:
+        return format(self.value(summary), f"{self.align}{self.width or ''}{self.spec}")
+
+
+# The micro-benchmarks' table: throughput, median, tail, worst, errors.
+MICRO_COLUMNS = (
+    Column("req/s", 9, lambda s: s.rps, ".0f"),
+    Column("p50 ms", 8, lambda s: s.p50_ms, ".2f"),
+    Column("p99 ms", 8, lambda s: s.p99_ms, ".2f"),
+    Column("max ms", 8, lambda s: s.max_ms, ".2f"),
+    Column("errors", None, lambda s: s.errors, align="<"),
+)
+# A Locust run's table, per endpoint (latencies in ms).
+ENDPOINT_COLUMNS = (
+    Column("reqs", 7, lambda s: s.requests),
+    Column("req/s", 7, lambda s: s.rps, ".1f"),
+    Column("p50", 7, lambda s: s.p50_ms, ".1f"),
+    Column("p90", 7, lambda s: s.p90_ms, ".1f"),
+    Column("p95", 7, lambda s: s.p95_ms, ".1f"),
+    Column("p99", 7, lambda s: s.p99_ms, ".1f"),
+    Column("max", 8, lambda s: s.max_ms, ".1f"),
+    Column("err%", 5, lambda s: 100 * s.error_rate, ".1f"),
+)
+
+
+def format_table(
+    rows: Mapping[str, LatencySummary],
+    title: str = "case",
+    columns: Sequence[Column] = MICRO_COLUMNS,
+) -> str:
+    """A fixed-width table of summaries, one row per name; the one formatter for them all."""
+    width = max([len(title), *(len(name) for name in rows)])
+    header = f"{title:<{width}}" + "".join(f"  {c.heading}" for c in columns)
     lines = [header, "-" * len(header)]
-    for name, s in rows.items():
-        lines.append(
-            f"{name:<{width}}  {s.rps:>9.0f}  {s.p50_ms:>8.2f}  {s.p99_ms:>8.2f}  "
-            f"{s.max_ms:>8.2f}  {s.errors}"
-        )
+    for name, summary in rows.items():
+        cells = "".join(f"  {c.cell(summary)}" for c in columns)
+        lines.append(f"{name:<{width}}{cells}")
     return "\n".join(lines)

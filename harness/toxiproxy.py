@@ -1,8 +1,9 @@
 """Drives a real Shopify toxiproxy-server: proxies, toxics, and their certain removal.
 
-toxiproxy-python keeps its API address in class attributes and has no call to
-update a toxic, so this wraps it with one address per server and calls the
-HTTP API directly for the pieces it lacks.
+toxiproxy-python keeps its API address in class attributes and drops the API's
+error bodies, so this wraps it with one address per server and calls the HTTP API
+directly where an error must say what was wrong. A toxic is added and removed in
+`ToxiproxyApi.toxics` (removed in `finally`, whatever happened in the block).
 """
 
 from __future__ import annotations
@@ -20,13 +21,41 @@ import requests
 from toxiproxy.api import APIConsumer
 from toxiproxy.server import Toxiproxy
 
+from harness.cli import UserError
 from harness.processes import ManagedProcess, free_port, http_ready
 
 Stream = Literal["upstream", "downstream"]
 
 
-class ToxiproxyNotFoundError(RuntimeError):
+class ToxiproxyNotFoundError(UserError):
     """No toxiproxy-server binary and no TOXIPROXY_URL: run `make setup`."""
+
+
+# The unit of each toxic attribute, as toxiproxy's README gives it (by toxic type).
+ATTRIBUTE_UNITS: dict[tuple[str, str], str] = {
+    ("latency", "latency"): "ms",
+    ("latency", "jitter"): "ms",
+    ("bandwidth", "rate"): "KB/s",
+    ("slow_close", "delay"): "ms",
+    ("timeout", "timeout"): "ms",
+    ("reset_peer", "timeout"): "ms",
+    ("slicer", "average_size"): "bytes",
+    ("slicer", "size_variation"): "bytes",
+    ("slicer", "delay"): "µs",
+    ("limit_data", "bytes"): "bytes",
+}
+
+
+def attribute_unit(toxic_type: str, attribute: str) -> str:
+    return ATTRIBUTE_UNITS.get((toxic_type, attribute), "")
+
+
+def attributes_text(toxic_type: str, attributes: Mapping[str, object]) -> str:
+    """ "latency=50 ms, jitter=10 ms": each attribute with its unit."""
+    return ", ".join(
+        f"{name}={value} {attribute_unit(toxic_type, name)}".rstrip()
+        for name, value in attributes.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -103,13 +132,6 @@ class ToxiproxyApi:
         response = self._http.post(f"/proxies/{proxy}/toxics", json=toxic.as_json())
         if response.is_error:
             raise ValueError(f"toxiproxy refused toxic {toxic.key!r} on {proxy}: {response.text}")
-
-    def update_toxic(self, proxy: str, toxic: Toxic) -> None:
-        """Change a toxic's attributes in place (toxiproxy-python has no such call)."""
-        body = {"toxicity": toxic.toxicity, "attributes": dict(toxic.attributes)}
-        response = self._http.post(f"/proxies/{proxy}/toxics/{toxic.key}", json=body)
-        if response.is_error:
-            raise ValueError(f"toxiproxy refused update of {toxic.key!r}: {response.text}")
 
     def remove_toxic(self, proxy: str, name: str) -> None:
         response = self._http.delete(f"/proxies/{proxy}/toxics/{name}")

@@ -119,3 +119,52 @@ class Recorder:
             "endpoints": self.drain(),
             "service_time": self.drain_service(),
         }
+
+
+INTERVAL_S = 1.0
+# Intervals this far behind the newest are encoded (a few hundred bytes instead of a live
+# histogram's ~190 KB), so an hour's run stays small; a request that started back then
+# and finishes late still lands in its own interval.
+OPEN_INTERVALS = 3
+
+Encoded = dict[str, Any]
+
+
+class Timeline:
+    """Per-endpoint HDR histograms per interval, by when each request *started*.
+
+    Bucketing by start time puts a request in the interval its conditions (a fault on or
+    off) applied to; interval keys are epoch-aligned (start // interval_s), so workers'
+    timelines merge key by key.
+    """
+
+    def __init__(self, interval_s: float = INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self.load_ended_s: float | None = None  # when users stopped starting requests
+        self._open: dict[tuple[str, int], Series] = {}
+        self._closed: dict[tuple[str, int], list[Encoded]] = {}
+        self._newest = 0
+
+    def record(self, key: str, response_time_ms: float, failed: bool, finished_s: float) -> None:
+        index = int((finished_s - response_time_ms / 1000) // self.interval_s)
+        self._open.setdefault((key, index), Series()).record(response_time_ms, failed)
+        if index > self._newest:
+            self._newest = index
+            for old in [k for k in self._open if k[1] < index - OPEN_INTERVALS]:
+                self._closed.setdefault(old, []).append(self._open.pop(old).encode())
+
+    def drain(self) -> dict[str, dict[str, Encoded]]:
+        """{endpoint: {interval index: encoded series}} since the last drain; starts over."""
+        out: dict[str, dict[str, Encoded]] = {}
+        for key, index in sorted({*self._open, *self._closed}):
+            merged = self._open.get((key, index)) or Series()
+            for encoded in self._closed.get((key, index), []):
+                merged.add_encoded(encoded)
+            out.setdefault(key, {})[str(index)] = merged.encode()
+        self._open, self._closed = {}, {}
+        return out
+
+    def merge(self, drained: dict[str, dict[str, Encoded]]) -> None:
+        for key, intervals in drained.items():
+            for index, encoded in intervals.items():
+                self._closed.setdefault((key, int(index)), []).append(encoded)

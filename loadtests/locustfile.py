@@ -6,6 +6,7 @@ hand: `locust -f loadtests/locustfile.py --host http://127.0.0.1:8000 --workload
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from locust import events
@@ -42,18 +43,31 @@ __all__ = [
 ]
 
 
+class NoBrowserPrompt(logging.Filter):
+    """Locust's banner says "press enter to open your default browser"; `make locust-ui`
+    gives Locust no keyboard, so the banner keeps only where the UI is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = record.msg.replace(", press enter to open your default browser", "")
+        return True
+
+
+logging.getLogger("locust.main").addFilter(NoBrowserPrompt())
+
+
 class UnknownWorkloadError(ValueError):
     """--workload names no entry of WORKLOADS."""
 
 
 @events.init.add_listener
 @events.test_start.add_listener
-def select_workload(environment: Environment, **_: Any) -> None:
-    """Narrow the users Locust found here to the ones --workload names.
+def check_workload(environment: Environment, **_: Any) -> None:
+    """Refuse a --workload that names no workload, at start and at each test start.
 
-    Again at each test start: the web UI's start form may have changed --workload.
+    The classes themselves come from SelectedShape's tick; user_classes keeps every class,
+    so a worker can spawn whatever the master dispatches.
     """
     name = environment.parsed_options.workload if environment.parsed_options else "mixed"
     if name not in WORKLOADS:
         raise UnknownWorkloadError(f"unknown --workload {name!r}; one of {', '.join(WORKLOADS)}")
-    environment.user_classes[:] = WORKLOADS[name]

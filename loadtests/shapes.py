@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from locust import LoadTestShape
+from locust import LoadTestShape, User
 
 from loadtests import plans
 from loadtests.plans import Load, Tick
+from loadtests.users import WORKLOADS
+
+# Users, spawn rate and the user classes to run; None stops the run.
+WorkloadTick = tuple[int, float, list[type[User]]] | None
 
 
 class OptionShape(LoadTestShape):
@@ -70,10 +74,16 @@ SHAPES: dict[str, type[OptionShape]] = {
 
 
 class SelectedShape(LoadTestShape):
-    """The shape named by --shape; the only shape the locustfile exposes to Locust."""
+    """The shape --shape names, running the users --workload names: the locustfile's only shape.
+
+    `tick` returns the user classes too (Locust's three-value form), so a workload picked
+    in the web UI's form takes effect also with workers: the master dispatches exactly
+    these classes, and every worker, keeping all classes, spawns whichever it is sent.
+    """
 
     use_common_options = True
 
-    def tick(self) -> Tick:
+    def tick(self) -> WorkloadTick:
         options = self.runner.environment.parsed_options
-        return SHAPES[options.shape].plan(self.get_run_time(), Load.from_options(options))
+        tick = SHAPES[options.shape].plan(self.get_run_time(), Load.from_options(options))
+        return None if tick is None else (*tick, WORKLOADS[options.workload])

@@ -1,20 +1,36 @@
 """Command line: `python -m localturso --host H --port P --db PATH`.
 
-Every flag falls back to its LOCALTURSO_* environment variable.
+Every flag falls back to its LOCALTURSO_* environment variable. A mistake (a bad flag or
+value, a port in use, a Python without the project's packages) is one line on stderr and
+exit status 2; HARNESS_DEBUG=1 shows tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 import sys
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
-import uvicorn
+try:
+    import uvicorn
+    from pydantic import ValidationError
 
-from localturso.app import create_app
-from localturso.settings import Settings
+    from localturso.app import create_app
+    from localturso.settings import Settings
+except ModuleNotFoundError as missing:  # the system Python rather than .venv's
+    print(
+        f"localturso: no module named {missing.name!r}: run `make setup`, then use"
+        " .venv/bin/python -m localturso (or `source .venv/bin/activate`)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2) from None
+
+PROG = "localturso"
+USAGE_ERROR = 2
 
 log = logging.getLogger("localturso")
 
@@ -36,8 +52,39 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message.removeprefix('argument ')}\n")
+
+
+def fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def settings_error(error: ValidationError) -> str:
+    """The first thing wrong, named as both the flag and the environment variable."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if not field:
+        return str(first["msg"]).removeprefix("Value error, ")
+    flag, env = f"--{field.replace('_', '-')}", f"LOCALTURSO_{field.upper()}"
+    return f"{flag} / {env} {first['input']!r}: {first['msg']}"
+
+
+def check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            fail(f"cannot listen on {host}:{port} ({error.strerror}); pick another --port")
+
+
 def parse_args(argv: list[str]) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m localturso", description=__doc__)
+    parser = _OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--db", help="SQLite file, or :memory:")
@@ -57,7 +104,11 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = Settings(**parse_args(sys.argv[1:] if argv is None else argv))
+    try:
+        settings = Settings(**parse_args(sys.argv[1:] if argv is None else argv))
+    except ValidationError as error:
+        fail(settings_error(error))
+    check_port_free(settings.host, settings.port)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -83,5 +134,14 @@ def main(argv: list[str] | None = None) -> None:
     _Server(config).run()
 
 
+def debugging() -> bool:
+    return os.environ.get("HARNESS_DEBUG", "") not in ("", "0", "false", "no")
+
+
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as unexpected:
+        if debugging():
+            raise
+        fail(f"{type(unexpected).__name__}: {unexpected} (HARNESS_DEBUG=1 shows the traceback)", 1)

@@ -1,7 +1,10 @@
-"""The app factory: `uvicorn --factory reference_app.main:create_app`.
+"""The app factory, and `app` built by it: what uvicorn, `fastapi run` and `fastapi dev` serve.
 
-Settings are read once here (from the environment unless given); the lifespan opens the
-database runtime for the configured mode and closes it at shutdown.
+`uvicorn reference_app.main:app`, `fastapi run reference_app/main.py` (or plain `fastapi run`,
+through `[tool.fastapi]` in pyproject) and `uvicorn --factory reference_app.main:create_app`
+all serve the same app. Settings are read once, from the environment unless given; the
+lifespan opens the database runtime for the configured mode and closes it at shutdown.
+`app` is built on first access, so importing `create_app` reads no environment.
 """
 
 from __future__ import annotations
@@ -57,3 +60,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so outermost: it also times requests the deadline cut short.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # PEP 562: `app` is made when a server first asks for it, then kept as a plain global.
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    app = globals()["app"] = create_app()
+    return app
+
+
+def __dir__() -> list[str]:
+    # `fastapi run` finds the app by looking for the name `app` in dir(module).
+    return sorted({*globals(), "app"})

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from harness.cli import OneLineParser, run
 from harness.settings import HarnessSettings
 from reports.runs import BASELINE, write_index, write_run_report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+    parser = OneLineParser(prog="reports", description=__doc__)
     parser.add_argument("run_dirs", nargs="*", type=Path, help="default: none, only the index")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     results_dir = HarnessSettings().results_dir
@@ -22,4 +22,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run("reports", main)

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from loadtests import hdr
+
 AGGREGATED = "Aggregated"
-PERCENTILE_COLUMNS = {"p50": "50%", "p95": "95%", "p99": "99%"}
+PERCENTILES = ("p50", "p95", "p99")
 NAN = math.nan
 
 
@@ -24,7 +26,6 @@ class Series:
 
     name: str
     t_s: list[float] = field(default_factory=list)
-    users: list[float] = field(default_factory=list)
     rps: list[float] = field(default_factory=list)
     errors_per_s: list[float] = field(default_factory=list)
     percentiles_ms: dict[str, list[float]] = field(default_factory=dict)
@@ -42,43 +43,49 @@ class Window:
     label: str
 
 
-def _number(text: str | None) -> float:
-    # Locust writes "N/A" for percentiles of an interval with no requests.
-    try:
-        return float(text) if text not in (None, "", "N/A") else NAN
-    except ValueError:
-        return NAN
+def interval_series(exact: Mapping[str, Any], name: str | None = None) -> Series:
+    """One endpoint's figures per interval (all endpoints' when `name` is None), from the
+    recorder's exact per-interval histograms in exact.json.
 
-
-def history_origin(rows: Sequence[Mapping[str, str]]) -> float | None:
-    """The first timestamp of a Locust stats history, the zero of every time axis."""
-    stamps = [_number(r.get("Timestamp")) for r in rows]
-    stamps = [s for s in stamps if not math.isnan(s)]
-    return min(stamps) if stamps else None
-
-
-def history_series(rows: Sequence[Mapping[str, str]], name: str = AGGREGATED) -> Series:
-    """One endpoint's rows of a `--csv-full-history` stats history, in time order."""
-    origin = history_origin(rows)
-    mine = sorted((r for r in rows if r.get("Name") == name), key=lambda r: _number(r["Timestamp"]))
-    if origin is None or not mine:
-        return Series(name)
-    return Series(
-        name,
-        t_s=[_number(r["Timestamp"]) - origin for r in mine],
-        users=[_number(r.get("User Count")) for r in mine],
-        rps=[_number(r.get("Requests/s")) for r in mine],
-        errors_per_s=[_number(r.get("Failures/s")) for r in mine],
-        percentiles_ms={
-            key: [_number(r.get(column)) for r in mine]
-            for key, column in PERCENTILE_COLUMNS.items()
-        },
+    `t_s` is each interval's middle in seconds from the test's start; rates are per second
+    of the interval that lies inside the test; an interval less than half inside it (the
+    partial first and last ones) is dropped rather than drawn as a dip. Intervals with no
+    request stay, as 0 requests/s and no latency.
+    """
+    started, interval_s = exact.get("started_s"), float(exact.get("interval_s") or 1.0)
+    intervals: Mapping[str, Mapping[str, Any]] = exact.get("intervals") or {}
+    merged: dict[int, hdr.Series] = {}
+    for key in [name] if name else list(intervals):
+        for index, encoded in intervals.get(key, {}).items():
+            merged.setdefault(int(index), hdr.Series()).add_encoded(encoded)
+    label = name or AGGREGATED
+    if started is None or not merged:
+        return Series(label)
+    # The load ends when users stop starting requests; in-flight ones finish after it.
+    end = float(
+        exact.get("load_ended_s") or exact.get("stopped_s") or (max(merged) + 1) * interval_s
     )
+    first = min(min(merged), int(started // interval_s))
+    last = max(max(merged), int(end // interval_s))
+    out = Series(label, percentiles_ms={key: [] for key in PERCENTILES})
+    for index in range(first, last + 1):
+        low, high = max(index * interval_s, started), min((index + 1) * interval_s, end)
+        if high - low < interval_s / 2:
+            continue
+        one = merged.get(index) or hdr.Series()
+        ok = one.histogram.get_total_count()
+        out.t_s.append((low + high) / 2 - started)
+        out.rps.append((ok + one.errors) / (high - low))
+        out.errors_per_s.append(one.errors / (high - low))
+        for key, values in out.percentiles_ms.items():
+            at = one.histogram.get_value_at_percentile(float(key[1:])) / 1000 if ok else NAN
+            values.append(at)
+    return out
 
 
-def endpoint_names(rows: Iterable[Mapping[str, str]]) -> list[str]:
-    """Endpoints in a stats history, sorted, without the aggregated row."""
-    return sorted({r["Name"] for r in rows if r.get("Name") and r["Name"] != AGGREGATED})
+def interval_endpoints(exact: Mapping[str, Any]) -> list[str]:
+    """The endpoints ("METHOD name") in exact.json's per-interval histograms, sorted."""
+    return sorted(exact.get("intervals") or {})
 
 
 def fault_windows(events: Iterable[Mapping[str, Any]], origin: float, end_s: float) -> list[Window]:
@@ -102,17 +109,23 @@ def fault_windows(events: Iterable[Mapping[str, Any]], origin: float, end_s: flo
 def timeline(
     requests: Iterable[tuple[float, float, bool]], bucket_s: float = 0.5
 ) -> list[dict[str, float]]:
-    """(finished_s, latency_ms, ok) records as buckets: count, errors, p50 and p99 of each.
+    """(finished_s, latency_ms, ok) records as buckets by each request's start: count,
+    errors, p50 and p99 of each.
 
-    Buckets with no request are kept (count 0, percentiles NaN) so gaps show as gaps.
+    Buckets with no request are kept (count 0, percentiles NaN) so gaps show as gaps; the
+    last bucket is dropped when the last request started in its first half, so a partial
+    bucket does not look like throughput falling to nothing.
     """
-    records = sorted(requests)
+    records = sorted((max(f - ms / 1000, 0.0), ms, ok) for f, ms, ok in requests)
     if not records:
         return []
-    last = int(records[-1][0] // bucket_s)
+    end_s = records[-1][0]
+    last = int(end_s // bucket_s)
     buckets: list[list[tuple[float, bool]]] = [[] for _ in range(last + 1)]
-    for finished_s, latency_ms, ok in records:
-        buckets[int(max(finished_s, 0.0) // bucket_s)].append((latency_ms, ok))
+    for started_s, latency_ms, ok in records:
+        buckets[int(started_s // bucket_s)].append((latency_ms, ok))
+    if len(buckets) > 1 and end_s - last * bucket_s < bucket_s / 2:
+        buckets.pop()
     out = []
     for index, bucket in enumerate(buckets):
         latencies = np.array([latency for latency, _ in bucket], dtype=float)
@@ -127,6 +140,47 @@ def timeline(
             }
         )
     return out
+
+
+def _server(record: Mapping[str, Any]) -> str:
+    """The database server a record ran on; the oldest records said only "localturso"."""
+    database = record.get("database")
+    if isinstance(database, Mapping):
+        return str(database.get("server", "not recorded"))
+    return str(database) if database else "not recorded"
+
+
+def baseline_differences(baseline: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
+    """Why a run (one mode's summary.json body) cannot be held against the baseline: each
+    of workload, users, profile, database server and machine that differs, in words.
+    Empty when the two are comparable."""
+    load, settings = baseline.get("load", {}), run.get("settings", {})
+    pairs = {
+        "workload": (load.get("workload"), settings.get("workload")),
+        "users": (load.get("users"), settings.get("users")),
+        "profile": (
+            baseline.get("profile", {}).get("name"),
+            run.get("profile", {}).get("name"),
+        ),
+        "server": (_server(baseline), _server(run)),
+        "machine": (
+            (baseline.get("platform"), baseline.get("cpu_count")),
+            (run.get("platform"), run.get("cpu_count")),
+        ),
+    }
+    return [
+        f"{what}: baseline {_said(base)}, this run {_said(this)}"
+        for what, (base, this) in pairs.items()
+        if base != this or base is None
+    ]
+
+
+def _said(value: Any) -> str:
+    if value is None or value == (None, None):
+        return "not recorded"
+    if isinstance(value, tuple):
+        return f"{value[0]} with {value[1]} CPUs"
+    return str(value)
 
 
 @dataclass(frozen=True)

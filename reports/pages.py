@@ -8,17 +8,23 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged
 from reports.data import BaselineRow
 
 STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; padding: 0 16px; }
+body { max-width: 1280px; }
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; } h3 { font-size: 15px; }
 table { border-collapse: collapse; margin: 8px 0 16px; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
 td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
 img { max-width: 100%; border: 1px solid #eee; }
+td small { font-size: 11px; display: block; max-width: 180px; text-align: left; }
+pre { font-size: 12px; background: #f7f7f7; padding: 8px; overflow-x: auto; }
 .note { color: #555; }
+.verdict { font-size: 16px; font-weight: 600; }
+.verdict.ok { color: #2e7d32; } .verdict.fail { color: #b71c1c; }
 """
 
 
@@ -95,19 +101,29 @@ def ablation_table(rows: Sequence[Mapping[str, Any]], note: str) -> str:
     return table(header, cells) + notes
 
 
-def ratio_table(title: str, endpoints: Mapping[str, Mapping[str, float]]) -> str:
+def comparison(compared: Mapping[str, Any]) -> str:
+    """The verdict in words, its causes, and the per-endpoint table (> 1: better)."""
+    mine, theirs = escape(compared["mine"]), escape(compared["theirs"])
+    causes = "".join(f"<li>{escape(c)}</li>" for c in compared.get("causes", []))
     rows = [
         [escape(name), *(f"{_number(r[k], 2)}x" for k in ("rps", "p50", "p95", "p99"))]
-        for name, r in endpoints.items()
+        for name, r in compared["advantage"].items()
     ]
-    return f"<h3>{escape(title)}</h3>" + table(("endpoint", "req/s", "p50", "p95", "p99"), rows)
+    return (
+        f'<p class="verdict">{escape(compared["headline"])}</p>'
+        + (f"<p>Why:</p><ul>{causes}</ul>" if causes else "")
+        + f'<p class="note">How many times better {mine} is than {theirs}: > 1 means {mine}'
+        f" is better (req/s: {mine} ÷ {theirs}; latency: {theirs} ÷ {mine}).</p>"
+        + table(("endpoint", "req/s", "p50", "p95", "p99"), rows)
+    )
 
 
 def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
     workload, users = escape(str(load.get("workload"))), escape(str(load.get("users")))
     note = (
         f'<p class="note">Baseline: median of the gate\'s trials ({workload} workload,'
-        f" {users} users); comparable when this run used the same load.</p>"
+        f" {users} users), the same workload, users, profile, server and machine as this"
+        " run. Change: + means slower than the baseline (lower is better).</p>"
     )
     cells = [
         [
@@ -120,6 +136,14 @@ def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
         for r in rows
     ]
     return note + table(("endpoint", "metric", "baseline ms", "this run ms", "change"), cells)
+
+
+def no_comparable_baseline(reasons: Sequence[str]) -> str:
+    items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    return (
+        '<p class="note">No comparable baseline: results/baseline.json was measured under'
+        f' other conditions, so no change is shown.</p><ul class="note">{items}</ul>'
+    )
 
 
 def fault_log_table(events: Sequence[Mapping[str, Any]], origin: float) -> str:
@@ -143,15 +167,73 @@ def invariant_table(scenarios: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     for s in scenarios:
         cells = [escape(s["scenario"]), escape(s["mode"])]
-        for name in names:
-            verdict = s["invariants"].get(name, {})
-            figures = ", ".join(f"{k}={v}" for k, v in verdict.items() if k != "passed")
-            mark = "ok" if verdict.get("passed") else "FAIL"
-            cells.append(f'<td class="{mark.lower()}" title="{escape(figures)}">{mark}</td>')
+        cells += [_invariant_cell(name, s["invariants"].get(name, {})) for name in names]
         verdict = "pass" if s["passed"] else "FAIL"
-        cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{verdict}</td>')
+        if s["mode"] != "hardened" and "expected" in s:
+            as_expected = s["passed"] == (s["expected"] == "pass")
+            verdict += " (expected)" if as_expected else " (UNEXPECTED)"
+        cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{escape(verdict)}</td>')
         rows.append(cells)
     return table(("scenario", "mode", *names, "verdict"), rows)
+
+
+def _invariant_cell(name: str, verdict: Mapping[str, Any]) -> str:
+    """ok, FAIL, "not judged" (no bound applied) or "reported"; the figures below it."""
+    if not verdict.get("passed", True):
+        mark, css = "FAIL", "fail"
+    elif name == "recovered":
+        mark, css = "reported", "note"
+    elif not judged(name, verdict):
+        mark, css = "not judged", "note"
+    else:
+        mark, css = "ok", "ok"
+    figures = ", ".join(
+        f"{k}={v}" for k, v in verdict.items() if k not in ("passed", "example") and v is not None
+    )
+    return f'<td class="{css}">{mark}<br><small class="note">{escape(figures)}</small></td>'
+
+
+def chaos_summary(scenarios: Sequence[Mapping[str, Any]]) -> str:
+    """The closing line per mode, the short table, and what its words mean."""
+    lines = "".join(f'<p class="verdict">{escape(line)}</p>' for line in closing_lines(scenarios))
+    short = f"<pre>{escape(compact_table(scenarios))}</pre>"
+    legend = "".join(f"<li>{escape(line)}</li>" for line in LEGEND)
+    return f'{lines}{short}<ul class="note">{legend}</ul>'
+
+
+def trial_table(trials: Mapping[str, Sequence[Mapping[str, Mapping[str, float]]]]) -> str:
+    """Each trial's all-endpoint figures, one column group per side (A baseline, B candidate)."""
+    sides = list(trials)
+    header = ["trial"] + [f"{side} {c}" for side in sides for c in ("reqs", "err", "p50", "p95")]
+    rows = []
+    for n in range(max((len(t) for t in trials.values()), default=0)):
+        cells = [str(n + 1)]
+        for side in sides:
+            row = trials[side][n].get("Aggregated", {}) if n < len(trials[side]) else {}
+            cells += [
+                _number(row.get("requests", math.nan), 0),
+                _number(row.get("errors", math.nan), 0),
+                _number(row.get("p50_ms", math.nan), 2),
+                _number(row.get("p95_ms", math.nan), 2),
+            ]
+        rows.append(cells)
+    note = '<p class="note">All endpoints together; latency in ms (successful requests).</p>'
+    return note + table(header, rows)
+
+
+def gate_summary(record: Mapping[str, Any]) -> str:
+    """The verdict, the two builds compared, and the gate's own verdict table."""
+    passed = record.get("passed")
+    css = "ok" if passed else "fail"
+    commits = "".join(
+        f"<li>{escape(side)}: {escape(str(what))}</li>"
+        for side, what in (record.get("compared") or {}).items()
+    )
+    return (
+        f'<p class="verdict {css}">{escape(str(record.get("verdict", "no verdict")))}</p>'
+        f"<h3>Compared</h3><ul>{commits}</ul>"
+        f"<h3>Verdict per endpoint</h3><pre>{escape(str(record.get('verdict_table', '')))}</pre>"
+    )
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,14 @@ from collections.abc import Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reports.data import Series, Window
 
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.2, 90
 SHADE = ("#e53935", "#fb8c00", "#8e24aa", "#3949ab", "#00897b")
 PERCENTILE_STYLE = {"p50": "#1e88e5", "p95": "#f4511e", "p99": "#6d4c41"}
+TIME_AXIS = "time from the test's start (s)"
 
 
 def png_base64(figure: Figure) -> str:
@@ -53,17 +55,21 @@ def latency_and_throughput(
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
     latency, rate = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for name, values in percentiles_ms.items():
-        latency.plot(t_s, values, label=name, color=PERCENTILE_STYLE.get(name), linewidth=1.4)
+        latency.plot(
+            t_s, values, label=name, color=PERCENTILE_STYLE.get(name), linewidth=1.4, marker="."
+        )
     shade(latency, windows, label=True)
     latency.set_ylabel("latency (ms)")
+    latency.set_ylim(bottom=0)
     latency.set_title(title)
     latency.legend(loc="upper left", fontsize="small", ncols=2)
     latency.grid(alpha=0.3)
     rate.plot(t_s, rps, label="requests/s", color="#43a047", linewidth=1.4)
     rate.plot(t_s, errors_per_s, label="errors/s", color="#e53935", linewidth=1.4)
     shade(rate, windows, label=False)
-    rate.set_ylabel("per second")
-    rate.set_xlabel("seconds from start")
+    rate.set_ylabel("rate (requests/s)")
+    rate.set_ylim(bottom=0)
+    rate.set_xlabel(TIME_AXIS)
     rate.legend(loc="upper left", fontsize="small")
     rate.grid(alpha=0.3)
     return png_base64(figure)
@@ -83,8 +89,25 @@ def endpoints_p95(title: str, series: Sequence[Series], windows: Sequence[Window
         axes.plot(one.t_s, one.percentiles_ms["p95"], label=one.name, linewidth=1.2)
     shade(axes, windows, label=False)
     axes.set_title(title)
-    axes.set_ylabel("p95 (ms)")
-    axes.set_xlabel("seconds from start")
+    axes.set_ylabel("p95 latency (ms)")
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel(TIME_AXIS)
     axes.legend(loc="upper left", fontsize="small")
+    axes.grid(alpha=0.3)
+    return png_base64(figure)
+
+
+def per_trial(title: str, trials: dict[str, list[float]], ylabel: str) -> str:
+    """One value per trial for each side (the gate's A and B), trial by trial."""
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN * 0.6))
+    axes = figure.subplots()
+    for side, values in trials.items():
+        axes.plot(range(1, len(values) + 1), values, marker="o", label=side, linewidth=1.2)
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("trial")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(loc="lower left", fontsize="small")
     axes.grid(alpha=0.3)
     return png_base64(figure)

@@ -1,37 +1,33 @@
 """Reading a run's files and writing its report.html, and the results/index.html of all runs.
 
 A bench run (also a `make locust-ui` run) is a directory with summary.json and one
-directory per app mode holding Locust's stats history (and the chaos panel's fault log);
-a chaos run is a directory whose summary.json lists scenarios.
+directory per app mode holding the recorder's exact.json (and the chaos panel's fault log);
+a chaos run is a directory whose summary.json lists scenarios; a gate run
+(results/gate/<run-id>/) has the gate's record, gate.json.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reports import data, pages, render
+from reports.chaos_verdicts import closing_lines
 
 REPORT = "report.html"
 INDEX = "index.html"
-HISTORY_CSV = "locust_stats_history.csv"
+EXACT = "exact.json"
 FAULT_LOG = "faults.jsonl"
 BASELINE = "baseline.json"
+GATE_RECORD = "gate.json"
 
 
 def _json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
-
-
-def read_history(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as rows:
-        return list(csv.DictReader(rows))
 
 
 def read_fault_log(path: Path) -> list[dict[str, Any]]:
@@ -52,23 +48,29 @@ def _database_note(summary: Mapping[str, Any]) -> str:
 
 
 def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
-    rows = read_history(mode_dir / HISTORY_CSV)
+    exact = _json(mode_dir / EXACT)
     events = read_fault_log(mode_dir / FAULT_LOG)
     profile = summary.get("profile", {}).get("name", "?")
     parts = [f"<h2>{mode} app, {profile} profile</h2>", _database_note(summary)]
-    aggregated = data.history_series(rows)
+    aggregated = data.interval_series(exact)
     if not aggregated:
-        parts.append('<p class="note">No load ran (Locust wrote no stats history).</p>')
+        parts.append('<p class="note">No load ran (no requests were recorded).</p>')
     else:
-        origin = data.history_origin(rows) or 0.0
+        origin = float(exact["started_s"])
         windows = data.fault_windows(events, origin, aggregated.t_s[-1])
+        interval_s = float(exact.get("interval_s") or 1.0)
+        parts.append(
+            f'<p class="note">Each point is one {interval_s:g} s interval of requests by their'
+            " start time, from exact HDR histograms; partial intervals at the edges are left"
+            " out. Shaded: when a fault was on.</p>"
+        )
         figures = [
             pages.Figure(
                 f"{mode}: latency and throughput",
                 render.series_figure(f"{mode}: all endpoints", aggregated, windows),
             )
         ]
-        per_endpoint = [data.history_series(rows, n) for n in data.endpoint_names(rows)]
+        per_endpoint = [data.interval_series(exact, n) for n in data.interval_endpoints(exact)]
         if per_endpoint:
             figures.append(
                 pages.Figure(
@@ -86,21 +88,29 @@ def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
     return "".join(parts)
 
 
+def _baseline_section(baseline: Mapping[str, Any], mode_summary: Mapping[str, Any]) -> str:
+    """The comparison with results/baseline.json, only under the same conditions."""
+    reasons = data.baseline_differences(baseline, mode_summary)
+    if reasons:
+        return pages.no_comparable_baseline(reasons)
+    rows = data.baseline_rows(baseline, mode_summary["endpoints"])
+    return pages.baseline_table(rows, baseline.get("load", {}))
+
+
 def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
     modes: Mapping[str, Any] = summary.get("modes", {})
-    parts = [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
+    parts = []
+    compared = summary.get("comparison")
+    if compared:  # the answer first; the figures it comes from below
+        parts.append("<h2>Comparison</h2>" + pages.comparison(compared))
+    parts += [_mode_section(mode, s, run_dir / mode) for mode, s in modes.items()]
     if summary.get("ablation"):
         parts.append("<h2>Where the difference comes from</h2>")
         parts.append(pages.ablation_table(summary["ablation"], summary.get("not_simulated", "")))
-    ratios = summary.get("ratios")
-    if ratios:
-        title = f"{ratios['other']} / {ratios['base']}"
-        parts.append("<h2>Comparison</h2>" + pages.ratio_table(title, ratios["endpoints"]))
     for mode, s in modes.items():
-        rows = data.baseline_rows(baseline, s.get("endpoints", {})) if baseline else []
-        if rows:
+        if baseline and s.get("endpoints"):
             parts.append(f"<h2>{mode} against the baseline</h2>")
-            parts.append(pages.baseline_table(rows, baseline.get("load", {})))
+            parts.append(_baseline_section(baseline, s))
     kind = "Locust UI run" if summary.get("source") == "locust-ui" else "Bench run"
     return pages.page(f"{kind} {summary.get('run_id', run_dir.name)}", "".join(parts))
 
@@ -128,7 +138,9 @@ def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
     scenarios = summary.get("scenarios", [])
     parts = [
         _database_note(summary.get("settings", {})),
-        "<h2>Invariants</h2>",
+        "<h2>Verdict</h2>",
+        pages.chaos_summary(scenarios),
+        "<h2>Every invariant</h2>",
         pages.invariant_table(scenarios),
     ]
     figures = [f for f in map(_scenario_figure, scenarios) if f]
@@ -139,10 +151,28 @@ def chaos_report(run_dir: Path, summary: Mapping[str, Any]) -> str:
     return pages.page(f"Chaos run {run_id}", "".join(parts))
 
 
+def gate_report(run_dir: Path, record: Mapping[str, Any]) -> str:
+    trials: Mapping[str, list[Mapping[str, Mapping[str, float]]]] = record.get("trials", {})
+    p95 = {
+        f"{side} ({'baseline' if side == 'A' else 'candidate'})": [
+            t.get(data.AGGREGATED, {}).get("p95_ms", math.nan) for t in side_trials
+        ]
+        for side, side_trials in trials.items()
+    }
+    parts = [pages.gate_summary(record), "<h2>Per trial</h2>"]
+    if any(p95.values()):
+        png = render.per_trial("p95 of all endpoints, per trial", p95, "p95 latency (ms)")
+        parts.append(pages.figure_html(pages.Figure("p95 per trial", png)))
+    parts.append(pages.trial_table(trials))
+    return pages.page(f"Gate run {record.get('run_id', run_dir.name)}", "".join(parts))
+
+
 def write_run_report(run_dir: Path, baseline_path: Path | None = None) -> Path:
-    """run_dir/report.html for a bench, locust-ui or chaos run."""
+    """run_dir/report.html for a bench, locust-ui, chaos or gate run."""
     summary = _json(run_dir / "summary.json")
-    if "scenarios" in summary:
+    if (run_dir / GATE_RECORD).exists():
+        html = gate_report(run_dir, _json(run_dir / GATE_RECORD))
+    elif "scenarios" in summary:
         html = chaos_report(run_dir, summary)
     else:
         baseline = _json(baseline_path) if baseline_path else {}
@@ -155,10 +185,14 @@ def write_run_report(run_dir: Path, baseline_path: Path | None = None) -> Path:
 def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
     summary = _json(report.parent / "summary.json")
     href = report.relative_to(results_dir).as_posix()
+    if (report.parent / GATE_RECORD).exists():
+        record = _json(report.parent / GATE_RECORD)
+        compared = " vs ".join(str(v) for v in (record.get("compared") or {}).values())
+        what = f"{record.get('verdict', 'no verdict')}; {compared}"
+        return pages.IndexEntry(href, report.parent.name, "gate", what)
     if "scenarios" in summary:
-        failed = sum(1 for s in summary["scenarios"] if not s["passed"])
-        total = len(summary["scenarios"])
-        return pages.IndexEntry(href, report.parent.name, "chaos", f"{total - failed}/{total} pass")
+        what = "; ".join(closing_lines(summary["scenarios"]))
+        return pages.IndexEntry(href, report.parent.name, "chaos", what)
     modes = summary.get("modes", {})
     settings = next(iter(modes.values()), {}).get("settings", {})
     profile = next(iter(modes.values()), {}).get("profile", {}).get("name", "?")
@@ -170,7 +204,11 @@ def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
 def write_index(results_dir: Path) -> Path:
     """results_dir/index.html: every run with a report, newest first."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    reports = [*results_dir.glob(f"*/{REPORT}"), *results_dir.glob(f"chaos/*/{REPORT}")]
+    reports = [
+        *results_dir.glob(f"*/{REPORT}"),
+        *results_dir.glob(f"chaos/*/{REPORT}"),
+        *results_dir.glob(f"gate/*/{REPORT}"),
+    ]
     reports.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     out = results_dir / INDEX
     out.write_text(pages.index_page([_entry(results_dir, r) for r in reports]))

@@ -45,6 +45,9 @@ class Expectation:
     recovery_bound_s: float | None = 2.0
     # Faults on the load -> app link can leave a request with no answer at all.
     unanswered_allowed: bool = False
+    # The naive app (no retries, breaker, deadlines or idempotency) is expected to fail
+    # a fault unless it needs none of those; reports say when a result is not as expected.
+    naive_passes: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Scenario:
             ),
             recovery_bound_s=max(bounds) if bounds else None,
             unanswered_allowed=mine.unanswered_allowed or theirs.unanswered_allowed,
+            naive_passes=mine.naive_passes and theirs.naive_passes,
         )
         return Scenario(
             name=f"{self.name}+{other.name}",

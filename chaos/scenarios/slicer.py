@@ -1,6 +1,6 @@
 """Database responses arrive in 64-byte (+-32) pieces 200 us apart: a fragmenting path."""
 
-from chaos.scenarios.base import Fault, Scenario
+from chaos.scenarios.base import Expectation, Fault, Scenario
 from harness.toxiproxy import Toxic
 
 SCENARIO = Scenario(
@@ -18,4 +18,5 @@ SCENARIO = Scenario(
             ),
         ),
     ),
+    expect=Expectation(naive_passes=True),
 )

@@ -19,10 +19,19 @@ from typing import Any
 import httpx
 
 from bench.profiles import DB_LINK, PROFILES
-from harness.toxiproxy import ToxiproxyApi
+from harness.toxiproxy import ToxiproxyApi, attributes_text
 from loadtests.chaos_panel.faults import FAULTS, FaultSwitch, PanelInputError
 
 PROXY_FIELDS = ("name", "listen", "upstream", "enabled", "toxics")
+
+
+def _with_units(proxy: dict[str, Any]) -> dict[str, Any]:
+    """Each toxic gets `text`, its attributes with their units ("latency=50 ms")."""
+    toxics = [
+        {**t, "text": attributes_text(t.get("type", ""), t.get("attributes", {}))}
+        for t in proxy.get("toxics") or []
+    ]
+    return {**proxy, "toxics": toxics}
 
 
 class FaultStateError(RuntimeError):
@@ -133,12 +142,16 @@ class ChaosController:
             "profile": self.profile,
             "profiles": {name: p.description for name, p in PROFILES.items()},
             "faults": {
-                name: {"description": kind.description, "params": kind.param_defaults}
+                name: {
+                    "description": kind.description,
+                    "params": kind.param_defaults,
+                    "units": kind.param_units,
+                }
                 for name, kind in FAULTS.items()
             },
             "links": self.links,
             "proxies": [
-                {k: proxies[p][k] for k in PROXY_FIELDS}
+                _with_units({k: proxies[p][k] for k in PROXY_FIELDS})
                 for p in self.links.values()
                 if p in proxies
             ],

@@ -14,7 +14,7 @@ from typing import Any
 
 from chaos.scenarios import bandwidth, latency, outage, reset_peer
 from chaos.scenarios.base import Scenario
-from harness.toxiproxy import Toxic
+from harness.toxiproxy import Toxic, attribute_unit
 
 DURATION_PARAM = "duration_s"  # any fault: switch itself off after this many seconds
 MAX_DURATION_S = 3600.0
@@ -37,6 +37,12 @@ class FaultKind:
     def param_defaults(self) -> dict[str, float]:
         """Every attribute a request may set, with the scenario's value as the default."""
         return {k: v for toxic in self.toxics for k, v in toxic.attributes.items()}
+
+    @property
+    def param_units(self) -> dict[str, str]:
+        """Each param's unit (ms, KB/s, ...), and seconds for the self-switch-off."""
+        units = {k: attribute_unit(t.type, k) for t in self.toxics for k in t.attributes}
+        return {**units, DURATION_PARAM: "s"}
 
     def toxics_with(self, params: Mapping[str, float]) -> tuple[Toxic, ...]:
         """The scenario's toxics, renamed for the panel, with `params` over their attributes."""

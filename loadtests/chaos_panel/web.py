@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
+from harness.toxiproxy import attributes_text
 from loadtests.chaos_panel.controller import ChaosController, FaultStateError, ToxiproxyError
 from loadtests.chaos_panel.faults import PanelInputError, parse_switch
 
@@ -44,7 +45,7 @@ def _error(status: int, message: str) -> tuple[Response, int]:
 
 
 def _toxic_text(toxic: dict[str, Any]) -> str:
-    attributes = ", ".join(f"{k}={v}" for k, v in toxic.get("attributes", {}).items())
+    attributes = attributes_text(toxic.get("type", ""), toxic.get("attributes", {}))
     return f"{toxic['name']} ({attributes})"
 
 

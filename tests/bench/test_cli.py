@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from bench.__main__ import duration_s, parse_args
+from harness.processes import free_port
+from harness.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -43,3 +50,39 @@ def test_defaults_match_the_makefile() -> None:
         "hardened",
         "",
     )
+
+
+def _command(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_an_unreachable_database_is_one_line_before_any_load(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+
+    done = _command(
+        [sys.executable, "-m", "bench", "--duration", "5s", "--out", str(tmp_path / "run")],
+        TURSO_DATABASE_URL=url,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"bench: cannot reach TURSO_DATABASE_URL={url} (")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "run").exists()  # nothing started, nothing written
+
+
+def test_make_names_the_variable_the_user_typed() -> None:
+    done = _command(["make", "--no-print-directory", "-s", "bench", "DURATION=soon"])
+
+    assert done.returncode == 2
+    # make's own lines may come before (a setup step) and after (its exit status).
+    line = "bench: DURATION (--duration): duration 'soon': use e.g. 30s, 2m, 1h"
+    assert line in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr

@@ -1,4 +1,4 @@
-"""A short real `python -m bench` run: stack up, seeded, Locust, results written, all stopped."""
+"""A short `python -m bench` run: stack up, seeded, Locust, results written, all stopped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Summaries from recorder output, the comparison ratios and the generator's CPU share."""
+"""Summaries from recorder output, the comparison in words and the generator's CPU share."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import math
 
 import pytest
 
+from bench.__main__ import comparison, format_comparison
 from bench.summary import (
     endpoint_summaries,
-    format_ratio_table,
     format_summary_table,
     generator_cpu,
-    ratios,
     window_cpu,
 )
 from harness.cpu import Sample
@@ -25,12 +24,19 @@ def rows(latency_ms: float, count: int, duration_s: float = 10.0) -> dict:
     return endpoint_summaries({"duration_s": duration_s, "endpoints": recorder.drain()})
 
 
-def test_ratios_divide_other_by_base() -> None:
-    table = ratios(rows(10.0, 100), rows(25.0, 50))
+def test_comparison_is_oriented_from_hardened_and_said_in_words() -> None:
+    summaries = {
+        mode: {"endpoints": {k: v.as_dict() for k, v in rows(ms, n).items()}}
+        for mode, ms, n in (("naive", 25.0, 50), ("hardened", 10.0, 100))
+    }
 
-    assert table["GET /x"]["p50"] == pytest.approx(2.5, rel=1e-3)
-    assert table["GET /x"]["rps"] == pytest.approx(0.5)
-    assert "2.50x" in format_ratio_table("naive / hardened", table)
+    compared = comparison(summaries, "naive", "hardened", tls=True)
+
+    assert (compared["mine"], compared["theirs"]) == ("hardened", "naive")
+    assert compared["advantage"]["GET /x"]["p50"] == pytest.approx(2.5, rel=1e-2)
+    assert compared["advantage"]["GET /x"]["rps"] == pytest.approx(2.0)
+    assert compared["headline"].startswith("hardened serves 2.0x the requests/s of naive, at 2.5x")
+    assert "> 1 means hardened is better" in format_comparison(compared)
 
 
 def test_an_endpoint_with_only_errors_has_no_percentiles() -> None:

@@ -101,6 +101,8 @@ def test_chaos_panel_switches_faults_and_the_report_shows_them(
     (toxic,) = turso(toxiproxy_api)["toxics"]
     assert toxic["type"] == "latency"
     assert toxic["attributes"]["latency"] == 200
+    expect(page.locator("#turso-latency-latency")).to_have_value("200")  # what is applied
+    expect(page.get_by_text("latency (ms)").first).to_be_visible()  # fields carry units
     time.sleep(LOAD_S)
     switch(page, "outage", on=True)
     assert turso(toxiproxy_api)["enabled"] is False

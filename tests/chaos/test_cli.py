@@ -12,7 +12,7 @@ def test_an_unknown_scenario_is_one_line_and_exit_2(capsys: pytest.CaptureFixtur
 
     error = capsys.readouterr().err
     assert error.count("\n") == 1
-    assert error.startswith("chaos: unknown scenario 'nope'")
+    assert error.startswith("chaos: SCENARIOS (--scenarios): unknown scenario 'nope'")
 
 
 def test_database_link_faults_are_refused_for_an_external_database(

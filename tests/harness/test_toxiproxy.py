@@ -78,15 +78,6 @@ def test_toxics_are_removed_when_the_block_raises(
     assert toxiproxy_api.proxies()["web"]["toxics"] == []
 
 
-def test_update_changes_a_toxic_in_place(toxiproxy_api: ToxiproxyApi, proxy_url: str) -> None:
-    toxic = Toxic("latency", attributes={"latency": 10})
-    with toxiproxy_api.toxics("web", toxic):
-        toxiproxy_api.update_toxic("web", Toxic("latency", attributes={"latency": 321}))
-        (stored,) = toxiproxy_api.proxies()["web"]["toxics"]
-
-    assert stored["attributes"]["latency"] == 321
-
-
 def test_a_disabled_proxy_refuses_connections_until_the_block_ends(
     toxiproxy_api: ToxiproxyApi, proxy_url: str
 ) -> None:

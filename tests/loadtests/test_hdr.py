@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench.summary import endpoint_summaries
-from loadtests.hdr import Recorder
+from loadtests.hdr import Recorder, Series, Timeline
 
 
 def test_percentiles_keep_three_significant_digits() -> None:
@@ -52,3 +52,39 @@ def test_drain_starts_over_and_aggregates_every_endpoint() -> None:
     assert set(rows) == {"GET /a", "POST /b", "Aggregated"}
     assert rows["Aggregated"].requests == 2
     assert recorder.drain() == {}
+
+
+def _counts(drained: dict) -> dict[tuple[str, str], tuple[int, int]]:
+    out = {}
+    for key, intervals in drained.items():
+        for index, encoded in intervals.items():
+            series = Series()
+            series.add_encoded(encoded)
+            out[key, index] = (series.histogram.get_total_count(), series.errors)
+    return out
+
+
+def test_timeline_keeps_a_late_request_in_the_interval_it_started_in() -> None:
+    timeline = Timeline(interval_s=1.0)
+    for second in range(10):  # old intervals get encoded as newer ones arrive
+        timeline.record("GET /x", 10.0, False, 100.5 + second)
+    timeline.record("GET /x", 9000.0, True, 109.2)  # started at 100.2, ended 9 s later
+
+    counts = _counts(timeline.drain())
+
+    assert counts["GET /x", "100"] == (1, 1)
+    assert counts["GET /x", "109"] == (1, 0)
+    assert len(counts) == 10
+
+
+def test_timelines_from_workers_merge_interval_by_interval() -> None:
+    master, worker_a, worker_b = Timeline(), Timeline(), Timeline()
+    worker_a.record("GET /x", 5.0, False, 50.4)
+    worker_b.record("GET /x", 5.0, False, 50.9)
+    worker_b.record("POST /y", 5.0, True, 51.5)
+
+    master.merge(worker_a.drain())
+    master.merge(worker_b.drain())
+
+    assert _counts(master.drain()) == {("GET /x", "50"): (2, 0), ("POST /y", "51"): (0, 1)}
+    assert worker_a.drain() == {}

@@ -1,4 +1,4 @@
-"""Report data preparation on small synthetic stats histories and fault logs."""
+"""Report data preparation on small synthetic recordings and fault logs."""
 
 from __future__ import annotations
 
@@ -6,64 +6,84 @@ import math
 
 import pytest
 
+from loadtests.hdr import Timeline
 from reports.data import (
     BaselineRow,
     Window,
+    baseline_differences,
     baseline_rows,
-    endpoint_names,
     fault_windows,
-    history_series,
+    interval_endpoints,
+    interval_series,
     timeline,
 )
 
 
-def row(t: int, name: str, rps: float, p50: str, failures: float = 0.0) -> dict[str, str]:
+def exact_of(records: list[tuple[str, float, float, bool]], started: float, stopped: float) -> dict:
+    """exact.json as the recorder writes it, from (endpoint, finished_s, ms, failed)."""
+    timeline = Timeline(interval_s=1.0)
+    for key, finished_s, ms, failed in records:
+        timeline.record(key, ms, failed, finished_s)
     return {
-        "Timestamp": str(t),
-        "User Count": "5",
-        "Name": name,
-        "Requests/s": str(rps),
-        "Failures/s": str(failures),
-        "50%": p50,
-        "95%": p50,
-        "99%": p50,
+        "started_s": started,
+        "stopped_s": stopped,
+        "interval_s": 1.0,
+        "intervals": timeline.drain(),
     }
 
 
-HISTORY = [
-    row(1000, "Aggregated", 0.0, "N/A"),
-    row(1002, "GET /a", 10.0, "12"),
-    row(1002, "Aggregated", 12.0, "11", failures=1.0),
-    row(1001, "Aggregated", 5.0, "9"),
-    row(1001, "POST /b", 2.0, "20"),
-]
+# A test from t=100.0 to t=103.4: intervals [100, 101), [101, 102), [102, 103) and a
+# partial [103, 103.4) that is left out.
+EXACT = exact_of(
+    [
+        ("GET /a", 100.5, 10.0, False),
+        ("GET /a", 100.6, 10.0, False),
+        ("POST /b", 100.9, 30.0, True),
+        ("GET /a", 102.5, 200.0, False),  # started at 102.3: a slow interval
+        ("GET /a", 103.3, 10.0, False),  # in the partial last interval
+    ],
+    started=100.0,
+    stopped=103.4,
+)
 
 
-def test_series_is_time_ordered_from_the_history_origin() -> None:
-    series = history_series(HISTORY)
+def test_intervals_are_exact_per_second_from_the_test_start() -> None:
+    series = interval_series(EXACT)
 
-    assert series.t_s == [0.0, 1.0, 2.0]
-    assert series.rps == [0.0, 5.0, 12.0]
-    assert series.errors_per_s == [0.0, 0.0, 1.0]
-
-
-def test_na_percentiles_become_nan_gaps() -> None:
-    p50 = history_series(HISTORY).percentiles_ms["p50"]
-
-    assert math.isnan(p50[0])
-    assert p50[1:] == [9.0, 11.0]
+    assert series.t_s == [0.5, 1.5, 2.5]
+    assert series.rps == [3.0, 0.0, 1.0]
+    assert series.errors_per_s == [1.0, 0.0, 0.0]
+    assert series.percentiles_ms["p50"][0] == pytest.approx(10.0, rel=1e-2)
+    assert math.isnan(series.percentiles_ms["p50"][1])  # no request: a gap, not 0 ms
+    assert series.percentiles_ms["p50"][2] == pytest.approx(200.0, rel=1e-2)
 
 
-def test_endpoint_series_shares_the_aggregated_origin() -> None:
-    assert history_series(HISTORY, "GET /a").t_s == [2.0]
+def test_a_request_counts_in_the_interval_it_started_in() -> None:
+    # Finished at 101.2 after 500 ms: started at 100.7, in the first interval.
+    exact = exact_of([("GET /a", 101.2, 500.0, False)], started=100.0, stopped=102.0)
+
+    assert interval_series(exact).rps == [1.0, 0.0]
 
 
-def test_empty_history_gives_an_empty_series() -> None:
-    assert not history_series([])
+def test_a_partial_first_interval_counts_per_second_it_covers() -> None:
+    # The test starts at 100.4: the first interval covers 0.6 s of it.
+    exact = exact_of([("GET /a", 100.7, 1.0, False)] * 3, started=100.4, stopped=102.0)
+
+    series = interval_series(exact)
+
+    assert series.t_s == [pytest.approx(0.3), pytest.approx(1.1)]
+    assert series.rps[0] == pytest.approx(5.0)
 
 
-def test_endpoint_names_leave_out_aggregated() -> None:
-    assert endpoint_names(HISTORY) == ["GET /a", "POST /b"]
+def test_one_endpoint_keeps_the_method_in_its_name() -> None:
+    assert interval_endpoints(EXACT) == ["GET /a", "POST /b"]
+    assert interval_series(EXACT, "POST /b").name == "POST /b"
+    assert interval_series(EXACT, "POST /b").errors_per_s == [1.0, 0.0, 0.0]
+
+
+def test_no_test_started_gives_an_empty_series() -> None:
+    assert not interval_series({"started_s": None, "intervals": {}})
+    assert not interval_series({})
 
 
 def fault(t: float, on: bool, name: str = "latency", link: str = "turso") -> dict:
@@ -102,14 +122,24 @@ def test_profile_events_are_not_fault_windows() -> None:
     assert fault_windows(events, origin=100, end_s=60) == []
 
 
-def test_timeline_buckets_count_errors_and_keep_empty_gaps() -> None:
-    buckets = timeline([(0.1, 10.0, True), (0.2, 30.0, False), (1.7, 5.0, True)], bucket_s=0.5)
+def test_timeline_buckets_by_start_count_errors_and_keep_empty_gaps() -> None:
+    records = [(0.11, 10.0, True), (0.23, 30.0, False), (1.905, 5.0, True)]
+
+    buckets = timeline(records, bucket_s=0.5)
 
     assert [b["requests"] for b in buckets] == [2, 0, 0, 1]
     assert [b["errors"] for b in buckets] == [1, 0, 0, 0]
     assert buckets[0]["p50_ms"] == pytest.approx(20.0)
     assert math.isnan(buckets[1]["p50_ms"])
     assert buckets[3]["t_s"] == pytest.approx(1.5)
+
+
+def test_timeline_drops_a_last_bucket_the_load_left_early() -> None:
+    # The last request started at 1.6 s: only 0.1 s into the [1.5, 2.0) bucket.
+    buckets = timeline([(0.2, 1.0, True), (1.0, 1.0, True), (1.601, 1.0, True)], bucket_s=0.5)
+
+    assert [b["t_s"] for b in buckets] == [0.0, 0.5, 1.0]
+    assert [b["requests"] for b in buckets] == [1, 1, 0]
 
 
 def test_timeline_of_nothing_is_empty() -> None:
@@ -131,3 +161,58 @@ def test_baseline_rows_use_the_median_trial_and_shared_endpoints() -> None:
 
 def test_no_baseline_trials_no_rows() -> None:
     assert baseline_rows({}, {"GET /a": {"p50_ms": 1.0, "p95_ms": 2.0}}) == []
+
+
+BASELINE = {
+    "load": {"workload": "ycsb-e", "users": 10},
+    "profile": {"name": "edge"},
+    "database": {"server": "localturso"},
+    "platform": "Linux-x",
+    "cpu_count": 2,
+}
+SAME_RUN = {
+    "settings": {"workload": "ycsb-e", "users": 10},
+    "profile": {"name": "edge"},
+    "database": {"server": "localturso", "version": "localturso 0.1.0"},
+    "platform": "Linux-x",
+    "cpu_count": 2,
+}
+
+
+def test_a_run_under_the_baseline_conditions_is_comparable() -> None:
+    assert baseline_differences(BASELINE, SAME_RUN) == []
+
+
+def test_every_differing_condition_is_named() -> None:
+    run = {
+        **SAME_RUN,
+        "settings": {"workload": "mixed", "users": 20},
+        "database": "localturso",  # the older summary.json form
+        "cpu_count": 8,
+    }
+
+    assert baseline_differences(BASELINE, run) == [
+        "workload: baseline ycsb-e, this run mixed",
+        "users: baseline 10, this run 20",
+        "machine: baseline Linux-x with 2 CPUs, this run Linux-x with 8 CPUs",
+    ]
+
+
+def test_a_condition_the_baseline_never_recorded_is_not_comparable() -> None:
+    old = {k: v for k, v in BASELINE.items() if k not in ("profile", "database")}
+
+    assert baseline_differences(old, SAME_RUN) == [
+        "profile: baseline not recorded, this run edge",
+        "server: baseline not recorded, this run localturso",
+    ]
+
+
+def test_the_series_ends_when_users_stop_starting_requests() -> None:
+    # Users stop starting requests at 102.6; the test stops at 104 once in-flight ones end.
+    records = [("GET /a", 101.5, 1.0, False)] * 2 + [("GET /a", 102.4, 1.0, False)] * 3
+    exact = {**exact_of(records, started=100.0, stopped=104.0), "load_ended_s": 102.6}
+
+    series = interval_series(exact)
+
+    assert series.t_s == [0.5, 1.5, pytest.approx(2.3)]
+    assert series.rps[-1] == pytest.approx(5.0)  # 3 requests in the 0.6 s it covers

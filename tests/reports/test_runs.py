@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
 
+from loadtests.hdr import Timeline
 from reports.runs import write_index, write_run_report
-
-COLUMNS = [
-    "Timestamp",
-    "User Count",
-    "Type",
-    "Name",
-    "Requests/s",
-    "Failures/s",
-    "50%",
-    "95%",
-    "99%",
-]
 
 
 def bench_run(run_dir: Path, with_faults: bool) -> Path:
     mode_dir = run_dir / "hardened"
     mode_dir.mkdir(parents=True)
-    with (mode_dir / "locust_stats_history.csv").open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        for t in range(10):
-            writer.writerow([1000 + t, 5, "", "Aggregated", 50, 0, 10 + t, 20 + t, 30 + t])
-            writer.writerow([1000 + t, 5, "GET", "GET /a", 50, 0, 10, 20, 30])
+    timeline = Timeline()
+    for t in range(10):
+        for _ in range(50):
+            timeline.record("GET /a", 10.0 + t, False, 1000.5 + t)
+    exact = {"started_s": 1000.0, "stopped_s": 1010.0, "interval_s": 1.0}
+    (mode_dir / "exact.json").write_text(json.dumps({**exact, "intervals": timeline.drain()}))
     if with_faults:
         events = [
             {
@@ -101,6 +89,35 @@ def test_chaos_report_has_the_invariant_table(tmp_path: Path) -> None:
     assert '<td class="fail"' in report
     assert '<td class="ok"' in report
     assert report.count('<img class="plot"') == 1
+    assert "hardened: 1/1 FAIL" in report
+    assert "indeterminate: a write whose answer never came" in report
+
+
+def test_chaos_report_and_index_say_not_judged_and_expected(tmp_path: Path) -> None:
+    run_dir = tmp_path / "chaos" / "c2"
+    run_dir.mkdir(parents=True)
+    invariants = {
+        "lost": {"passed": True, "lost": 0},
+        "availability": {"passed": True, "during_success_rate": 0.75, "during_minimum": None},
+    }
+    scenarios = [
+        {"scenario": "outage", "mode": "hardened", "passed": True, "invariants": invariants},
+        {
+            "scenario": "outage",
+            "mode": "naive",
+            "passed": False,
+            "expected": "fail",
+            "invariants": {**invariants, "lost": {"passed": False, "lost": 3}},
+        },
+    ]
+    (run_dir / "summary.json").write_text(json.dumps({"scenarios": scenarios}))
+
+    report = write_run_report(run_dir).read_text()
+    index = write_index(tmp_path).read_text()
+
+    assert '<td class="note">not judged' in report
+    assert "FAIL (expected)" in report
+    assert "hardened: 1/1 pass; naive: 1/1 fail — expected" in index
 
 
 def test_index_lists_runs_newest_first(tmp_path: Path) -> None:
@@ -136,3 +153,74 @@ def test_bench_report_shows_the_ablation_and_what_is_not_simulated(tmp_path: Pat
     assert "naive (no shared client)" in report
     assert "not simulated: TCP handshake" in report
     assert "130.0 ms (+10.0)" in report
+
+
+def _baseline(tmp_path: Path, workload: str) -> Path:
+    trial = {"GET /a": {"p50_ms": 10.0, "p95_ms": 20.0, "requests": 500}}
+    body = {
+        "load": {"workload": workload, "users": 5},
+        "profile": {"name": "edge"},
+        "database": {"server": "localturso"},
+        "platform": "Linux-x",
+        "cpu_count": 2,
+        "trials": [trial, trial],
+    }
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(body))
+    return path
+
+
+def _with_endpoints(run_dir: Path) -> Path:
+    mode = {
+        "profile": {"name": "edge"},
+        "settings": {"workload": "readers", "users": 5},
+        "database": {"server": "localturso"},
+        "platform": "Linux-x",
+        "cpu_count": 2,
+        "endpoints": {"GET /a": {"p50_ms": 12.0, "p95_ms": 30.0, "requests": 900}},
+    }
+    (run_dir / "summary.json").write_text(json.dumps({"modes": {"hardened": mode}}))
+    return run_dir
+
+
+def test_the_baseline_is_compared_only_under_the_same_conditions(tmp_path: Path) -> None:
+    run_dir = _with_endpoints(bench_run(tmp_path / "run", with_faults=False))
+
+    other = write_run_report(run_dir, _baseline(tmp_path, "ycsb-e")).read_text()
+    same = write_run_report(run_dir, _baseline(tmp_path, "readers")).read_text()
+
+    assert "No comparable baseline" in other
+    assert "workload: baseline ycsb-e, this run readers" in other
+    assert "+50%" not in other
+    assert "No comparable baseline" not in same
+    assert "+50%" in same  # p95 30 ms against 20 ms
+
+
+def test_a_gate_run_gets_a_report_with_its_trials_and_is_indexed(tmp_path: Path) -> None:
+    run_dir = tmp_path / "gate" / "g1"
+    run_dir.mkdir(parents=True)
+
+    def trial(p95: float) -> dict:
+        return {"Aggregated": {"requests": 900, "errors": 1, "p50_ms": 10.0, "p95_ms": p95}}
+
+    record = {
+        "run_id": "g1",
+        "passed": False,
+        "verdict": "FAIL (Aggregated p95_ms)",
+        "compared": {"A (baseline)": "abc1234 main", "B (candidate)": "def5678+dirty"},
+        "verdict_table": "endpoint  metric ... REGRESSED",
+        "trials": {"A": [trial(20.0), trial(21.0)], "B": [trial(30.0), trial(31.5)]},
+    }
+    (run_dir / "gate.json").write_text(json.dumps(record))
+
+    report = write_run_report(run_dir).read_text()
+    index = write_index(tmp_path).read_text()
+
+    assert "FAIL (Aggregated p95_ms)" in report
+    assert "abc1234 main" in report
+    assert "def5678+dirty" in report
+    assert "REGRESSED" in report
+    assert "31.50" in report  # trial 2 of B, per-trial figures
+    assert report.count('<img class="plot"') == 1
+    assert 'href="gate/g1/report.html"' in index
+    assert "FAIL (Aggregated p95_ms); abc1234 main vs def5678+dirty" in index

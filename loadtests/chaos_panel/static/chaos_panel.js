@@ -27,6 +27,17 @@ async function call(method, url, body) {
   return data;
 }
 
+function withUnit(name, unit) {
+  return unit ? `${name} (${unit})` : name;
+}
+
+// Fault-log params with their units: {"latency": 200, "duration_s": 5} -> "latency 200 ms, duration 5 s".
+function paramsText(state, fault, params) {
+  const units = (state.faults[fault] || { units: {} }).units;
+  return Object.entries(params || {}).map(([k, v]) =>
+    `${k === "duration_s" ? "for" : k} ${v} ${units[k] || ""}`.trim()).join(", ");
+}
+
 function isOn(state, link, fault) {
   return state.active.some((a) => a.link === link && a.fault === fault);
 }
@@ -34,9 +45,11 @@ function isOn(state, link, fault) {
 function faultRow(state, link, fault, spec) {
   const on = isOn(state, link, fault);
   const id = `${link}-${fault}`;
+  // A fault that is on shows the values it was switched on with, not the defaults.
+  const active = (state.active.find((a) => a.link === link && a.fault === fault) || {}).params || {};
   const inputs = Object.entries(spec.params).map(([param, value]) =>
-    el("label", {}, `${param} `, el("input", { type: "number", min: "0", id: `${id}-${param}`, value: String(value) })));
-  inputs.push(el("label", {}, "for s ", el("input", { type: "number", min: "0", step: "0.5", id: `${id}-duration_s`, placeholder: "∞" })));
+    el("label", {}, `${withUnit(param, spec.units[param])} `, el("input", { type: "number", min: "0", id: `${id}-${param}`, value: String(active[param] ?? value) })));
+  inputs.push(el("label", {}, `${withUnit("for", spec.units.duration_s)} `, el("input", { type: "number", min: "0", step: "0.5", id: `${id}-duration_s`, placeholder: "∞" })));
   const button = el("button", { type: "button", id: `switch-${id}`, class: on ? "on" : "" }, on ? "Switch off" : "Switch on");
   button.addEventListener("click", () => switchFault(link, fault, !on, Object.keys(spec.params)));
   return el("div", { class: `fault${on ? " on" : ""}`, title: spec.description },
@@ -58,7 +71,7 @@ function drawProxies(state) {
   const rows = state.proxies.map((p) => el("tr", { "data-proxy": p.name },
     el("td", {}, p.name), el("td", {}, p.listen), el("td", {}, p.upstream),
     el("td", { class: p.enabled ? "" : "down" }, p.enabled ? "yes" : "NO"),
-    el("td", {}, p.toxics.map((t) => `${t.name} ${JSON.stringify(t.attributes)}`).join("; ") || "—")));
+    el("td", {}, p.toxics.map((t) => `${t.name} (${t.text})`).join("; ") || "—")));
   document.querySelector("#proxies tbody").replaceChildren(...rows);
 }
 
@@ -67,7 +80,7 @@ function drawLog(state) {
     el("td", {}, new Date(e.t * 1000).toLocaleTimeString()),
     el("td", {}, e.link),
     el("td", {}, e.event === "profile" ? `profile ${e.profile}` : `${e.fault} ${e.on ? "on" : "off"}`),
-    el("td", {}, e.params && Object.keys(e.params).length ? JSON.stringify(e.params) : "")));
+    el("td", {}, e.event === "fault" ? paramsText(state, e.fault, e.params) : "")));
   document.querySelector("#log tbody").replaceChildren(...rows);
 }
 

@@ -48,6 +48,26 @@ def test_switching_on_reaches_toxiproxy(client: FlaskClient, api: FakeToxiproxy)
     assert api.toxic_names("turso") == ["panel_latency_latency_downstream"]
 
 
+def test_every_fault_param_has_a_unit(client: FlaskClient) -> None:
+    faults = client.get("/chaos/state").get_json()["faults"]
+
+    for name, spec in faults.items():
+        assert set(spec["units"]) == {*spec["params"], "duration_s"}, name
+        assert all(spec["units"].values()), name
+    assert faults["latency"]["units"] == {"latency": "ms", "jitter": "ms", "duration_s": "s"}
+    assert faults["bandwidth"]["units"]["rate"] == "KB/s"
+
+
+def test_toxics_are_shown_with_their_units(client: FlaskClient) -> None:
+    body = {"fault": "latency", "link": "turso", "on": True, "params": {"latency": 200}}
+    client.post("/chaos/faults", json=body)
+
+    state = client.get("/chaos/state").get_json()
+
+    (turso,) = (p for p in state["proxies"] if p["name"] == "turso")
+    assert turso["toxics"][0]["text"] == "latency=200 ms, jitter=10 ms"
+
+
 @pytest.mark.parametrize(
     ("path", "kwargs", "status", "message"),
     [

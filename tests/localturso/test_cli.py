@@ -1,0 +1,66 @@
+"""`python -m localturso` answers a mistake with one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from harness.settings import PROJECT_ROOT
+
+
+def localturso(
+    *args: str, python: tuple[str, ...] = (sys.executable,)
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*python, "-m", "localturso", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--port", "99999"), "--port / LOCALTURSO_PORT 99999: Input should be less than or equal"),
+        (("--port", "abc"), "--port: invalid int value: 'abc'"),
+        (("--tls-cert", "x.pem"), "give both --tls-cert and --tls-key, or neither"),
+        (("--frobnicate",), "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_a_bad_flag_is_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
+    done = localturso(*args)
+
+    assert done.returncode == 2
+    assert done.stderr == f"localturso: {says}" + done.stderr.split(says, 1)[1]
+    assert done.stderr.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        done = localturso("--port", str(port))
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"localturso: cannot listen on 127.0.0.1:{port} (Address already in use);"
+        " pick another --port\n"
+    )
+
+
+def test_a_python_without_the_packages_says_run_make_setup() -> None:
+    # -S: no site-packages, as with a system Python that never had `make setup`.
+    done = localturso("--port", "0", python=(sys.executable, "-S"))
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("localturso: no module named ")
+    assert "run `make setup`, then use .venv/bin/python -m localturso" in done.stderr
+    assert done.stderr.count("\n") == 1
