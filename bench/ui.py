@@ -138,8 +138,10 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    # Watched: its whole group goes with it, and if we die first the watchdog kills it.
-    with watched(locust, grace_s=LOCUST_STOP_S):
+    # Watched: its whole group goes with it, and if we die first the watchdog kills it. A
+    # signal to us is passed on as one SIGINT to the master alone (below): SIGTERM to the
+    # group would kill its workers before they report their last stats.
+    with watched(locust, grace_s=LOCUST_STOP_S, terminate_on_signal=False):
         assert locust.stdout is not None
         relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
         relay.start()

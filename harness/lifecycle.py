@@ -83,20 +83,30 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+# Watched groups a signal to the program leaves to the program to stop its own way.
+_stopped_by_program: set[int] = set()
 
 
-def watch_group(pgid: int) -> None:
-    """Kill this process group if the program dies before `release_group`."""
+def watch_group(pgid: int, *, terminate_on_signal: bool = True) -> None:
+    """Kill this process group if the program dies before `release_group`.
+
+    `terminate_on_signal=False`: a signal to the program does not SIGTERM the group too,
+    for a child that must be stopped its own way (Locust's master, which stops its workers
+    and collects their last stats on one SIGINT).
+    """
     _watchdog.watch(pgid)
+    if not terminate_on_signal:
+        _stopped_by_program.add(pgid)
 
 
 def release_group(pgid: int) -> None:
+    _stopped_by_program.discard(pgid)
     _watchdog.release(pgid)
 
 
 def terminate_watched_groups() -> None:
     """SIGTERM to every watched group at once, so stopping them in turn waits only once."""
-    for pgid in list(_watchdog.groups):
+    for pgid in list(_watchdog.groups - _stopped_by_program):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
 

@@ -173,14 +173,16 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
 
 
 @contextlib.contextmanager
-def watched(popen: subprocess.Popen[bytes], grace_s: float) -> Iterator[subprocess.Popen[bytes]]:
+def watched(
+    popen: subprocess.Popen[bytes], grace_s: float, *, terminate_on_signal: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
     """A one-shot child started with `start_new_session=True`, stopped with its group on exit.
 
     If it is still running on the way out (an interrupt, say), its group gets SIGTERM and
     `grace_s` to finish writing what it has, then SIGKILL; and if this program dies first,
-    the watchdog kills the group.
+    the watchdog kills the group. `terminate_on_signal`: as for `watch_group`.
     """
-    watch_group(popen.pid)
+    watch_group(popen.pid, terminate_on_signal=terminate_on_signal)
     try:
         yield popen
     finally:
