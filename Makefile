@@ -142,7 +142,7 @@ bench: setup
 
 # Locust's web UI on 127.0.0.1:$(WEB_PORT) with the chaos panel (/chaos), on the stack `make bench`
 # starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE, MODE and WORKERS as for bench.
-# Ctrl-C stops all.
+# Ctrl-C or SIGTERM stops all.
 WEB_PORT ?= 8089
 locust-ui: setup
 	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \

@@ -32,6 +32,7 @@ from bench.summary import (
 from harness.app_counters import read_counters
 from harness.cli import make_names, run
 from harness.cpu import format_cpu_line
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import TlsFiles
 from harness.stats import LatencySummary
@@ -197,6 +198,11 @@ def format_comparison(compared: Mapping[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
     tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     run_id = new_run_id()
@@ -206,31 +212,40 @@ def main(argv: list[str] | None = None) -> int:
     variants = list(VARIANTS) if args.compare else [BY_MODE[args.mode]]
     results: dict[str, dict[str, LatencySummary]] = {}
     summaries: dict[str, Any] = {}
-    for variant in variants:
-        mode = variant.slug
-        print(
-            f"bench: {variant.name} app, {args.workload} workload, {profile.name} profile,"
-            f" {args.duration}s"
-        )
-        try:
-            results[mode], summaries[mode] = bench_mode(
-                variant, config, profile, out_dir, settings, tls
+    try:
+        for variant in variants:
+            mode = variant.slug
+            print(
+                f"bench: {variant.name} app, {args.workload} workload, {profile.name} profile,"
+                f" {args.duration}s"
             )
-        except SETUP_ERRORS as error:
-            print(f"bench: {one_line(error)} (logs in {out_dir / mode / 'logs'})", file=sys.stderr)
-            return 1
-        load = summaries[mode]["load_generator"]
-        print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
-        if service := summaries[mode]["service_time"]:
-            rows = {name: LatencySummary.from_dict(row) for name, row in service.items()}
-            print(format_summary_table(SERVICE_VIEW, rows))
-        share = 100 * load["machine_share"]
-        print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)")
-        cpu = summaries[mode]["cpu_per_request"]
-        if cpu:
-            requests = results[mode][AGGREGATED].requests
-            print(format_cpu_line(cpu, requests))
-        print()
+            try:
+                results[mode], summaries[mode] = bench_mode(
+                    variant, config, profile, out_dir, settings, tls
+                )
+            except SETUP_ERRORS as error:
+                logs = out_dir / mode / "logs"
+                print(f"bench: {one_line(error)} (logs in {logs})", file=sys.stderr)
+                return 1
+            load = summaries[mode]["load_generator"]
+            print(format_summary_table(f"{variant.name} ({profile.name})", results[mode]))
+            if service := summaries[mode]["service_time"]:
+                rows = {name: LatencySummary.from_dict(row) for name, row in service.items()}
+                print(format_summary_table(SERVICE_VIEW, rows))
+            share = 100 * load["machine_share"]
+            print(f"load generator: {load['cores']:.2f} cores busy ({share:.0f}% of the machine)")
+            cpu = summaries[mode]["cpu_per_request"]
+            if cpu:
+                requests = results[mode][AGGREGATED].requests
+                print(format_cpu_line(cpu, requests))
+            print()
+    except KeyboardInterrupt:
+        # Everything is stopped by now; keep what the finished modes measured.
+        write_json(
+            out_dir / "summary.json", {"run_id": run_id, "modes": summaries, "interrupted": True}
+        )
+        print(f"bench: interrupted; stack stopped; finished modes in {out_dir}", file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
     combined: dict[str, Any] = {"run_id": run_id, "modes": summaries}
     rows = [AblationRow(**s["ablation"]) for s in summaries.values()]
     rtt_ms = next(iter(summaries.values()))["db_round_trip_ms"]

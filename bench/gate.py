@@ -18,13 +18,12 @@ import argparse
 import contextlib
 import json
 import math
-import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from bench.ab import (
     BASELINE,
@@ -51,6 +50,7 @@ from bench.runner import LoadConfig
 from bench.summary import AGGREGATED, write_json
 from bench.trials import GATE_LOAD, GATE_PROFILE, GateSession, TrialError, gate_session
 from harness.cli import run
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from reports import write_index, write_run_report
 from reports.runs import GATE_RECORD
@@ -98,15 +98,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so stacks stop and the worktree is removed."""
-
-    def handler(signum: int, _frame: object) -> NoReturn:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def _figures(trial: Trial) -> str:
@@ -281,7 +272,16 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    _stop_on_sigterm()
+    with stop_on_signals():
+        try:
+            return _run(args)
+        except KeyboardInterrupt:
+            # The stack is stopped by now; too few trials to judge or to keep as a baseline.
+            print("gate: interrupted; stack stopped; nothing judged or written", file=sys.stderr)
+            return INTERRUPTED_EXIT_CODE
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:

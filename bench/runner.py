@@ -18,12 +18,14 @@ import psutil
 
 from bench.profiles import DB_LINK, NetworkProfile
 from harness.cpu import CpuSampler, Sample
-from harness.processes import free_port
+from harness.processes import free_port, watched
 from harness.settings import PROJECT_ROOT, HarnessSettings
 from harness.stack import LOOPBACK, Stack, TlsFiles, stack
 from loadtests.ids import IdSpace
 
 LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
+# On an interrupt Locust gets SIGTERM and this long to write its CSVs and report.
+LOCUST_STOP_S = 1.5
 LOCUST_GRACE_S = 60.0  # start-up and shutdown on top of --run-time, before we give up on it
 CPU_SAMPLE_S = 0.25
 STOP_TIMEOUT_S = 5  # users finish their current request at the end instead of being cut off
@@ -130,14 +132,11 @@ def run_locust(
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            start_new_session=True,  # stopped as a group with its workers, never orphaned
         )
         sampler = CpuSampler({**(stack_pids or {}), "load generator": popen.pid})
-        try:
+        with watched(popen, grace_s=LOCUST_STOP_S):
             cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
-        except BaseException:  # Ctrl-C or SIGTERM while it runs: Locust must not outlive us
-            popen.kill()
-            popen.wait()
-            raise
         sampler.sample()  # the stack's counters just after Locust's last request
     wall_s = time.perf_counter() - started
     exact_path = out_dir / "exact.json"

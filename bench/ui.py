@@ -16,7 +16,6 @@ import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any, TextIO
 
 from bench.__main__ import MODES, duration_s
@@ -33,6 +32,8 @@ from harness.cli import (
     positive_int,
     run,
 )
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
+from harness.processes import watched
 from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -83,11 +84,6 @@ def ui_argv(
     if args.run_time:
         argv += ["--run-time", f"{args.run_time}s"]
     return argv
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # `terminate()` from a test or a supervisor stops everything as Ctrl-C does.
-    raise KeyboardInterrupt
 
 
 class Terminal:
@@ -142,20 +138,24 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    assert locust.stdout is not None
-    relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
-    relay.start()
-    try:
-        code = locust.wait()
-    except KeyboardInterrupt:
-        locust.send_signal(signal.SIGINT)
+    # Watched: its whole group goes with it, and if we die first the watchdog kills it. A
+    # signal to us is passed on as one SIGINT to the master alone (below): SIGTERM to the
+    # group would kill its workers before they report their last stats.
+    with watched(locust, grace_s=LOCUST_STOP_S, terminate_on_signal=False):
+        assert locust.stdout is not None
+        relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
+        relay.start()
         try:
-            code = locust.wait(timeout=LOCUST_STOP_S)
-        except subprocess.TimeoutExpired:
-            locust.kill()
             code = locust.wait()
-    relay.join(timeout=LOCUST_STOP_S)
-    return code
+        except KeyboardInterrupt:
+            locust.send_signal(signal.SIGINT)
+            try:
+                code = locust.wait(timeout=LOCUST_STOP_S)
+            except subprocess.TimeoutExpired:
+                locust.kill()
+                code = locust.wait()
+        relay.join(timeout=LOCUST_STOP_S)
+        return code
 
 
 def a_test_was_started(run_dir: Path) -> bool:
@@ -166,7 +166,11 @@ def a_test_was_started(run_dir: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = HarnessSettings()
     tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     terminal = Terminal()
@@ -208,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 report = background.submit(write_report, out_dir, run_dir, summary, settings)
         except KeyboardInterrupt:
-            return 130  # stopped before Locust started: nothing to report
+            return INTERRUPTED_EXIT_CODE  # stopped before Locust started: nothing to report
         except SETUP_ERRORS as error:
             print(f"locust-ui: {first_line(error)} (logs in {run_dir / 'logs'})", file=sys.stderr)
             return 1

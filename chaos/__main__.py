@@ -16,6 +16,7 @@ from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
 from harness.cli import OneLineParser, make_names, run
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import HarnessSettings, new_run_id
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
@@ -67,16 +68,19 @@ async def run_mode(
     out_dir: Path,
     run_id: str,
     databases: list[DatabaseInfo] | None = None,
+    results: list[ScenarioResult] | None = None,
     *,
     settings: HarnessSettings | None = None,
 ) -> list[ScenarioResult]:
     """A fresh stack per app mode (and per stack group); every scenario runs against it.
 
-    The database server it ran on is appended to `databases`, for the run's summary.
+    The database server it ran on is appended to `databases`, for the run's summary. Each
+    result is appended to `results` as soon as it is known, so an interrupted run still
+    has the scenarios it finished.
     """
     settings = settings or HarnessSettings()
+    results = [] if results is None else results
     log_dir = out_dir / "logs" / config.mode
-    results = []
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
         for group in stack_groups(scenarios):
@@ -140,6 +144,11 @@ def _without_local_only(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         scenarios = select(args.scenarios)
     except ValueError as error:
@@ -175,22 +184,28 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or settings.results_dir / "chaos" / run_id
     results: list[ScenarioResult] = []
     databases: list[DatabaseInfo] = []
-    for mode in MODES[args.mode]:
-        config = ChaosConfig(
-            mode=mode,
-            deadline_ms=args.deadline_ms,
-            warmup_s=args.warmup_s,
-            fault_s=args.fault_s,
-            observe_s=args.observe_s,
-        )
-        results += asyncio.run(
-            run_mode(scenarios, config, out_dir, run_id, databases, settings=settings)
-        )
+    interrupted = False
+    try:
+        for mode in MODES[args.mode]:
+            config = ChaosConfig(
+                mode=mode,
+                deadline_ms=args.deadline_ms,
+                warmup_s=args.warmup_s,
+                fault_s=args.fault_s,
+                observe_s=args.observe_s,
+            )
+            asyncio.run(
+                run_mode(scenarios, config, out_dir, run_id, databases, results, settings=settings)
+            )
+    except KeyboardInterrupt:
+        interrupted = True  # the stack is stopped by now; report what finished
+        print("chaos: interrupted; stack stopped", file=sys.stderr)
     run_settings = {
         **vars(args),
         "out": str(out_dir),
         "run_id": run_id,
         "app_workers": settings.app_workers,
+        "interrupted": interrupted,
     }
     if databases:
         run_settings["database"] = databases[0].as_dict()
@@ -203,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\nwritten to {out_dir} (every invariant: summary.md); report {write_run_report(out_dir)}"
     )
     write_index(settings.results_dir)
+    if interrupted:
+        return INTERRUPTED_EXIT_CODE
     hardened_failed = any(r.mode == "hardened" and not r.passed for r in results)
     return 1 if hardened_failed else 0
 

@@ -11,6 +11,7 @@ from chaos.runner import ScenarioResult
 INVARIANTS = (
     "lost",
     "duplicated",
+    "rejected",
     "latency",
     "errors",
     "availability",
@@ -21,9 +22,10 @@ INVARIANTS = (
 KEY_FIGURES = {
     "lost": ("lost", "acked"),
     "duplicated": ("duplicated",),
-    "latency": ("p99_ms", "fault_p99_ms", "bound_ms"),
+    "rejected": ("rejected", "stored_anyway"),
+    "latency": ("before_p99_ms", "during_p99_ms", "after_p99_ms", "during_bound_ms"),
     "errors": ("status_500_or_other", "status_503", "status_504", "unanswered"),
-    "availability": ("success_rate",),
+    "availability": ("before_success_rate", "during_success_rate", "after_success_rate"),
     "recovery": ("recovery_s",),
     "recovered": ("indeterminate", "landed"),
     "consistency": ("stale_reads", "reads_checked"),

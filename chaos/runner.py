@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -15,8 +16,10 @@ from chaos import checker
 from chaos.contention import contending
 from chaos.faults import fault_window_s, injected
 from chaos.history import StoredPost
+from chaos.process_faults import Target
 from chaos.scenarios.base import Scenario
 from chaos.workload import History, Workload, WorkloadConfig
+from harness.processes import ManagedProcess
 from harness.stack import Stack
 from reports.data import timeline
 
@@ -33,7 +36,9 @@ class ChaosConfig:
     fault_s: float = 3.0  # the shortest fault window; outage schedules may make it longer
     observe_s: float = 3.0  # after the fault is removed, to measure recovery
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
-    # Further app settings (APP_CACHE_BACKEND=process, say), over the ones below.
+    latency_slack: float = LATENCY_SLACK
+    # Further app settings (APP_CACHE_BACKEND=process, say, or a deliberately broken app's
+    # APP_TEST_ONLY_* for the checker's tests), over the ones below.
     app_overrides: dict[str, str] = field(default_factory=dict)
 
     def app_env(self) -> dict[str, str]:
@@ -108,16 +113,31 @@ def verdicts(
     stored: Sequence[StoredPost],
     fault_window_s: tuple[float, float] | None,
 ) -> list[checker.Verdict]:
-    bound_ms = config.deadline_ms * LATENCY_SLACK + scenario.expect.latency_allowance_ms
+    expect = scenario.expect
+    bound_ms = config.deadline_ms * config.latency_slack
+    during_bound_ms = bound_ms + expect.latency_allowance_ms
+    # The server's own flags hold for the whole run, warm-up included: its "before" phase
+    # is no healthy baseline, so it is held to the fault's bounds.
+    whole_run = bool(scenario.server_args)
+    latency_bounds = checker.PhaseBounds(
+        during_bound_ms if whole_run else bound_ms, during_bound_ms, bound_ms
+    )
+    success_minimums = checker.PhaseBounds(
+        expect.min_success_rate if whole_run else expect.min_success_rate_before,
+        expect.min_success_rate,
+        expect.min_success_rate_after,
+    )
     fault_removed_s = fault_window_s[1] if fault_window_s else None
+    requests, writes = history.requests, history.writes
     return [
-        checker.lost_writes(history.writes, stored),
-        checker.duplicated_writes(history.writes, stored),
-        checker.latency_bound(history.requests, bound_ms, fault_window_s),
-        checker.error_shapes(history.requests, scenario.expect.unanswered_allowed),
-        checker.availability(history.requests, scenario.expect.min_success_rate),
-        checker.recovery(history.requests, fault_removed_s, scenario.expect.recovery_bound_s),
-        checker.recovered_writes(history.writes, stored),
+        checker.lost_writes(writes, stored),
+        checker.duplicated_writes(writes, stored),
+        checker.rejected_writes(writes, stored),
+        checker.latency_bound(requests, latency_bounds, fault_window_s),
+        checker.error_shapes(requests, expect.unanswered_allowed),
+        checker.availability(requests, success_minimums, fault_window_s),
+        checker.recovery(requests, fault_removed_s, expect.recovery_bound_s, bound_ms),
+        checker.recovered_writes(writes, stored),
         checker.read_your_writes(history.post_steps),
     ]
 
@@ -125,6 +145,19 @@ def verdicts(
 def _db_file(stack: Stack) -> str | None:
     """The local server's SQLite file, for a lock holder that takes it directly."""
     return stack.turso.db if stack.turso is not None and stack.turso.kind == "localturso" else None
+
+
+def _counted_since(before: float, after: float) -> float:
+    """A counter's growth; after a restart of the app it started again from zero."""
+    return after - before if after >= before else after
+
+
+def _processes(stack: Stack) -> dict[Target, ManagedProcess]:
+    """What process faults may signal: the app, and the database when the stack runs one."""
+    processes: dict[Target, ManagedProcess] = {"app": stack.app.process}
+    if stack.turso is not None:
+        processes["database"] = stack.turso.process
+    return processes
 
 
 async def run_scenario(
@@ -135,20 +168,23 @@ async def run_scenario(
     tag = f"chaos-{run_id}-{scenario.name}"
     workload = Workload(stack.api_url, tag, config.workload)
     window_s = fault_window_s(scenario, config.fault_s)
-    stop_at_s = config.warmup_s + window_s + config.observe_s
     retries_before = await _retries(stack)
-    load = asyncio.create_task(workload.run(stop_at_s))
+    # The load runs until the fault is really gone (a restart may take longer than planned),
+    # then for the full observation time.
+    load = asyncio.create_task(workload.run(math.inf))
     fault_window: tuple[float, float] | None = None
     try:
         await asyncio.sleep(config.warmup_s)
         fault_started_s = workload.now_s()
         async with (
-            injected(stack.toxiproxy, stack.proxies, scenario),
+            injected(stack.toxiproxy, stack.proxies, scenario, _processes(stack)),
             contending(stack.db_url, stack.db_auth_token, scenario.lock_holder, _db_file(stack)),
         ):
             await asyncio.sleep(window_s)
+        fault_removed_s = workload.now_s()
+        workload.stop_at(fault_removed_s + config.observe_s)
         if scenario.injects_faults:
-            fault_window = (fault_started_s, workload.now_s())
+            fault_window = (fault_started_s, fault_removed_s)
         history = await load
     finally:
         if not load.done():
@@ -158,7 +194,7 @@ async def run_scenario(
         scenario=scenario.name,
         mode=config.mode,
         verdicts=verdicts(scenario, config, history, stored, fault_window),
-        retries=await _retries(stack) - retries_before,
+        retries=_counted_since(retries_before, await _retries(stack)),
         requests=len(history.requests),
         writes=len(history.writes),
         fault_window_s=fault_window,

@@ -97,6 +97,10 @@ class Workload:
             self.history.post_steps += client.steps
         return self.history
 
+    def stop_at(self, stop_at_s: float) -> None:
+        """Move the end of the run (a restart can make a fault window longer than planned)."""
+        self._stop_at = stop_at_s
+
     def _read_your_writes_client(self) -> ReadYourWritesClient:
         return ReadYourWritesClient(
             self._send, self.now_s, self._running, self.tag, self.config.reads_per_step

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from harness.lifecycle import release_group, watch_group
+
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -76,8 +78,11 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **self.env},
                 cwd=self.cwd,
-                start_new_session=True,  # a Ctrl-C in the terminal reaches us, not the children
+                # Its own group (shared by its workers): a terminal's Ctrl-C reaches us, not
+                # the children, and the whole group is stopped, or killed if we die.
+                start_new_session=True,
             )
+        watch_group(self._popen.pid)
         self._wait_ready(timeout_s)
 
     def _wait_ready(self, timeout_s: float) -> None:
@@ -102,18 +107,28 @@ class ManagedProcess:
             return None
         if self._popen.poll() is None:
             self._signal_group(signal.SIGTERM)
+            self._signal_group(signal.SIGCONT)  # a paused process acts on SIGTERM only then
             self._wait_unreaped(timeout_s)
         self._end_group()
         return self._popen.returncode
 
     def kill(self) -> None:
         """SIGKILL to the whole group with no chance to clean up, as a crash would."""
-        if self._popen is not None and self._popen.poll() is None:
+        if self._popen is not None:
             self._end_group()
+
+    def pause(self) -> None:
+        """SIGSTOP: the group keeps its sockets but runs no more until `resume`."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._popen is not None and self._popen.poll() is None:
+            self._signal_group(signal.SIGCONT)
 
     def _signal_group(self, signum: int) -> None:
         assert self._popen is not None
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._popen.pid, signum)  # start_new_session: group id == pid
 
     def _wait_unreaped(self, timeout_s: float) -> None:
@@ -132,11 +147,13 @@ class ManagedProcess:
             delay_s = min(delay_s * 2, 0.1)
 
     def _end_group(self) -> None:
-        """SIGKILL anything left in the group (orphaned workers), then reap the leader."""
+        """SIGKILL anything left in the group (orphaned workers), reap the leader, and let
+        the watchdog forget the group."""
         assert self._popen is not None
         if self._popen.returncode is None:
             self._signal_group(signal.SIGKILL)
         self._popen.wait()
+        release_group(self._popen.pid)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -153,3 +170,27 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
         yield process
     finally:
         process.stop()
+
+
+@contextlib.contextmanager
+def watched(
+    popen: subprocess.Popen[bytes], grace_s: float, *, terminate_on_signal: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A one-shot child started with `start_new_session=True`, stopped with its group on exit.
+
+    If it is still running on the way out (an interrupt, say), its group gets SIGTERM and
+    `grace_s` to finish writing what it has, then SIGKILL; and if this program dies first,
+    the watchdog kills the group. `terminate_on_signal`: as for `watch_group`.
+    """
+    watch_group(popen.pid, terminate_on_signal=terminate_on_signal)
+    try:
+        yield popen
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if popen.poll() is None:
+                os.killpg(popen.pid, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(grace_s)
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+        release_group(popen.pid)

@@ -22,7 +22,7 @@ from harness.cli import UserError
 from harness.database import check_database
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
-from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process
+from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
 
 LOOPBACK = "127.0.0.1"
 
@@ -259,8 +259,13 @@ def toxiproxy(log_dir: Path, settings: HarnessSettings | None = None) -> Iterato
         api = ToxiproxyApi(api_url, server_pid=server_pid)
         stack.callback(api.close)
         api.reset()
-        stack.callback(api.reset)
+        stack.callback(_reset_unless_gone, api)
         yield api
+
+
+def _reset_unless_gone(api: ToxiproxyApi) -> None:
+    with unless_gone():
+        api.reset()
 
 
 @dataclass

@@ -30,6 +30,7 @@ from reference_app.resilience.deadline import Deadline, deadline_scope
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
+from reference_app.service.broken import BrokenPostsService
 from reference_app.service.posts import PostsService, flush_creates
 from reference_app.settings import CacheBackend, Settings
 
@@ -132,11 +133,19 @@ def _hardened_service(
         max_size=settings.batch_max_size,
         on_flush=metrics.observe_batch,
     )
-    return PostsService(
-        repository,
-        batching=batcher if settings.batch_enabled else None,
-        cache=build_cache(settings, metrics),
+    policies = {
+        "batching": batcher if settings.batch_enabled else None,
+        "cache": build_cache(settings, metrics),
+    }
+    lose, duplicate = (
+        settings.test_only_lose_every_nth_write,
+        settings.test_only_duplicate_every_nth_write,
     )
+    if lose or duplicate:
+        return BrokenPostsService(
+            repository, lose_every=lose, duplicate_every=duplicate, **policies
+        )
+    return PostsService(repository, **policies)
 
 
 @contextlib.asynccontextmanager

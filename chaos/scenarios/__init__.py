@@ -8,9 +8,12 @@ from chaos.scenarios import (
     baseline,
     blackhole,
     flapping,
+    kill_app,
+    kill_database,
     latency,
     limit_data,
     outage,
+    pause_database,
     rate_limited,
     rate_limited_churn,
     rate_limited_retry_after,
@@ -49,6 +52,9 @@ SCENARIOS: dict[str, Scenario] = {
         rate_limited_retry_after,
         write_lock,
         write_lock_file,
+        kill_database,
+        pause_database,
+        kill_app,
     )
 }
 

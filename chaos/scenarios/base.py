@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from chaos.contention import LockHolder
+from chaos.process_faults import ProcessFault
 from harness.toxiproxy import Toxic
 
 Link = Literal["turso", "api", "redis"]  # app -> database, load -> app, app -> shared cache
@@ -32,10 +33,15 @@ class Fault:
 class Expectation:
     """The bounds this scenario's invariants are checked against in hardened mode."""
 
-    # Added to deadline + 10% where the fault adds latency outside the app's control.
+    # Added to deadline + 10% during the fault, where it adds latency outside the app's control.
     latency_allowance_ms: float = 0.0
-    # Intermittent faults only: retries must keep success at or above this.
+    # Success rate of the requests started during the fault: set for intermittent faults only,
+    # where retries must keep it at or above this.
     min_success_rate: float | None = None
+    # Before the fault nothing is wrong yet. After it, the recovery invariant judges the
+    # way back; a bound here also judges the whole observation.
+    min_success_rate_before: float | None = 0.99
+    min_success_rate_after: float | None = None
     recovery_bound_s: float | None = 2.0
     # Faults on the load -> app link can leave a request with no answer at all.
     unanswered_allowed: bool = False
@@ -57,13 +63,21 @@ class Scenario:
     sqld_args: tuple[str, ...] | None = None
     # Another client taking the database's write lock during the fault window.
     lock_holder: LockHolder | None = None
+    # Kills or pauses of the database or app processes during the fault window.
+    process_faults: tuple[ProcessFault, ...] = ()
 
     @property
     def injects_faults(self) -> bool:
-        return self.lock_holder is not None or any(f.toxics or f.outages for f in self.faults)
+        return (
+            self.lock_holder is not None
+            or bool(self.process_faults)
+            or any(f.toxics or f.outages for f in self.faults)
+        )
 
     def faults_link(self, link: Link) -> bool:
-        return any(f.link == link for f in self.faults)
+        """Whether the scenario acts on this link (a database process fault acts on `turso`)."""
+        on_database = any(p.target == "database" for p in self.process_faults)
+        return any(f.link == link for f in self.faults) or (link == "turso" and on_database)
 
     @property
     def runs_on_sqld(self) -> bool:
@@ -77,12 +91,17 @@ class Scenario:
     def __add__(self, other: Scenario) -> Scenario:
         """Both scenarios' faults at once, checked against the looser of their bounds."""
         mine, theirs = self.expect, other.expect
-        rates = [r for r in (mine.min_success_rate, theirs.min_success_rate) if r is not None]
         bounds = [b for b in (mine.recovery_bound_s, theirs.recovery_bound_s) if b is not None]
         expect = replace(
             mine,
             latency_allowance_ms=mine.latency_allowance_ms + theirs.latency_allowance_ms,
-            min_success_rate=min(rates) if rates else None,
+            min_success_rate=_looser(mine.min_success_rate, theirs.min_success_rate),
+            min_success_rate_before=_looser(
+                mine.min_success_rate_before, theirs.min_success_rate_before
+            ),
+            min_success_rate_after=_looser(
+                mine.min_success_rate_after, theirs.min_success_rate_after
+            ),
             recovery_bound_s=max(bounds) if bounds else None,
             unanswered_allowed=mine.unanswered_allowed or theirs.unanswered_allowed,
             naive_passes=mine.naive_passes and theirs.naive_passes,
@@ -99,4 +118,11 @@ class Scenario:
                 else (self.sqld_args or ()) + (other.sqld_args or ())
             ),
             lock_holder=self.lock_holder or other.lock_holder,
+            process_faults=self.process_faults + other.process_faults,
         )
+
+
+def _looser(mine: float | None, theirs: float | None) -> float | None:
+    """The lower of two minimum rates; a phase judged by only one keeps that one's bound."""
+    rates = [r for r in (mine, theirs) if r is not None]
+    return min(rates) if rates else None

@@ -1,7 +1,8 @@
 """Every error leaves as JSON `{"error": {"code", "message"}}`; app errors map to statuses here.
 
-This is the only place the app's errors become HTTP: DB unreachable or breaker open → 503 with
-Retry-After, deadline → 504, and no database fault ever reaches the client as a traceback.
+This is the only place the app's errors become HTTP: DB unreachable (also for a fault of an
+unknown kind) or breaker open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours
+(bad SQL), never a fault of the database or the path to it, and never carries a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reference_app.api.schemas import ErrorOut
 from reference_app.domain import DomainError, IdempotencyConflict, PostNotFound
 from reference_app.resilience.errors import (
     CircuitOpenError,
@@ -28,6 +30,7 @@ from reference_app.resilience.errors import (
     PermanentDbError,
     ResilienceError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,10 +45,39 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     PermanentDbError: (500, "database_error"),
     DbTimeoutError: (504, "database_timeout"),
     TransientDbError: (503, "database_unavailable"),
+    UnreachableDbError: (503, "database_unreachable"),
     CircuitOpenError: (503, "circuit_open"),
     OverloadedError: (503, "overloaded"),
     DeadlineExceededError: (504, "deadline_exceeded"),
 }
+
+
+_DESCRIPTIONS = {
+    400: "The body is not parseable (e.g. not UTF-8)",
+    404: "No such post",
+    409: "The Idempotency-Key was used with another body, or the database refused the data",
+    422: "A field is invalid; `error.fields` names each one",
+    503: "Database unreachable, circuit breaker open, or overloaded; retry after Retry-After",
+    504: "The request's deadline passed",
+}
+_RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def documented_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one JSON error body."""
+    return {
+        status: {
+            "model": ErrorOut,
+            "description": _DESCRIPTIONS[status],
+            **({"headers": _RETRY_AFTER_HEADER} if status == 503 else {}),
+        }
+        for status in statuses
+    }
 
 
 def error_response(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from reference_app.api.deps import Posts
-from reference_app.api.errors import error_response
+from reference_app.api.errors import documented_errors, error_response
 
 router = APIRouter(tags=["operations"])
 
@@ -19,7 +19,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "database did not answer in time"}})
+@router.get("/readyz", responses=documented_errors(503, 504))
 async def readyz(request: Request, posts: Posts) -> JSONResponse:
     """`SELECT 1` within its own short deadline, bypassing retry and breaker on purpose."""
     timeout_s = request.app.state.settings.readiness_timeout_ms / 1000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from fastapi import APIRouter, Response, status
 
@@ -16,11 +14,11 @@ from reference_app.api.deps import (
     PostId,
     Posts,
 )
+from reference_app.api.errors import documented_errors
 from reference_app.api.schemas import (
     BatchCreatedOut,
     CommentIn,
     CommentOut,
-    ErrorOut,
     PostBatchIn,
     PostIn,
     PostMaybeWithComments,
@@ -37,7 +35,13 @@ from reference_app.domain import (
     new_idempotency_key,
 )
 
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
+# Every route may also answer 422 (bad input), 503 (database unreachable, breaker open,
+# overloaded) and 504 (deadline); a JSON body adds 400 (not parseable), and 409 where the
+# database may refuse the data (SQLite counts a NUL as the end of a string in length()).
+_READ = documented_errors(422, 503, 504)
+_READ_ONE = documented_errors(404, 422, 503, 504)
+_CREATE = documented_errors(400, 409, 422, 503, 504)
+_UPDATE = documented_errors(400, 404, 409, 422, 503, 504)
 
 
 def _json(record: Post | PostWithComments, status_code: int = status.HTTP_200_OK) -> Response:
@@ -56,7 +60,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostOut,
-    responses={409: {"model": ErrorOut}},
+    responses=_CREATE,
 )
 async def create_post(
     body: PostIn, posts: Posts, idempotency_key: IdempotencyKey = None
@@ -69,7 +73,7 @@ async def create_post(
     "/batch",
     status_code=status.HTTP_201_CREATED,
     response_model=BatchCreatedOut,
-    responses={409: {"model": ErrorOut}},
+    responses=_CREATE,
 )
 async def create_posts(
     body: PostBatchIn, posts: Posts, idempotency_key: IdempotencyKey = None
@@ -80,19 +84,19 @@ async def create_posts(
     return BatchCreatedOut(ids=[post.id for post in await posts.create_many(creates)])
 
 
-@router.get("", response_model=PostPageOut)
+@router.get("", response_model=PostPageOut, responses=_READ)
 async def list_posts(
     posts: Posts, limit: Limit = DEFAULT_PAGE_SIZE, after: After = 0, include: Include = None
 ) -> PostPage:
     return await posts.list_page(limit=limit, after=after, with_comments=include == "comments")
 
 
-@router.get("/{post_id}", response_model=PostMaybeWithComments, responses=_NOT_FOUND)
+@router.get("/{post_id}", response_model=PostMaybeWithComments, responses=_READ_ONE)
 async def get_post(post_id: PostId, posts: Posts, include: Include = None) -> Response:
     return _json(await posts.get(post_id, with_comments=include == "comments"))
 
 
-@router.patch("/{post_id}", response_model=PostOut, responses=_NOT_FOUND)
+@router.patch("/{post_id}", response_model=PostOut, responses=_UPDATE)
 async def update_post(post_id: PostId, body: PostPatch, posts: Posts) -> Post:
     return await posts.update(post_id, body.changes())
 
@@ -101,7 +105,7 @@ async def update_post(post_id: PostId, body: PostPatch, posts: Posts) -> Post:
     "/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_NOT_FOUND,
+    responses=_READ_ONE,
 )
 async def delete_post(post_id: PostId, posts: Posts) -> None:
     await posts.delete(post_id)
@@ -111,7 +115,7 @@ async def delete_post(post_id: PostId, posts: Posts) -> None:
     "/{post_id}/comments",
     status_code=status.HTTP_201_CREATED,
     response_model=CommentOut,
-    responses=_NOT_FOUND,
+    responses=_UPDATE,
 )
 async def add_comment(post_id: PostId, body: CommentIn, posts: Posts) -> Comment:
     return await posts.add_comment(post_id, body.body)

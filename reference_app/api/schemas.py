@@ -33,8 +33,12 @@ class PostIn(_Input):
 
 
 class PostPatch(_Input):
-    title: Title | None = None
-    content: Content | None = None
+    # "At least one field" in the schema too, so clients (and fuzzers) can know it.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    # Absent means "keep"; an explicit null is no value the schema allows, so it is a 422.
+    title: Title = None  # type: ignore[assignment]
+    content: Content = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _not_empty(self) -> PostPatch:
@@ -85,9 +89,17 @@ class BatchCreatedOut(BaseModel):
     ids: list[int]
 
 
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    fields: list[FieldProblem] | None = Field(
+        default=None, description="on a 422: each invalid field and what is wrong with it"
+    )
 
 
 class ErrorOut(BaseModel):

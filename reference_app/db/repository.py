@@ -22,6 +22,7 @@ from reference_app.domain import (
     PostPage,
     PostWithComments,
 )
+from reference_app.resilience.errors import DbError
 from reference_app.resilience.pipeline import Pipeline
 
 _NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
@@ -178,15 +179,27 @@ class PostsRepository:
         return _post(result.rows[0]) if result.rows else None
 
     async def delete_post(self, post_id: int) -> bool:
-        """Delete a post and its comments atomically; False when there was no such post."""
-        _, posts = await self._batch(
-            [
-                ("DELETE FROM comments WHERE post_id = ?", (post_id,)),
-                ("DELETE FROM posts WHERE id = ?", (post_id,)),
-            ],
-            idempotent=True,
-        )
-        return posts.rows_affected > 0
+        """Delete a post and its comments atomically; False when there was no such post.
+
+        True also when a retry found nothing left to delete after an earlier attempt that may
+        have been applied: that attempt most likely deleted it, and a DELETE is idempotent.
+        """
+        statements: list[Statement] = [
+            ("DELETE FROM comments WHERE post_id = ?", (post_id,)),
+            ("DELETE FROM posts WHERE id = ?", (post_id,)),
+        ]
+        maybe_applied = False
+
+        async def attempt() -> list[Result]:
+            nonlocal maybe_applied
+            try:
+                return await self._transport.batch(statements)
+            except DbError as error:
+                maybe_applied = maybe_applied or error.maybe_applied
+                raise
+
+        _, posts = await self._pipeline.run(attempt, idempotent=True)
+        return posts.rows_affected > 0 or maybe_applied
 
     async def add_comment(self, post_id: int, body: str) -> Comment | None:
         """None when the post does not exist; checked in the same statement, so no race."""

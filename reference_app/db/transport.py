@@ -1,14 +1,16 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError or PermanentDbError. libsql-client 0.3.1 speaks
-WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions cover WebSocket faults too.
+timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError.
+libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
+cover WebSocket faults too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
@@ -28,6 +30,7 @@ from reference_app.resilience.errors import (
     DbTimeoutError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 Value = str | int | float | bytes | None
@@ -92,6 +95,10 @@ def _watch_retry_after(client: Client) -> None:
         session.trace_configs.append(config)
 
 
+# libsql-client's codes for a URL it cannot use: no request was ever sent.
+_BAD_URL_CODES = frozenset({"URL_SCHEME_NOT_SUPPORTED", "URL_INVALID", "URL_PARAM_NOT_SUPPORTED"})
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """Rows as dicts by column name, plus what a write reports."""
@@ -107,6 +114,10 @@ def classify(error: BaseException) -> DbError:
     match error:
         case LibsqlError():
             return _classify_libsql(error)
+        case ssl.SSLCertVerificationError() | aiohttp.InvalidURL():
+            # A rejected certificate or an unusable URL fails the same way every time, before
+            # any statement is sent. (Checked before OSError: aiohttp's certificate error is one.)
+            return UnreachableDbError(message, maybe_applied=False)
         case aiohttp.ClientConnectorError() | aiohttp.WSServerHandshakeError():
             # Never connected (refused, DNS, upgrade rejected): nothing reached the server.
             return TransientDbError(message, maybe_applied=False)
@@ -116,11 +127,14 @@ def classify(error: BaseException) -> DbError:
             # Reset, disconnected, truncated or garbled response: the path failed mid-call.
             return TransientDbError(message)
         case _:
-            return PermanentDbError(message)
+            # Unknown: not retried (it may be a bug), and no proof the database answers.
+            return UnreachableDbError(message)
 
 
 def _classify_libsql(error: LibsqlError) -> DbError:
     code, message = error.code, str(error)
+    if code in _BAD_URL_CODES:
+        return UnreachableDbError(message, maybe_applied=False)
     if "CONSTRAINT" in code:
         return ConstraintViolation(message)
     if code == "SERVER_ERROR":
@@ -180,7 +194,10 @@ class Transport:
         except Exception as error:
             if raw_errors:
                 raise
-            raise classify(error) from error
+            # Nothing was sent, and the same URL will fail the same way.
+            raise UnreachableDbError(
+                f"cannot use database URL: {type(error).__name__}: {error}", maybe_applied=False
+            ) from error
         _watch_retry_after(client)
         _count_connections(client, round_trips)
         return cls(client, round_trips=round_trips, raw_errors=raw_errors)

@@ -3,7 +3,9 @@
 Written here because no well-kept asyncio circuit breaker library exists. Closed: calls pass
 and consecutive transient failures are counted. Open: calls fail fast until the cool-down
 ends. Half-open: exactly one probe passes; its success closes the circuit, its failure
-re-opens it.
+re-opens it. Every state change starts a new generation, and a call's outcome counts only in
+the generation that admitted it: a slow call admitted before the circuit opened can neither
+close it nor free the probe's place.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reference_app.resilience.errors import (
     DbBusyError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 
@@ -53,6 +56,7 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
+        self._generation = 0
         self._probe_in_flight = False
 
     @property
@@ -62,23 +66,34 @@ class CircuitBreaker:
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
         """Admit one call (or raise CircuitOpenError) and record how it ended."""
-        self._admit()
+        generation = self._admit()
         try:
             yield
         except (PermanentDbError, DbBusyError):
             # The database answered, even if with an error or "locked": the path to it works.
-            self._record_success()
+            # (DbBusyError is a TransientDbError, so it is caught before that clause.)
+            if self._current(generation):
+                self._record_success()
             raise
-        except TransientDbError:
-            self._record_failure()
+        except (TransientDbError, UnreachableDbError):
+            # Unreachable: no sign the database answered, so never a success.
+            if self._current(generation):
+                self._record_failure()
             raise
         except BaseException:
             # Cancelled or refused by another policy: no verdict on the database.
-            self._probe_in_flight = False
+            if self._current(generation):
+                self._probe_in_flight = False
             raise
-        self._record_success()
+        if self._current(generation):
+            self._record_success()
 
-    def _admit(self) -> None:
+    def _current(self, generation: int) -> bool:
+        """Whether the call was admitted in the present state (in half-open: it is the probe)."""
+        return generation == self._generation
+
+    def _admit(self) -> int:
+        """The generation the call is admitted in; CircuitOpenError if it is not admitted."""
         if self._state is BreakerState.OPEN:
             left_s = self._opened_at + self._cooldown_s - self._clock()
             if left_s > 0:
@@ -91,6 +106,7 @@ class CircuitBreaker:
                     retry_after_s=math.ceil(self._cooldown_s),
                 )
             self._probe_in_flight = True
+        return self._generation
 
     def _record_success(self) -> None:
         self._failures = 0
@@ -100,9 +116,6 @@ class CircuitBreaker:
 
     def _record_failure(self) -> None:
         self._probe_in_flight = False
-        if self._state is BreakerState.OPEN:
-            # A call admitted before the circuit opened: the cool-down already runs.
-            return
         self._failures += 1
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
             self._opened_at = self._clock()
@@ -110,4 +123,5 @@ class CircuitBreaker:
 
     def _transition(self, state: BreakerState) -> None:
         self._state = state
+        self._generation += 1
         self._on_state_change(state)

@@ -4,8 +4,10 @@ DbError                      a database call failed (converted once, in db.trans
 ├── TransientDbError         may succeed if tried again: refused, reset, 5xx/429, busy, expired
 │   ├── DbTimeoutError       one attempt ran past its timeout
 │   └── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
-└── PermanentDbError         will fail again: bad SQL, closed client, unknown fault
-    └── ConstraintViolation  the database refused the data
+├── PermanentDbError         the database answered, and will again: bad SQL, closed client
+│   └── ConstraintViolation  the database refused the data
+└── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL,
+                             or a fault of a kind we do not know
 ResilienceError              a policy said no before or instead of calling the database
 ├── CircuitOpenError         the breaker is open; carries retry_after_s
 ├── OverloadedError          no DB slot came free within the deadline; carries retry_after_s
@@ -53,6 +55,10 @@ class PermanentDbError(DbError):
 
 class ConstraintViolation(PermanentDbError):
     """The database rejected the data (UNIQUE, CHECK, NOT NULL, ...)."""
+
+
+class UnreachableDbError(DbError):
+    """Not retried (it would fail the same way) and never proof that the database answers."""
 
 
 class ResilienceError(Exception):

@@ -67,5 +67,11 @@ class Pipeline:
         except TimeoutError:
             if not timeout.expired():
                 raise
+            if self.attempt_timeout_s is None or budget_s < self.attempt_timeout_s:
+                # The request's own deadline cut the attempt short (say, after queueing for a
+                # slot): the database never had its full timeout, so this is no verdict on it.
+                raise DeadlineExceededError(
+                    f"request deadline passed {budget_s:.3f}s into the database call"
+                ) from None
             self.on_timeout()
             raise DbTimeoutError(f"database call got no answer within {budget_s:.3f}s") from None

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
+from harness.settings import HarnessSettings
+
 CHROMIUM = Path("/usr/bin/chromium")
 # A clean, quiet browser: no sandbox (root in CI), no GPU, and nothing that phones home.
 CHROMIUM_ARGS = [
@@ -21,11 +23,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def required_browser(path: Path, settings: HarnessSettings) -> Path:
+    """`path` if it exists; else skip, except on CI (CI=true), where the test must run."""
+    if path.exists():
+        return path
+    reason = f"{path} is missing: `make setup` installs it as root"
+    if settings.ci:
+        pytest.fail(f"CI=true, and the browser test cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make setup` installs it as root")
-    return CHROMIUM
+    return required_browser(CHROMIUM, HarnessSettings())
 
 
 @pytest.fixture

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from chaos.checker import (
+    RECOVERY_SPAN_S,
+    PhaseBounds,
     availability,
+    by_phase,
     duplicated_writes,
     error_shapes,
     latency_bound,
@@ -14,6 +17,7 @@ from chaos.checker import (
     recovered_writes,
     recovery,
     recovery_time_s,
+    rejected_writes,
 )
 from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
 
@@ -63,6 +67,32 @@ class TestLost:
 
         assert lost_writes(writes, []).passed
 
+    def test_an_acknowledgement_without_an_id_is_lost_even_if_the_title_is_stored(self) -> None:
+        verdict = lost_writes([write("a", Outcome.ACKED)], [row(1, "a")])
+
+        assert not verdict.passed
+
+    def test_a_copy_under_another_id_does_not_excuse_a_missing_acknowledged_row(self) -> None:
+        verdict = lost_writes([write("a", Outcome.ACKED, 1)], [row(2, "a")])
+
+        assert not verdict.passed
+
+
+class TestRejected:
+    def test_a_write_answered_4xx_and_absent_passes(self) -> None:
+        verdict = rejected_writes(
+            [write("a", Outcome.FAILED), write("b", Outcome.ACKED, 1)], [row(1, "b")]
+        )
+
+        assert verdict.passed
+        assert verdict.figures["rejected"] == 1
+
+    def test_a_write_answered_4xx_but_stored_fails(self) -> None:
+        verdict = rejected_writes([write("a", Outcome.FAILED)], [row(5, "a")])
+
+        assert not verdict.passed
+        assert verdict.figures["example"] == "a"
+
 
 class TestDuplicated:
     def test_a_key_stored_twice_fails(self) -> None:
@@ -95,14 +125,17 @@ class TestRecovered:
         assert verdict.figures == {"indeterminate": 2, "landed": 1}
 
 
+BOUND = PhaseBounds(before=110, during=110, after=110)
+
+
 class TestLatency:
     def test_p99_within_bound_passes_and_beyond_fails(self) -> None:
         requests = [request(i * 0.01, 201, latency_s=0.1) for i in range(99)]
         requests.append(request(1.0, 504, latency_s=5.0))
         requests.append(request(1.1, 504, latency_s=5.0))
 
-        assert latency_bound(requests[:99], bound_ms=110).passed
-        verdict = latency_bound(requests, bound_ms=110)
+        assert latency_bound(requests[:99], BOUND).passed
+        verdict = latency_bound(requests, BOUND)
         assert not verdict.passed
         assert verdict.figures["max_ms"] == pytest.approx(5000, rel=1e-3)
 
@@ -111,13 +144,33 @@ class TestLatency:
         stalled = [request(5.0, 200, latency_s=3.0), request(5.0, 200, latency_s=3.0)]
         requests = healthy + stalled
 
-        assert latency_bound(requests, bound_ms=110).passed
-        verdict = latency_bound(requests, bound_ms=110, fault_window_s=(5.0, 6.0))
+        assert latency_bound(requests, BOUND).passed
+        verdict = latency_bound(requests, BOUND, fault_window_s=(5.0, 6.0))
         assert not verdict.passed
-        assert verdict.figures["fault_p99_ms"] == pytest.approx(3000, rel=1e-2)
+        assert verdict.figures["during_p99_ms"] == pytest.approx(3000, rel=1e-2)
+        assert verdict.figures["failing"] == "during"
+
+    def test_a_stall_after_the_fault_fails_even_with_a_clean_fault_window(self) -> None:
+        requests = [request(i * 0.01, 200) for i in range(600)]
+        requests += [request(6.5, 200, latency_s=4.0)] * 3
+
+        verdict = latency_bound(requests, BOUND, fault_window_s=(2.0, 4.0))
+
+        assert not verdict.passed
+        assert verdict.figures["failing"] == "after"
+
+    def test_each_phase_has_its_own_bound(self) -> None:
+        requests = [request(2.0 + i * 0.01, 200, latency_s=0.3) for i in range(100)]
+        looser_during = PhaseBounds(before=110, during=400, after=110)
+
+        assert not latency_bound(requests, BOUND, fault_window_s=(2.0, 4.0)).passed
+        assert latency_bound(requests, looser_during, fault_window_s=(2.0, 4.0)).passed
 
     def test_no_request_at_all_passes_with_no_figure(self) -> None:
-        assert latency_bound([], bound_ms=10).figures["p99_ms"] is None
+        verdict = latency_bound([], BOUND)
+
+        assert verdict.passed
+        assert verdict.figures["before_p99_ms"] is None
 
 
 class TestErrors:
@@ -151,9 +204,31 @@ class TestAvailability:
     def test_below_the_minimum_fails(self) -> None:
         requests = [request(0, 201)] * 98 + [request(0, 503, retry_after=True)] * 2
 
-        assert not availability(requests, minimum=0.99).passed
-        assert availability(requests, minimum=0.98).passed
-        assert availability(requests, minimum=None).passed
+        assert not availability(requests, PhaseBounds(before=0.99)).passed
+        assert availability(requests, PhaseBounds(before=0.98)).passed
+        assert availability(requests, PhaseBounds()).passed
+
+    def test_a_bad_fault_window_is_not_diluted_by_healthy_warmup_and_observation(self) -> None:
+        warmup = [request(i * 0.01, 201) for i in range(1000)]
+        during = [request(10.0 + i * 0.01, 201) for i in range(86)]
+        during += [request(10.9, 503, retry_after=True)] * 2  # 97.7% during the fault
+        after = [request(12.0 + i * 0.01, 201) for i in range(1000)]
+        requests = warmup + during + after
+        minimum = PhaseBounds(before=0.99, during=0.99)
+
+        verdict = availability(requests, minimum, fault_window_s=(10.0, 11.0))
+
+        assert availability(requests, PhaseBounds(before=0.99)).passed  # one pool: 99.9%
+        assert not verdict.passed
+        assert verdict.figures["during_success_rate"] == pytest.approx(0.9773, abs=1e-4)
+        assert verdict.figures["failing"] == "during"
+
+    def test_failures_before_the_fault_fail_the_before_bound(self) -> None:
+        requests = [request(0.0, 503, retry_after=True)] * 5 + [request(0.1, 201)] * 95
+
+        verdict = availability(requests, PhaseBounds(before=0.99), fault_window_s=(1.0, 2.0))
+
+        assert verdict.figures["failing"] == "before"
 
 
 class TestRecovery:
@@ -161,36 +236,107 @@ class TestRecovery:
         failing = [request(10.0 + i * 0.01, 503, retry_after=True) for i in range(30)]
         healthy = [request(10.35 + i * 0.01, 200) for i in range(300)]
 
-        seconds = recovery_time_s(failing + healthy, fault_removed_s=10.0)
+        seconds = recovery_time_s(failing + healthy, fault_removed_s=10.0, bound_ms=110)
 
-        assert seconds == pytest.approx(0.3)
+        assert seconds == pytest.approx(0.35)  # the first good request started then
 
     def test_a_long_healthy_tail_does_not_hide_early_failures(self) -> None:
         failing = [request(i * 0.01, 503, retry_after=True) for i in range(30)]
         healthy = [request(0.3 + i * 0.01, 200) for i in range(5000)]
 
-        assert recovery_time_s(failing + healthy, fault_removed_s=0.0) == pytest.approx(0.3)
+        assert recovery_time_s(
+            failing + healthy, fault_removed_s=0.0, bound_ms=110
+        ) == pytest.approx(0.3)
 
     def test_a_single_late_failure_among_many_successes_does_not_reset_recovery(self) -> None:
         healthy = [request(i * 0.005, 200) for i in range(600)]
         healthy[500] = request(2.5, 504)
 
-        assert recovery_time_s(healthy, fault_removed_s=0.0) == 0.0
+        assert recovery_time_s(healthy, fault_removed_s=0.0, bound_ms=110) == 0.0
 
     def test_never_recovering_fails_the_bound(self) -> None:
         failing = [request(i * 0.01, 503, retry_after=True) for i in range(100)]
 
-        assert recovery_time_s(failing, fault_removed_s=0.0) is None
-        assert not recovery(failing, fault_removed_s=0.0, bound_s=2.0).passed
+        assert recovery_time_s(failing, fault_removed_s=0.0, bound_ms=110) is None
+        assert not recovery(failing, fault_removed_s=0.0, bound_s=2.0, latency_bound_ms=110).passed
 
     def test_recovery_slower_than_the_bound_fails(self) -> None:
         requests = [request(i * 0.01, 503, retry_after=True) for i in range(300)]
         requests += [request(3.0 + i * 0.01, 200) for i in range(300)]
 
-        verdict = recovery(requests, fault_removed_s=0.0, bound_s=2.0)
+        verdict = recovery(requests, fault_removed_s=0.0, bound_s=2.0, latency_bound_ms=110)
 
         assert not verdict.passed
         assert verdict.figures["recovery_s"] == pytest.approx(3.0)
+
+    def test_a_freeze_right_after_the_removal_is_no_instant_recovery(self) -> None:
+        # Every client hangs for 4 s on requests started just after the removal: no
+        # completions at all, then slow successes, then fast ones.
+        frozen = [request(0.01 * i, 200, latency_s=4.0 - 0.01 * i) for i in range(8)]
+        healthy = [request(4.0 + i * 0.01, 200) for i in range(300)]
+
+        seconds = recovery_time_s(frozen + healthy, fault_removed_s=0.0, bound_ms=110)
+
+        assert seconds == pytest.approx(4.0, abs=0.11)
+
+    def test_recovery_starts_at_the_first_good_request_started_after_the_removal(self) -> None:
+        during = [request(-0.5 + i * 0.01, 200) for i in range(50)]  # started before removal
+        late = [request(0.5 + i * 0.01, 200) for i in range(300)]
+
+        seconds = recovery_time_s(during + late, fault_removed_s=0.0, bound_ms=110)
+
+        assert seconds == pytest.approx(0.5, abs=0.11)
+
+    def test_successes_slower_than_the_bound_are_not_recovery(self) -> None:
+        slow = [request(i * 0.01, 200, latency_s=0.5) for i in range(300)]
+
+        assert recovery_time_s(slow, fault_removed_s=0.0, bound_ms=110) is None
+
+    def test_clients_stalled_past_the_removal_are_no_instant_recovery(self) -> None:
+        # Every client is stuck on a request sent during the fault until 4 s after its
+        # removal: nothing starts or completes in between.
+        stuck = [request(-0.5, 504, latency_s=4.5)] * 8
+        healthy = [request(4.0 + i * 0.01, 200) for i in range(300)]
+
+        seconds = recovery_time_s(stuck + healthy, fault_removed_s=0.0, bound_ms=110)
+
+        assert seconds == pytest.approx(4.0, abs=0.11)
+
+
+def test_a_request_in_flight_when_the_fault_begins_belongs_to_the_fault() -> None:
+    phases = by_phase(
+        [request(0.5, 200), request(0.95, 503, latency_s=0.1), request(2.0, 200)],
+        fault_window_s=(1.0, 2.0),
+    )
+
+    assert [len(phases[p]) for p in ("before", "during", "after")] == [1, 1, 1]
+
+
+def test_a_stall_after_a_first_good_answer_is_no_recovery() -> None:
+    # One quick success right after the removal, then nobody gets to send for 3 s.
+    requests = [request(0.0, 200)]
+    requests += [request(3.0 + i * 0.01, 200) for i in range(300)]
+
+    seconds = recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110)
+
+    assert seconds is not None
+    assert seconds >= 3.0 - RECOVERY_SPAN_S
+
+
+def test_one_slow_request_in_a_thin_window_does_not_reset_recovery() -> None:
+    # A loaded machine: 20 requests a second, one of them slow near the end of the run.
+    requests = [request(i * 0.05, 200) for i in range(60)]
+    requests[50] = request(2.5, 200, latency_s=1.0)
+
+    assert recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110) == 0.0
+
+
+def test_a_thin_window_of_mostly_bad_requests_is_unhealthy() -> None:
+    requests = [request(i * 0.05, 200) for i in range(60)]
+    requests[50] = request(2.5, 503, retry_after=True)
+    requests[51] = request(2.55, 503, retry_after=True)
+
+    assert recovery_time_s(requests, fault_removed_s=0.0, bound_ms=110) is None
 
 
 def steps(*script: tuple[Step, int | None, int | None]) -> list[PostStep]:

@@ -15,7 +15,9 @@ from harness.settings import HarnessSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
-SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0}
+# The test suite must pass with a CPU hog on every core, where the app's event loop answers
+# its deadline late; a stall of the naive app (2-3 s) still exceeds deadline + 50%.
+SHORT = {"warmup_s": 0.5, "fault_s": 1.5, "observe_s": 2.0, "latency_slack": 1.5}
 LIGHT_LOAD = WorkloadConfig(writers=3, readers=2, batch_writers=1, batch_size=10)
 
 
@@ -55,7 +57,10 @@ def test_hardened_app_keeps_every_invariant_in_every_scenario(tmp_path: Path) ->
 
 
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
-    spec = "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock_file"
+    spec = (
+        "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock_file,"
+        "kill_database,pause_database"
+    )
     results = {r.scenario: r for r in run("naive", spec, tmp_path)}
 
     assert not results["outage"].verdict("errors").passed
@@ -66,6 +71,9 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     # The server's 429s and SQLITE_BUSY reach the client as 500s.
     assert not results["rate_limited"].verdict("errors").passed
     assert not results["write_lock_file"].verdict("errors").passed
+    # Process faults: a killed database is a 500; a stalled one, with no deadline, a stall.
+    assert not results["kill_database"].verdict("errors").passed
+    assert not results["pause_database"].verdict("latency").passed
     assert all(r.verdict("lost").passed for r in results.values())
 
 

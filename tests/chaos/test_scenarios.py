@@ -30,6 +30,9 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "rate_limited_retry_after",
         "write_lock",
         "write_lock_file",
+        "kill_database",
+        "pause_database",
+        "kill_app",
     }
 
 

@@ -56,13 +56,13 @@ def fetch_seconds(url: str) -> float:
 def test_downstream_latency_delays_responses_and_is_removed_after(
     toxiproxy_api: ToxiproxyApi, proxy_url: str
 ) -> None:
-    baseline_s = fetch_seconds(proxy_url)
-
     with toxiproxy_api.toxics("web", Toxic("latency", attributes={"latency": LATENCY_MS})):
         delayed_s = fetch_seconds(proxy_url)
         assert toxiproxy_api.proxies()["web"]["toxics"]
 
-    assert delayed_s - baseline_s >= LATENCY_MS / 1000 * 0.9
+    # A lower bound only: the toxic adds at least its latency, while the time without it
+    # varies with the machine's load (subtracting it failed under a CPU hog).
+    assert delayed_s >= LATENCY_MS / 1000 * 0.95
     assert toxiproxy_api.proxies()["web"]["toxics"] == []
 
 

@@ -78,7 +78,8 @@ def test_closed_stream_baton_is_unknown(server: LocalTurso) -> None:
     assert pipeline(server, [execute("SELECT 1")], baton).text == "Received an invalid baton"
 
 
-def test_idle_stream_expires_and_rolls_back(server: LocalTurso, table: str) -> None:
+def test_idle_stream_expires_and_rolls_back(expiring_server: LocalTurso, table: str) -> None:
+    server = expiring_server
     ok_results(pipeline(server, [execute(f"CREATE TABLE {table} (v INTEGER)"), {"type": "close"}]))
     first = pipeline(server, [execute("BEGIN"), execute(f"INSERT INTO {table} VALUES (1)")])
     baton = first.json()["baton"]

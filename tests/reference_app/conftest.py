@@ -39,6 +39,20 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     return server.http_url if backend == "http" else server.ws_url
 
 
+# Functional tests check answers, not deadlines (tests/reference_app/api/test_faults.py
+# does): budgets that a CPU hog on every core cannot exhaust (2 s once did).
+UNHURRIED: dict[str, int] = {
+    "request_deadline_ms": 30_000,
+    "db_attempt_timeout_ms": 10_000,
+    "readiness_timeout_ms": 10_000,
+}
+
+
+def functional_settings(**fields: object) -> Settings:
+    """App settings for a functional test: the defaults, with unhurried time budgets."""
+    return Settings(**{**UNHURRIED, **fields})  # type: ignore[arg-type]
+
+
 @dataclass
 class InProcessApp:
     """An app with its lifespan entered, and a client that calls it without a socket."""

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from reference_app.api.errors import install_error_handlers
 from reference_app.domain import IdempotencyConflict, PostNotFound
+from reference_app.main import create_app
 from reference_app.resilience.errors import (
     CircuitOpenError,
     ConstraintViolation,
@@ -16,6 +17,7 @@ from reference_app.resilience.errors import (
     OverloadedError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 
@@ -39,6 +41,7 @@ def raising_app(error: Exception, *, catch_all: bool = True) -> httpx.AsyncClien
         (ConstraintViolation("CHECK failed"), 409, "constraint_violation", None),
         (PermanentDbError("syntax error"), 500, "database_error", None),
         (TransientDbError("refused"), 503, "database_unavailable", "1"),
+        (UnreachableDbError("KeyError: 'result'"), 503, "database_unreachable", "1"),
         (DbTimeoutError("no answer"), 504, "database_timeout", None),
         (CircuitOpenError("open", retry_after_s=2.2), 503, "circuit_open", "3"),
         (OverloadedError("busy", retry_after_s=1), 503, "overloaded", "1"),
@@ -64,3 +67,16 @@ async def test_without_the_catch_all_an_unknown_error_is_fastapis_plain_500() ->
 
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_every_database_route_documents_503_with_retry_after_and_504() -> None:
+    paths = create_app().openapi()["paths"]
+    operations = [op for path, ops in paths.items() if path != "/healthz" for op in ops.values()]
+
+    assert operations
+    for operation in operations:
+        responses = operation["responses"]
+        assert "Retry-After" in responses["503"]["headers"]
+        assert responses["504"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"
+        }

@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reference_app.settings import Settings
-from tests.reference_app.conftest import InProcessApp, StartApp
+from tests.reference_app.conftest import InProcessApp, StartApp, functional_settings
 
 
 @pytest.fixture
 async def app(tmp_path: Path, start_app: StartApp) -> InProcessApp:
-    return await start_app(Settings(database_url=f"file:{tmp_path / 'h.db'}"))
+    return await start_app(functional_settings(database_url=f"file:{tmp_path / 'h.db'}"))
 
 
 async def test_healthz_and_readyz_answer_when_the_database_does(app: InProcessApp) -> None:

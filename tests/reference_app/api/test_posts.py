@@ -8,14 +8,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reference_app.settings import AppMode, Settings
-from tests.reference_app.conftest import BACKENDS, InProcessApp, StartApp, database_url
+from reference_app.settings import AppMode
+from tests.reference_app.conftest import (
+    BACKENDS,
+    InProcessApp,
+    StartApp,
+    database_url,
+    functional_settings,
+)
 
 
 @pytest.fixture(params=BACKENDS)
 async def app(request: pytest.FixtureRequest, tmp_path: Path, start_app: StartApp) -> InProcessApp:
     """A hardened app on each backend."""
-    return await start_app(Settings(database_url=database_url(request.param, tmp_path, request)))
+    return await start_app(
+        functional_settings(database_url=database_url(request.param, tmp_path, request))
+    )
 
 
 async def create(client: httpx.AsyncClient, title: str, **headers: str) -> dict:
@@ -41,7 +49,7 @@ async def test_create_read_update_delete(
     start_app: StartApp,
 ) -> None:
     app = await start_app(
-        Settings(mode=mode, database_url=database_url(backend, tmp_path, request))
+        functional_settings(mode=mode, database_url=database_url(backend, tmp_path, request))
     )
     client = app.client
 
@@ -102,7 +110,7 @@ async def test_naive_mode_ignores_idempotency_keys_as_the_guides_insert_does(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest, start_app: StartApp
 ) -> None:
     url = database_url(backend, tmp_path, request)
-    app = await start_app(Settings(mode=AppMode.NAIVE, database_url=url))
+    app = await start_app(functional_settings(mode=AppMode.NAIVE, database_url=url))
 
     first = await create(app.client, "twice", **{"Idempotency-Key": "naive-key"})
     again = await create(app.client, "twice", **{"Idempotency-Key": "naive-key"})

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reference_app.settings import Settings
-from tests.reference_app.conftest import InProcessApp, StartApp
+from tests.reference_app.conftest import InProcessApp, StartApp, functional_settings
 
 
 @pytest.fixture
 async def app(tmp_path: Path, start_app: StartApp) -> InProcessApp:
-    return await start_app(Settings(database_url=f"file:{tmp_path / 'v.db'}"))
+    return await start_app(functional_settings(database_url=f"file:{tmp_path / 'v.db'}"))
 
 
 @pytest.mark.parametrize(

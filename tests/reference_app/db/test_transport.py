@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from libsql_client import LibsqlError
 
 from harness.processes import free_port
-from harness.stack import local_turso
+from harness.settings import HarnessSettings
+from harness.stack import TlsFiles, local_turso
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
@@ -23,12 +25,20 @@ from reference_app.resilience.errors import (
     DbTimeoutError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 
 
 def connector_error() -> aiohttp.ClientConnectorError:
     key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 1, False, True, None, None, None)
     return aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+
+
+def certificate_error() -> aiohttp.ClientConnectorCertificateError:
+    key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 1, True, True, None, None, None)
+    return aiohttp.ClientConnectorCertificateError(
+        key, ssl.SSLCertVerificationError("certificate verify failed")
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +61,15 @@ def connector_error() -> aiohttp.ClientConnectorError:
         (LibsqlError("near 'SELEC': syntax error", "SQL_PARSE_ERROR"), PermanentDbError, True),
         (LibsqlError("no such table", "SQLITE_UNKNOWN"), PermanentDbError, True),
         (LibsqlError("The client is closed", "CLIENT_CLOSED"), PermanentDbError, True),
-        (KeyError("result"), PermanentDbError, True),
+        (KeyError("result"), UnreachableDbError, True),
+        (certificate_error(), UnreachableDbError, False),
+        (ssl.SSLCertVerificationError("certificate verify failed"), UnreachableDbError, False),
+        (aiohttp.InvalidURL("http://[::1"), UnreachableDbError, False),
+        (
+            LibsqlError("Unsupported URL scheme", "URL_SCHEME_NOT_SUPPORTED"),
+            UnreachableDbError,
+            False,
+        ),
     ],
 )
 def test_classify(error: BaseException, kind: type[DbError], maybe_applied: bool) -> None:
@@ -159,3 +177,25 @@ async def refused_while_busy(url: str, transport: Transport) -> DbError:
             finally:
                 await asyncio.gather(holder, return_exceptions=True)
     pytest.fail("no call was refused while the slot was taken")
+
+
+@pytest.mark.parametrize("url", ["foo://127.0.0.1", "http://[::1"])
+async def test_an_unusable_url_is_unreachable_not_transient(url: str) -> None:
+    with pytest.raises(UnreachableDbError) as raised:
+        Transport.open(url, None, round_trips=RoundTripCounter())
+
+    assert raised.value.maybe_applied is False
+
+
+@pytest.mark.integration
+async def test_an_untrusted_certificate_is_unreachable_not_transient(
+    tmp_path: Path, log_dir: Path
+) -> None:
+    tls = TlsFiles.from_settings(HarnessSettings())
+    with local_turso(tmp_path / "db.sqlite", log_dir, tls=tls) as server:
+        transport = Transport.open(server.http_url, None, round_trips=RoundTripCounter())
+        try:
+            with pytest.raises(UnreachableDbError):
+                await transport.execute(("SELECT 1", ()))
+        finally:
+            await transport.close()

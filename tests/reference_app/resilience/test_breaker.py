@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from reference_app.resilience.breaker import BreakerState, CircuitBreaker
@@ -10,6 +12,7 @@ from reference_app.resilience.errors import (
     DbBusyError,
     PermanentDbError,
     TransientDbError,
+    UnreachableDbError,
 )
 from tests.reference_app.fakes import FakeClock
 
@@ -158,3 +161,59 @@ def test_late_failures_do_not_extend_an_open_cooldown(
     succeed(breaker)  # the cool-down ran from the opening, so this probe is admitted
 
     assert breaker.state is BreakerState.CLOSED
+
+
+def open_with_a_call_admitted_before(breaker: CircuitBreaker) -> contextlib.ExitStack:
+    """A call admitted while closed, still running after other calls opened the circuit."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(breaker.guard())
+    for _ in range(THRESHOLD):
+        fail(breaker)
+    return stack
+
+
+def test_a_late_success_from_before_the_opening_keeps_it_open(breaker: CircuitBreaker) -> None:
+    slow_call = open_with_a_call_admitted_before(breaker)
+
+    slow_call.close()  # it succeeds after the circuit opened
+
+    assert breaker.state is BreakerState.OPEN
+
+
+def test_a_late_success_during_the_probe_does_not_close_it(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    slow_call = open_with_a_call_admitted_before(breaker)
+    clock.advance(COOLDOWN_S)
+
+    def probe() -> None:
+        with breaker.guard():
+            slow_call.close()  # the old call succeeds while the probe is in flight
+            raise TransientDbError("the probe fails")
+
+    with pytest.raises(TransientDbError):
+        probe()
+
+    assert breaker.state is BreakerState.OPEN
+
+
+def test_a_cancelled_old_call_does_not_let_a_second_probe_through(
+    breaker: CircuitBreaker, clock: FakeClock
+) -> None:
+    slow_call = open_with_a_call_admitted_before(breaker)
+    clock.advance(COOLDOWN_S)
+
+    with breaker.guard():  # the probe
+        with pytest.raises(KeyboardInterrupt), slow_call:
+            raise KeyboardInterrupt  # the old call is cancelled while the probe runs
+        with pytest.raises(CircuitOpenError), breaker.guard():
+            pytest.fail("a second probe must not pass while the first is in flight")
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_an_unreachable_database_is_never_a_success(breaker: CircuitBreaker) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker, UnreachableDbError("certificate verify failed"))
+
+    assert breaker.state is BreakerState.OPEN

@@ -17,7 +17,7 @@ from reference_app.resilience.errors import (
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
-from tests.reference_app.fakes import FakeClock, RecordingSleep
+from tests.reference_app.fakes import FakeClock, RecordingSleep, settle
 
 
 class AlwaysDown:
@@ -83,3 +83,27 @@ async def test_each_attempt_holds_a_limiter_slot_only_while_it_runs() -> None:
     assert await Pipeline(limiter=limiter).run(call, idempotent=True) == 1
     assert in_use == [1]
     assert limiter.in_use == 0
+
+
+async def test_an_attempt_cut_short_by_the_deadline_after_queueing_is_no_database_failure() -> None:
+    clock = FakeClock()
+    limiter = ConcurrencyLimiter(1)
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=1.0, clock=clock)
+    pipeline = Pipeline(breaker=breaker, limiter=limiter, attempt_timeout_s=10.0)
+    holder_release = asyncio.Event()
+
+    async def hold_the_slot() -> None:
+        await holder_release.wait()
+
+    holder = asyncio.create_task(pipeline.run(hold_the_slot, idempotent=True))
+    await settle()
+    with deadline_scope(Deadline.after(1.0, clock)):
+        queued = asyncio.create_task(pipeline.run(asyncio.Event().wait, idempotent=True))
+    await settle()
+    clock.advance(0.98)  # it queued for most of its deadline: 20 ms are left for the attempt
+    holder_release.set()
+
+    with pytest.raises(DeadlineExceededError):
+        await queued
+    await holder
+    assert breaker.state is BreakerState.CLOSED

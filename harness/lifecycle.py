@@ -1,0 +1,143 @@
+"""No process outlives the program that started it, and a signal stops them all at once.
+
+Every child the harness starts leads its own process group, which its own children
+(uvicorn's or Locust's workers) share, and is registered with one watchdog process per
+program. The watchdog reads a pipe whose write end only the program holds: when the
+program dies, however it dies (kill -9 included), the pipe reads end-of-file and the
+watchdog SIGKILLs every group still registered. `stop_on_signals` turns SIGTERM and SIGHUP
+into KeyboardInterrupt, as Ctrl-C is, after sending SIGTERM to every watched group at once,
+so the programs' `finally` blocks stop everything quickly and write what they have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+# Runs in the watchdog: ignores the signals meant for the program, then waits for the pipe
+# to close (the program exited or died) and kills the groups still registered.
+_WATCHDOG_CODE = """
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+"""
+PR_SET_PDEATHSIG = 1
+INTERRUPTED_EXIT_CODE = 130  # what a shell reports for Ctrl-C
+
+
+class _Watchdog:
+    """The one watchdog of this program, started with the first group it must watch."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._popen: subprocess.Popen[str] | None = None
+        self._owner_pid = 0
+        self.groups: set[int] = set()
+
+    def watch(self, pgid: int) -> None:
+        with self._lock:
+            self._send(f"+{pgid}")
+            self.groups.add(pgid)
+
+    def release(self, pgid: int) -> None:
+        with self._lock:
+            if pgid in self.groups:
+                self.groups.discard(pgid)
+                self._send(f"-{pgid}")
+
+    def _send(self, line: str) -> None:
+        if self._popen is None or self._owner_pid != os.getpid() or self._popen.poll() is not None:
+            self._start()
+        stdin = self._popen.stdin if self._popen else None
+        assert stdin is not None
+        stdin.write(line + "\n")
+        stdin.flush()
+
+    def _start(self) -> None:
+        # Its own session: a terminal's Ctrl-C or make's SIGTERM never reaches it.
+        popen = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG_CODE],
+            stdin=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert popen.stdin is not None
+        for pgid in self.groups:  # a watchdog that died, or a fork: tell the new one
+            popen.stdin.write(f"+{pgid}\n")
+        self._popen, self._owner_pid = popen, os.getpid()
+
+
+_watchdog = _Watchdog()
+# Watched groups a signal to the program leaves to the program to stop its own way.
+_stopped_by_program: set[int] = set()
+
+
+def watch_group(pgid: int, *, terminate_on_signal: bool = True) -> None:
+    """Kill this process group if the program dies before `release_group`.
+
+    `terminate_on_signal=False`: a signal to the program does not SIGTERM the group too,
+    for a child that must be stopped its own way (Locust's master, which stops its workers
+    and collects their last stats on one SIGINT).
+    """
+    _watchdog.watch(pgid)
+    if not terminate_on_signal:
+        _stopped_by_program.add(pgid)
+
+
+def release_group(pgid: int) -> None:
+    _stopped_by_program.discard(pgid)
+    _watchdog.release(pgid)
+
+
+def terminate_watched_groups() -> None:
+    """SIGTERM to every watched group at once, so stopping them in turn waits only once."""
+    for pgid in list(_watchdog.groups - _stopped_by_program):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGTERM)
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    terminate_watched_groups()
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """For a program's `main`: SIGINT, SIGTERM, SIGHUP and its parent's death all stop it.
+
+    Each signal first sends SIGTERM to every watched group, then raises KeyboardInterrupt
+    where the program is, so its `finally` blocks run (stack stopped, partial results
+    written). The parent's death (make killed with -9, say) arrives as SIGTERM through
+    Linux's parent-death signal. Handlers are restored on the way out.
+    """
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in handled}
+    _set_parent_death_signal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        _set_parent_death_signal(0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _set_parent_death_signal(sig: int) -> None:
+    if sys.platform != "linux":
+        return  # elsewhere only the watchdog guards against orphans
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)

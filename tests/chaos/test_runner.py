@@ -1,0 +1,36 @@
+"""How a scenario's expectations become per-phase bounds for the checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaos.history import RequestRecord
+from chaos.runner import ChaosConfig, verdicts
+from chaos.scenarios import SCENARIOS
+from chaos.workload import History
+
+
+def history_with_503s(share: float, count: int = 200) -> History:
+    """No fault window: every request falls in the "before" phase."""
+    failing = int(count * share)
+    history = History()
+    history.requests = [
+        RequestRecord("read", i * 0.01, i * 0.01 + 0.005, 503 if i < failing else 200, True, True)
+        for i in range(count)
+    ]
+    return history
+
+
+def availability(scenario_name: str, history: History) -> bool:
+    results = verdicts(SCENARIOS[scenario_name], ChaosConfig(), history, [], None)
+    return next(v for v in results if v.name == "availability").passed
+
+
+@pytest.mark.parametrize("name", ["rate_limited", "rate_limited_retry_after"])
+def test_a_server_flag_scenario_is_not_held_to_a_healthy_warm_up(name: str) -> None:
+    # The server's flags hold from the start: answered 503s before the window are the fault.
+    assert availability(name, history_with_503s(0.05))
+
+
+def test_a_window_scenario_still_needs_a_healthy_warm_up() -> None:
+    assert not availability("outage", history_with_503s(0.05))
