@@ -150,10 +150,12 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         except KeyboardInterrupt:
             locust.send_signal(signal.SIGINT)
             try:
-                code = locust.wait(timeout=LOCUST_STOP_S)
+                locust.wait(timeout=LOCUST_STOP_S)
             except subprocess.TimeoutExpired:
                 locust.kill()
-                code = locust.wait()
+                locust.wait()
+            # Locust exits 0 on SIGINT; a run stopped by a signal still says so to the caller.
+            code = INTERRUPTED_EXIT_CODE
         relay.join(timeout=LOCUST_STOP_S)
         return code
 
