@@ -43,7 +43,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
     parser.add_argument("--mode", choices=sorted(MODES), default="both")
     parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
-    parser.add_argument("--observe-s", type=float, default=3.0, help="after the fault")
+    parser.add_argument(
+        "--observe-s",
+        type=float,
+        default=3.0,
+        help="after the fault; at least what judging recovery within its bound needs",
+    )
     parser.add_argument("--warmup-s", type=float, default=1.0)
     parser.add_argument("--deadline-ms", type=int, default=1000, help="the app's request deadline")
     parser.add_argument("--out", type=Path, default=None, help="default results/chaos/<run-id>")

@@ -258,6 +258,15 @@ def _healthy_window(good: np.ndarray) -> bool:
     return stray or bool(good.mean() >= RECOVERY_SUCCESS_RATE)
 
 
+def observation_needed_s(recovery_bound_s: float | None) -> float:
+    """How long after the removal requests must keep starting for a recovery as late as the
+    bound to be seen: a whole window begun at the bound, and a step to spare. Shorter, a
+    recovery within the bound would read as none, since only whole windows are judged."""
+    if recovery_bound_s is None:
+        return 0.0
+    return recovery_bound_s + RECOVERY_SPAN_S + RECOVERY_STEP_S
+
+
 def recovery(
     requests: Sequence[RequestRecord],
     fault_removed_s: float | None,

@@ -182,7 +182,7 @@ async def run_scenario(
         ):
             await asyncio.sleep(window_s)
         fault_removed_s = workload.now_s()
-        workload.stop_at(fault_removed_s + config.observe_s)
+        workload.stop_at(fault_removed_s + observation_s(scenario, config))
         if scenario.injects_faults:
             fault_window = (fault_started_s, fault_removed_s)
         history = await load
@@ -201,6 +201,12 @@ async def run_scenario(
         timeline=timeline((r.finished_s, r.latency_ms, r.succeeded) for r in history.requests),
         expected=expected_verdict(scenario, config.mode),
     )
+
+
+def observation_s(scenario: Scenario, config: ChaosConfig) -> float:
+    """The configured observation, lengthened to what judging recovery up to the scenario's
+    bound needs: a paused database may keep the breaker open a cool-down past its thaw."""
+    return max(config.observe_s, checker.observation_needed_s(scenario.expect.recovery_bound_s))
 
 
 def expected_verdict(scenario: Scenario, mode: AppMode) -> str:

@@ -13,6 +13,7 @@ from chaos.checker import (
     error_shapes,
     latency_bound,
     lost_writes,
+    observation_needed_s,
     read_your_writes,
     recovered_writes,
     recovery,
@@ -301,6 +302,25 @@ class TestRecovery:
         seconds = recovery_time_s(stuck + healthy, fault_removed_s=0.0, bound_ms=110)
 
         assert seconds == pytest.approx(4.0, abs=0.11)
+
+    def test_a_recovery_at_the_bound_is_seen_when_observed_as_long_as_needed(self) -> None:
+        def observed_for(seconds: float) -> list[RequestRecord]:
+            """Failing fast for 1.95 s (a breaker re-opened at the thaw), then healthy."""
+            starts = [i * 0.01 for i in range(int(seconds * 100))]
+            return [
+                request(s, 503, retry_after=True) if s < 1.95 else request(s, 200) for s in starts
+            ]
+
+        long_enough = observed_for(observation_needed_s(2.0))
+        verdict = recovery(long_enough, fault_removed_s=0.0, bound_s=2.0, latency_bound_ms=110)
+
+        assert verdict.passed
+        assert verdict.figures["recovery_s"] == pytest.approx(2.0)
+        # Observed for the bound alone, the last whole window still holds failures.
+        assert recovery_time_s(observed_for(2.0), fault_removed_s=0.0, bound_ms=110) is None
+
+    def test_an_unbounded_recovery_needs_no_observation(self) -> None:
+        assert observation_needed_s(None) == 0.0
 
 
 def test_a_request_in_flight_when_the_fault_begins_belongs_to_the_fault() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from chaos.checker import observation_needed_s
 from chaos.history import RequestRecord
-from chaos.runner import ChaosConfig, verdicts
+from chaos.runner import ChaosConfig, observation_s, verdicts
 from chaos.scenarios import SCENARIOS
 from chaos.workload import History
 
@@ -34,3 +35,11 @@ def test_a_server_flag_scenario_is_not_held_to_a_healthy_warm_up(name: str) -> N
 
 def test_a_window_scenario_still_needs_a_healthy_warm_up() -> None:
     assert not availability("outage", history_with_503s(0.05))
+
+
+def test_a_short_observation_is_lengthened_to_judge_recovery_within_its_bound() -> None:
+    outage = SCENARIOS["outage"]
+    needed = observation_needed_s(outage.expect.recovery_bound_s)
+
+    assert observation_s(outage, ChaosConfig(observe_s=2.0)) == needed
+    assert observation_s(outage, ChaosConfig(observe_s=needed + 5)) == needed + 5
