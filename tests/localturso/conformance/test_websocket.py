@@ -28,9 +28,17 @@ def execute(stream_id: int, sql: str, **stmt: Any) -> dict[str, Any]:
 
 
 async def exchange(
-    server: DatabaseServer, protocol: str, jwt: str | None, messages: list[dict[str, Any]]
+    server: DatabaseServer,
+    protocol: str,
+    jwt: str | None,
+    messages: list[dict[str, Any]],
+    *,
+    pipelined: bool = True,
 ) -> list[Any]:
-    """Hello, then `messages`; every reply in order, then how the socket ended."""
+    """Hello, then `messages`; every reply in order, then how the socket ended.
+
+    Not pipelined, each request's reply is read before the next is sent.
+    """
     replies: list[Any] = []
     async with (
         aiohttp.ClientSession() as session,
@@ -38,32 +46,53 @@ async def exchange(
     ):
         replies.append(ws.protocol)
         await ws.send_json({"type": "hello", "jwt": jwt})
-        for message in messages:
-            await ws.send_json(message)
-        expected = 1 + sum(1 for m in messages if m.get("type") == "request")
-        while len(replies) <= expected:
-            reply = await ws.receive(timeout=REPLY_TIMEOUT_S)
-            if reply.type != aiohttp.WSMsgType.TEXT:
-                # Closed without a reply. How is not compared: the local server sends a
-                # close frame (1000 or 1008 with the reason); sqld's protocol-error closes
-                # reach aiohttp as an abnormal closure (1006) or a malformed frame (1002).
-                replies.append({"closed": True, "normal": ws.close_code == 1000})
-                break
-            replies.append(normalize(json.loads(reply.data)))
+        if pipelined:
+            for message in messages:
+                await ws.send_json(message)
+            expected = 1 + sum(1 for m in messages if m.get("type") == "request")
+            while len(replies) <= expected and not _closed(replies):
+                replies.append(await _next_reply(ws))
+        else:
+            replies.append(await _next_reply(ws))
+            for message in messages:
+                if _closed(replies):
+                    break
+                await ws.send_json(message)
+                if message.get("type") == "request":
+                    replies.append(await _next_reply(ws))
     # Replies to requests on different streams may come in either order: sort by request id.
     in_order = sorted(replies[1:], key=lambda r: r.get("request_id", -1) if "type" in r else 1e9)
     return [replies[0], *in_order]
 
 
+async def _next_reply(ws: aiohttp.ClientWebSocketResponse) -> Any:
+    reply = await ws.receive(timeout=REPLY_TIMEOUT_S)
+    if reply.type != aiohttp.WSMsgType.TEXT:
+        # Closed without a reply. How is not compared: the local server sends a close
+        # frame (1000 or 1008 with the reason); sqld's protocol-error closes reach aiohttp
+        # as an abnormal closure (1006) or a malformed frame (1002).
+        return {"closed": True, "normal": ws.close_code == 1000}
+    return normalize(json.loads(reply.data))
+
+
+def _closed(replies: list[Any]) -> bool:
+    return isinstance(replies[-1], dict) and replies[-1].get("closed") is True
+
+
 def same_on_both(
-    pair: Pair, protocol: str, messages: list[dict[str, Any]], jwt: str | None = "valid"
+    pair: Pair,
+    protocol: str,
+    messages: list[dict[str, Any]],
+    jwt: str | None = "valid",
+    *,
+    pipelined: bool = True,
 ) -> list[Any]:
     token = pair.auth.token if jwt == "valid" else jwt
 
     async def both() -> tuple[list[Any], list[Any]]:
         real, local = await asyncio.gather(
-            exchange(pair.sqld, protocol, token, messages),
-            exchange(pair.local, protocol, token, messages),
+            exchange(pair.sqld, protocol, token, messages, pipelined=pipelined),
+            exchange(pair.local, protocol, token, messages, pipelined=pipelined),
         )
         return real, local
 
@@ -149,4 +178,6 @@ def test_expired_jwt_in_hello(pair: Pair) -> None:
     ids=["unknown stream", "unknown request", "unknown message", "too new", "stream twice"],
 )
 def test_protocol_errors(pair: Pair, messages: list[dict[str, Any]]) -> None:
-    same_on_both(pair, "hrana2", messages)
+    # One at a time: sqld may close on a protocol error before it has sent the replies to
+    # the requests ahead of it (seen under a busy loop), so pipelined the outcome is a race.
+    same_on_both(pair, "hrana2", messages, pipelined=False)
