@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import apsw
 
 from localturso.engine import SqlConnection
-from localturso.errors import StmtError, overloaded
+from localturso.errors import overloaded
 from localturso.protocol import Stmt
 from localturso.settings import MEMORY_DB
 from localturso.writelock import WriteLockRegistry
@@ -26,8 +26,6 @@ MAX_IDLE_CONNECTIONS = 64
 # A read on the event loop's thread gets this many SQLite VM steps (well under a millisecond)
 # before it is interrupted and run again on a worker, so a long scan never stalls the loop.
 INLINE_READ_STEPS = 20_000
-# What sends an inline read to a worker instead: a lock it would wait for, or its step budget.
-_HAND_OVER_CODES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_INTERRUPT"})
 
 
 class Worker:
@@ -35,11 +33,16 @@ class Worker:
 
     A thread per connection (rather than a shared pool) means a stream waiting on SQLite's
     busy timeout can never starve the stream that holds the lock of a thread to commit on.
+    A job that cannot wait (a short read, a reset) runs at once on the event loop's thread
+    instead when nothing is queued: the hand-off to the thread and back costs more CPU than
+    such a job, and with nothing queued the order is the same either way.
     """
 
     def __init__(self, path: str, busy_timeout_ms: int, write_lock: WriteLockRegistry) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localturso-sql")
         self._connection: SqlConnection | None = None
+        # Jobs submitted and not yet seen done on the event loop; only the loop changes it.
+        self._queued = 0
         self._executor.submit(self._open, path, busy_timeout_ms, write_lock)
 
     def _open(self, path: str, busy_timeout_ms: int, write_lock: WriteLockRegistry) -> None:
@@ -52,7 +55,35 @@ class Worker:
 
     def submit(self, job: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run `job(connection, *args)` on this worker's thread after every job submitted before."""
-        return asyncio.get_running_loop().run_in_executor(self._executor, self._call, job, args)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._call, job, args)
+        self._queued += 1
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: asyncio.Future[Any]) -> None:
+        self._queued -= 1
+
+    @property
+    def _nothing_queued(self) -> bool:
+        # A connection still None is being opened by the thread (its first, uncounted job).
+        return self._queued == 0 and self._connection is not None
+
+    def run_now(self, job: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """`submit` for a job that never waits for a lock: run here when nothing is queued."""
+        if not self._nothing_queued:
+            return self.submit(job, *args)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        try:
+            future.set_result(self._call(job, args))
+        except Exception as exc:  # the caller sees it as it would from the thread
+            future.set_exception(exc)
+        return future
+
+    def try_read(self, stmt: Stmt) -> dict[str, Any] | None:
+        """`stmt` executed here if nothing is queued and it is a short read; else None."""
+        if not self._nothing_queued:
+            return None
+        return self._call(SqlConnection.try_read, (stmt, INLINE_READ_STEPS))
 
     def retire(self) -> ThreadPoolExecutor:
         """Close the connection after the queued jobs; returns the executor to wait on."""
@@ -85,26 +116,18 @@ class InlineReader:
 
     Handing a point read to a worker thread and back costs more CPU than the read itself.
     `try_execute` runs a statement here only when it writes nothing, never waits for a lock
-    (busy timeout 0) and finishes within INLINE_READ_STEPS; otherwise it returns None and
-    the caller runs it on a worker as before. Re-running is safe: nothing was written.
+    and finishes within INLINE_READ_STEPS; otherwise it returns None and the caller runs it
+    on a worker as before. Re-running is safe: nothing was written.
     """
 
     def __init__(self, path: str) -> None:
         self._connection = SqlConnection(path, busy_timeout_ms=0)
-        self._connection.interrupt_after(INLINE_READ_STEPS)
 
     def try_execute(self, stmt: Stmt) -> dict[str, Any] | None:
-        connection = self._connection
-        if not connection.reads_only(stmt.sql):
-            return None
         try:
-            return connection.execute(stmt)
-        except StmtError as error:
-            if error.code in _HAND_OVER_CODES:
-                return None
-            raise
+            return self._connection.try_read(stmt, INLINE_READ_STEPS)
         finally:
-            _reset(connection)
+            _reset(self._connection)
 
     def close(self) -> None:
         self._connection.close()
@@ -146,7 +169,7 @@ class Database:
 
     def release(self, worker: Worker) -> asyncio.Future[None]:
         """Take a connection back; anything its last user left open is rolled back first."""
-        done = worker.submit(_reset)
+        done = worker.run_now(_reset)
         self._give_back(worker)
         return done
 

@@ -36,6 +36,12 @@ _INSERT = re.compile(
     r"|^(?:\s|--[^\n]*\n|/\*.*?\*/)*with\b.*\)\s*(?:insert|replace)\b",
     re.IGNORECASE | re.DOTALL,
 )
+# A query (not BEGIN/COMMIT, which SQLite also calls read-only): what `try_read` may run.
+_QUERY = re.compile(
+    r"^(?:\s|--[^\n]*\n|/\*.*?\*/)*(?:select|with|values)\b", re.IGNORECASE | re.DOTALL
+)
+# What makes `try_read` give a statement back: a lock it would wait for, or its step budget.
+_HAND_OVER_CODES = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_INTERRUPT"})
 _TXN_WRITE = apsw.mapping_txn_state["SQLITE_TXN_WRITE"]
 _BUSY_SLEEP_MAX_S = 0.01
 # A commit counter shared by every connection of the process: results carry it as
@@ -123,6 +129,8 @@ class SqlConnection:
         # Held while a job runs, so another thread rolls this connection back only when idle.
         self._job_lock = threading.Lock()
         self._timed_out = False
+        # Set while `try_read` runs: the busy handler then gives up at once instead of waiting.
+        self._no_wait = False
         # WAL is a property of the database file, set once by Database; synchronous is
         # per connection. NORMAL in WAL mode writes every commit to the WAL with write(2)
         # before returning, so an acknowledged write survives kill -9 of this process (the
@@ -158,6 +166,8 @@ class SqlConnection:
 
     def _on_busy(self, count: int) -> bool:
         """SQLite's busy handler: wait, take the lock from an expired idle holder, or give up."""
+        if self._no_wait:
+            return False
         now = time.monotonic()
         if count == 0:
             self._busy_started = now
@@ -268,9 +278,25 @@ class SqlConnection:
             return False
         return probe.traced and not probe.many and probe.is_readonly
 
-    def interrupt_after(self, steps: int) -> None:
-        """Interrupt (SQLITE_INTERRUPT) any statement that runs past about `steps` VM steps."""
-        self._db.set_progress_handler(lambda: True, steps)
+    def try_read(self, stmt: Stmt, max_steps: int) -> dict[str, Any] | None:
+        """Execute `stmt` if it is one query that writes nothing and finishes without waiting
+        for a lock within about `max_steps` SQLite VM steps; otherwise None, and the caller
+        runs it the normal way. Running it again is safe: an interrupted or refused query
+        wrote nothing, and SQLite rolls back no transaction for an interrupted read.
+        """
+        if not _QUERY.match(stmt.sql) or not self.reads_only(stmt.sql):
+            return None
+        self._no_wait = True
+        self._db.set_progress_handler(lambda: True, max_steps)
+        try:
+            return self.execute(stmt)
+        except StmtError as error:
+            if error.code in _HAND_OVER_CODES:
+                return None
+            raise
+        finally:
+            self._no_wait = False
+            self._db.set_progress_handler(None)
 
     def check(self, sql: str) -> None:
         """What sqld rejects before running anything: no statement, several, or a syntax error."""

@@ -245,7 +245,10 @@ class HranaSocket:
         return {"message": f"Authentication failed: {problem}", "code": code}
 
     def _respond(self, request_id: int, future: asyncio.Future[dict[str, Any]]) -> None:
-        future.add_done_callback(lambda done: self._on_done(request_id, done))
+        if future.done():  # it ran on the loop already (Worker.run_now)
+            self._on_done(request_id, future)
+        else:
+            future.add_done_callback(lambda done: self._on_done(request_id, done))
 
     def _respond_now(self, request_id: int, response: dict[str, Any]) -> None:
         self._send({"type": "response_ok", "request_id": request_id, "response": response})
@@ -286,6 +289,21 @@ class HranaSocket:
             return
         self._respond(request_id, stream.worker.submit(job, *args))
 
+    def _read_now(self, request_id: int, request: dict[str, Any], stmt: Stmt) -> bool:
+        """Answer a short read on the loop when its stream has nothing queued (no thread hop)."""
+        _, stream = self._stream(request)
+        if stream.worker is None:
+            return False
+        try:
+            result = stream.worker.try_read(stmt)
+        except HranaError as error:
+            self._respond_error(request_id, error)
+            return True
+        if result is None:
+            return False
+        self._respond_now(request_id, {"type": "execute", "result": result})
+        return True
+
     def _require(self, version: int, what: str) -> None:
         if self._version < version:
             raise not_supported(what, version)
@@ -303,6 +321,8 @@ class HranaSocket:
                     job, arg = _batch, decode_batch(request.get("batch"), self._sqls, self._version)
             except StmtError as exc:
                 self._on_stream(request_id, request, _fail, exc)
+                return
+            if job is _execute and self._read_now(request_id, request, arg):
                 return
             self._on_stream(request_id, request, job, arg)
         elif kind in ("sequence", "describe"):
@@ -338,7 +358,7 @@ class HranaSocket:
             self._respond_error(request_id, exc)
             return
         self._streams[stream_id] = WsStream(worker)
-        self._respond(request_id, worker.submit(_reply, {"type": "open_stream"}))
+        self._respond(request_id, worker.run_now(_reply, {"type": "open_stream"}))
 
     def _close_stream(self, request_id: int, request: dict[str, Any]) -> None:
         stream_id, stream = self._stream(request)

@@ -1,4 +1,4 @@
-"""Stateless statements: short reads run inline on the loop, everything else on a worker."""
+"""Short reads run inline on the loop (stateless, or on an idle stream); the rest on a worker."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from localturso.database import Database
+from localturso.engine import SqlConnection
 from localturso.errors import StmtError
 from localturso.protocol import Stmt
 
@@ -91,3 +92,63 @@ async def test_an_inline_read_sees_a_schema_changed_on_a_worker(database: Databa
     result = await database.execute(Stmt("SELECT * FROM t", None))
 
     assert [col["name"] for col in result["cols"]] == ["v", "w"]
+
+
+async def test_a_stream_read_runs_at_once_and_sees_the_streams_own_transaction(
+    database: Database,
+) -> None:
+    worker = database.acquire()
+    await worker.submit(SqlConnection.execute, Stmt("BEGIN", None))
+    await worker.submit(SqlConnection.execute, Stmt("INSERT INTO t VALUES ('b')", None))
+
+    own = worker.try_read(Stmt("SELECT count(*) FROM t", None))
+    other = await database.execute(Stmt("SELECT count(*) FROM t", None))
+
+    assert own is not None, "nothing was queued, so the read ran on the loop"
+    assert own["rows"] == [[{"type": "integer", "value": "2"}]]
+    assert other["rows"] == [[{"type": "integer", "value": "1"}]]
+    database.release(worker)
+
+
+async def test_a_stream_read_waits_behind_the_streams_queued_write(database: Database) -> None:
+    worker = database.acquire()
+    await worker.submit(SqlConnection.execute, Stmt("SELECT 1", None))
+    write = worker.submit(SqlConnection.execute, Stmt("INSERT INTO t VALUES ('b')", None))
+
+    early = worker.try_read(Stmt("SELECT count(*) FROM t", None))
+    await write
+    late = worker.try_read(Stmt("SELECT count(*) FROM t", None))
+
+    assert early is None, "a read must not overtake a job queued on its stream"
+    assert late is not None
+    assert late["rows"] == [[{"type": "integer", "value": "2"}]]
+    database.release(worker)
+
+
+async def test_a_long_stream_read_is_handed_back_and_the_transaction_survives(
+    database: Database,
+) -> None:
+    worker = database.acquire()
+    await worker.submit(SqlConnection.execute, Stmt("BEGIN", None))
+    await worker.submit(SqlConnection.execute, Stmt("INSERT INTO t VALUES ('b')", None))
+
+    handed_back = worker.try_read(Stmt(LONG_READ, None))
+    long = await worker.submit(SqlConnection.execute, Stmt(LONG_READ, None))
+    after = worker.try_read(Stmt("SELECT count(*) FROM t", None))
+    autocommit = await worker.submit(lambda connection: connection.is_autocommit)
+
+    assert handed_back is None
+    assert long["rows"] == [[{"type": "integer", "value": "200000"}]]
+    assert after is not None
+    assert after["rows"] == [[{"type": "integer", "value": "2"}]]
+    assert autocommit is False, "the interrupted read left the transaction open"
+    database.release(worker)
+
+
+async def test_transaction_statements_are_not_run_on_the_loop(database: Database) -> None:
+    worker = database.acquire()
+    await worker.submit(SqlConnection.execute, Stmt("SELECT 1", None))
+
+    assert worker.try_read(Stmt("BEGIN", None)) is None
+    assert worker.try_read(Stmt("COMMIT", None)) is None
+    database.release(worker)
