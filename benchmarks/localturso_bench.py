@@ -1,7 +1,8 @@
 """Point reads and single-row inserts against localturso over HTTP and WebSocket, c=1 and c=32;
 with SQLD_BIN set, against sqld too, case by case in the same run.
 
-Run: `.venv/bin/python -m benchmarks.localturso_bench [--duration-s 3] [--json PATH]`.
+Run: `.venv/bin/python -m benchmarks.localturso_bench [--duration-s 3] [--transport WS]
+[--json PATH]`.
 Each server runs as a child process (harness.stack) on a temporary database, checking an
 EdDSA JWT on every request as Turso does; this process is the load generator, driving the
 real libsql-client. Alternating the servers case by case spreads the machine's noise over
@@ -30,6 +31,7 @@ from harness.stats import LatencySummary, format_table, summaries_as_dict
 
 SEED_ROWS = 1000
 CONCURRENCY = (1, 32)
+TRANSPORTS = ("HTTP", "WS")
 MAX_REQUESTS = 200_000
 
 ClientOp = Callable[[libsql_client.Client, int], Awaitable[object]]
@@ -81,14 +83,14 @@ def cpu_s(server: DatabaseServer) -> float:
 
 
 async def run_all(
-    servers: dict[str, DatabaseServer], duration_s: float
+    servers: dict[str, DatabaseServer], duration_s: float, transports: tuple[str, ...]
 ) -> tuple[dict[str, LatencySummary], dict[str, float]]:
     """Every case on every server in turn; also each case's server CPU µs per request."""
     for server in servers.values():
         await seed(server.http_url, server.auth_token)
     rows: dict[str, LatencySummary] = {}
     cpu_us: dict[str, float] = {}
-    for transport in ("HTTP", "WS"):
+    for transport in transports:
         for name, op in (("point read", point_read), ("insert", insert)):
             for clients in CONCURRENCY:
                 for kind, server in servers.items():
@@ -120,6 +122,9 @@ def format_side_by_side(rows: dict[str, LatencySummary], cpu_us: dict[str, float
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="bench-localturso", description=__doc__)
     parser.add_argument("--duration-s", type=float, default=3.0, help="measured seconds per case")
+    parser.add_argument(
+        "--transport", choices=TRANSPORTS, help="measure only this transport (default: both)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     sqld_bin = HarnessSettings().sqld_bin
@@ -141,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print("SQLD_BIN not set: measuring the local server only", file=sys.stderr)
-        rows, cpu_us = asyncio.run(run_all(servers, args.duration_s))
+        transports = (args.transport,) if args.transport else TRANSPORTS
+        rows, cpu_us = asyncio.run(run_all(servers, args.duration_s, transports))
     print(format_table(rows))
     if sqld_bin:
         print()
