@@ -85,37 +85,37 @@ test: setup
 # Point reads and inserts straight against the local Turso server (HTTP and WebSocket).
 bench-localturso: setup
 	mkdir -p results
-	$(PY) -m benchmarks.localturso_bench --json results/localturso_bench.json
+	$(PY) -m microbench.localturso_bench --json results/localturso_bench.json
 
 # The reference app, hardened vs naive and batched vs unbatched, straight over loopback.
 bench-app: setup
 	mkdir -p results
-	$(PY) -m benchmarks.app_bench --json results/app_bench.json
+	$(PY) -m microbench.app_bench --json results/app_bench.json
 
 # The reference app with Toxiproxy latency on the app -> database link (edge, cross-region):
 # batched / unbatched writes, hardened / naive reads, light-load p50 against the round trip.
 bench-app-profiles: setup
 	mkdir -p results
-	$(PY) -m benchmarks.app_profiles --json results/app_profiles.json
+	$(PY) -m microbench.app_profiles --json results/app_profiles.json
 
 # pytest-benchmark on hot paths: the app's (in-process, fake database), Hrana decode/encode,
 # the write batcher, the chaos checker and HDR merging; timed in CPU time so a busy machine
 # disturbs them less; each run saved under .benchmarks/ and compared with the previous one.
 # Outside tests/, so `make test` never runs them.
 bench-micro: setup
-	$(PY) -m pytest benchmarks/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
+	$(PY) -m pytest microbench/micro -q -p no:cacheprovider --benchmark-timer time.process_time \
 		--benchmark-columns min,median,rounds --benchmark-sort name \
 		--benchmark-autosave --benchmark-compare
 
 # Embedded-replica reads against remote reads from the real sqld (SQLD_BIN), per network profile.
 bench-replica: setup
 	mkdir -p results
-	$(PY) -m benchmarks.replica_bench --json results/replica_bench.json
+	$(PY) -m microbench.replica_bench --json results/replica_bench.json
 
 # Writers against a write lock held by another client, on the local server and sqld (SQLD_BIN).
 bench-write-lock: setup
 	mkdir -p results
-	$(PY) -m benchmarks.write_lock_bench --json results/write_lock_bench.json
+	$(PY) -m microbench.write_lock_bench --json results/write_lock_bench.json
 
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
@@ -136,7 +136,7 @@ WORKERS ?= 0
 # MODE's file default belongs to `chaos` (both); bench takes MODE only when the user set it.
 BENCH_MODE = $(if $(filter command line environment,$(origin MODE)),$(MODE),hardened)
 bench: setup
-	$(PY) -m bench --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
+	$(PY) -m stackbench --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --duration $(DURATION) --shape $(SHAPE) \
 		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
 
@@ -145,7 +145,7 @@ bench: setup
 # Ctrl-C or SIGTERM stops all.
 WEB_PORT ?= 8089
 locust-ui: setup
-	$(PY) -m bench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
+	$(PY) -m stackbench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE) --web-port $(WEB_PORT) \
 		--workers $(WORKERS)
 
@@ -156,17 +156,17 @@ BASE ?=
 TRIALS ?= 8
 TRIAL_S ?= 6
 gate: setup
-	$(PY) -m bench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S)
+	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S)
 
 baseline: setup
-	$(PY) -m bench.gate --write-baseline
+	$(PY) -m stackbench.gate --write-baseline
 
 # How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
 # on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).
 RUNS ?= 20
 CONDITIONS ?= idle,noisy
 bench-quality: setup
-	$(PY) -m bench.gate_quality --runs $(RUNS) --trials $(TRIALS) --trial-s $(TRIAL_S) \
+	$(PY) -m stackbench.gate_quality --runs $(RUNS) --trials $(TRIALS) --trial-s $(TRIAL_S) \
 		--conditions $(CONDITIONS)
 
 lint: setup

@@ -1,6 +1,6 @@
 """The one locustfile: `--workload` picks the users and `--shape` the load shape.
 
-Run through `python -m bench` (which seeds posts and passes --first-id/--last-id), or by
+Run through `python -m stackbench` (which seeds posts and passes --first-id/--last-id), or by
 hand: `locust -f loadtests/locustfile.py --host http://127.0.0.1:8000 --workload ycsb-b`.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 from locust import events
 from locust.env import Environment
 
+from chaos.panel import plugin as chaos_panel
 from loadtests import options, recorder
-from loadtests.chaos_panel import plugin as chaos_panel
 from loadtests.shapes import SelectedShape
 from loadtests.users import WORKLOADS
 from loadtests.users.batch import BatchWriter

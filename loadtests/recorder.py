@@ -18,8 +18,8 @@ from locust import events
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
+from harness.hdr import Recorder, Timeline
 from loadtests.arrivals import RequestCensored
-from loadtests.hdr import Recorder, Timeline
 
 REPORT_KEY = "exact_latency"
 SERVICE_KEY = "exact_service_time"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 SAME_WITHIN = 1.05  # ratios closer to 1 than this are "about the same"
 LATENCIES = ("p50", "p95", "p99")
-# Ablation variants (bench.ablation), by what each one turns off.
+# Ablation variants (stackbench.ablation), by what each one turns off.
 FULL = "hardened"
 WITHOUT = {"read cache": "hardened, no cache", "write batching": "hardened, no batching"}
 NAIVE_PREFIX = "naive"

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from loadtests import hdr
+from harness import hdr
+from harness.hdr import AGGREGATED
 
-AGGREGATED = "Aggregated"
 PERCENTILES = ("p50", "p95", "p99")
 NAN = math.nan
 

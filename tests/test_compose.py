@@ -19,9 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bench.profiles import DB_LINK, PROFILES
-from bench.trials import API_LINK
-from chaos.scenarios.base import Link
+from harness.network import API_LINK, DB_LINK, PROFILES, Link
 from harness.settings import PROJECT_ROOT
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 
@@ -118,14 +116,20 @@ def wiring_problems(compose: dict[str, Any]) -> list[str]:
                 f"{what}: {actual[0]}:{actual[1]}, expected {expected[0]}:{expected[1]}"
             )
 
-    turso, api = proxies[DB_LINK], proxies["api"]
-    check("turso link upstream", host_port(turso["upstream"]), ("sqld", SQLD_HTTP_PORT))
+    turso, api = proxies[DB_LINK], proxies[API_LINK]
+    sqld = ("sqld", SQLD_HTTP_PORT)
+    check("turso link upstream", host_port(turso["upstream"]), sqld)
     check("api link upstream", host_port(api["upstream"]), ("app", app_port))
     turso_listen = ("toxiproxy", host_port(turso["listen"])[1])
     check("app's database", host_port(app["environment"]["TURSO_DATABASE_URL"]), turso_listen)
 
-    seed = flags(services["seed"]["command"])
-    check("seed's app", host_port(seed["--app-url"]), ("app", app_port))
+    seed = services["seed"]
+    # Straight to sqld, around every proxy, as `make bench` seeds.
+    check("seed's database", host_port(seed["environment"]["TURSO_DATABASE_URL"]), sqld)
+    module = seed["command"][seed["command"].index("-m") + 1]
+    if not (PROJECT_ROOT / f"{module.replace('.', '/')}.py").is_file():
+        problems.append(f"seed runs {module}, which does not exist")
+    posts, commented = seed["command"][-2:]
     master = flags(services["locust"]["command"])
     check(
         "Locust's target", host_port(master["--host"]), ("toxiproxy", host_port(api["listen"])[1])
@@ -133,7 +137,7 @@ def wiring_problems(compose: dict[str, Any]) -> list[str]:
     toxiproxy_api = ("toxiproxy", TOXIPROXY_API_PORT)
     check("chaos panel's toxiproxy", host_port(master["--toxiproxy-url"]), toxiproxy_api)
     ids = int(master["--last-id"]) - int(master["--first-id"]) + 1
-    if (ids, master["--commented-posts"]) != (int(seed["--posts"]), seed["--commented-posts"]):
+    if (ids, master["--commented-posts"]) != (int(posts), commented):
         problems.append(
             f"Locust reads ids {master['--first-id']}..{master['--last-id']}, not seeded"
         )
@@ -176,7 +180,9 @@ def test_services_are_wired_as_the_harness_wires_them() -> None:
     [
         (("services", "app", "environment", "TURSO_DATABASE_URL"), "http://sqld:8080", "database"),
         (("services", "locust", "command", 7), "--host=http://app:8000", "Locust's target"),
-        (("services", "seed", "command", 4), "--posts=500", "not seeded"),
+        (("services", "seed", "command", 3), "500", "not seeded"),
+        (("services", "seed", "command", 2), "loadtests.seed", "does not exist"),
+        (("services", "seed", "environment", "TURSO_DATABASE_URL"), "http://app:8000", "seed's"),
         (("services", "locust", "command", 10), "--network-profile=mars", "network-profile"),
         (("services", "app", "healthcheck"), None, "no healthcheck"),
     ],

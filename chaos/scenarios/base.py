@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from chaos.contention import LockHolder
 from chaos.process_faults import ProcessFault
+from harness.network import Link
 from harness.toxiproxy import Toxic
-
-Link = Literal["turso", "api", "redis"]  # app -> database, load -> app, app -> shared cache
 
 
 @dataclass(frozen=True)

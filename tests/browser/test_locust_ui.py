@@ -43,9 +43,9 @@ class LocustUi:
 
 @pytest.fixture
 def ui(tmp_path: Path, log_dir: Path, toxiproxy_api: ToxiproxyApi) -> Iterator[LocustUi]:
-    """`python -m bench.ui` on a free port, using the test's toxiproxy and results dir."""
+    """`python -m stackbench.ui` on a free port, using the test's toxiproxy and results dir."""
     port = free_port()
-    argv = [sys.executable, "-m", "bench.ui", "--web-port", str(port)]
+    argv = [sys.executable, "-m", "stackbench.ui", "--web-port", str(port)]
     argv += ["--profile", "local", "--users", "4", "--spawn-rate", "4", "--seed-posts", "200"]
     argv += ["--run-time", f"{RUN_TIME_S}s"]
     process = ManagedProcess(

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from bench.summary import endpoint_summaries, side_exact
+from harness.hdr import Recorder, endpoint_summaries, side_exact
 from loadtests.ab_client import AlternatingClient, SideLabel
-from loadtests.hdr import Recorder
 
 
 class FakeSession:

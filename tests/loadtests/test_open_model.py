@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bench.summary import endpoint_summaries, format_summary_table
+from harness.hdr import Recorder, endpoint_summaries
 from harness.settings import PROJECT_ROOT
 from loadtests.arrivals import (
     ArrivalSchedule,
@@ -18,7 +18,7 @@ from loadtests.arrivals import (
     failure,
     latency_ms,
 )
-from loadtests.hdr import Recorder
+from stackbench.summary import format_summary_table
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from loadtests.hdr import Timeline
+from harness.hdr import Timeline
 from reports.data import (
     BaselineRow,
     Window,

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.runner import LoadConfig, bench_stack, run_locust
-from bench.seeding import seed
 from harness.settings import HarnessSettings
 from harness.toxiproxy import Toxic
 from reports.data import interval_series
+from stackbench.runner import LoadConfig, bench_stack, run_locust
+from stackbench.seeding import seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from loadtests.hdr import Timeline
+from harness.hdr import Timeline
 from reports.runs import write_index, write_run_report
 
 

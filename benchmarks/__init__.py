@@ -1,1 +1,0 @@
-"""Micro-benchmarks run as modules (`python -m benchmarks.NAME`)."""

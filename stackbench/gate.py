@@ -1,0 +1,310 @@
+"""`make gate`: does the working tree make the app slower or less reliable than a baseline commit?
+
+Both builds run on this machine in this invocation: the baseline commit (BASE, default the
+merge base with main; HEAD when that is HEAD itself) in a temporary git worktree, the
+candidate from the working tree, each on its own stack (hardened app, `edge` profile,
+TLS) started by this harness. After a warm-up per side, each trial is one Locust run
+whose users alternate their requests between the two stacks, A B B A ..., so whatever
+else the machine does at that moment (a noisy neighbour, drift) lands on both sides
+alike, and trial i of A and of B form a pair. Statistics and rule: stackbench/gate_stats.py.
+
+`BASE=file` compares the working tree with the trials in results/baseline.json instead,
+only when that file was recorded under the same conditions (stackbench/comparable.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from harness.cli import run
+from harness.hdr import AGGREGATED
+from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
+from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
+from reports import write_index, write_run_report
+from reports.runs import GATE_RECORD
+from stackbench.ab import (
+    BASELINE,
+    CANDIDATE,
+    GitError,
+    baseline_worktree,
+    describe,
+    resolve_base,
+    serves_tls,
+)
+from stackbench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
+from stackbench.comparable import differences, machine_load
+from stackbench.gate_stats import (
+    MIN_REQUESTS,
+    Comparison,
+    Trial,
+    compare,
+    format_comparisons,
+    judged_latency,
+    verdict,
+)
+from stackbench.provenance import provenance
+from stackbench.runner import LoadConfig
+from stackbench.summary import write_json
+from stackbench.trials import GATE_LOAD, GATE_PROFILE, GateSession, TrialError, gate_session
+
+TRIALS_PER_SIDE = 8
+MAX_TRIAL_S = 15  # a slow machine gets longer trials, up to this
+REQUESTS_MARGIN = 1.5  # aim above MIN_REQUESTS per side and trial: the rate varies
+MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
+FILE_BASE = "file"
+EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
+NOTHING_JUDGED = "no endpoint had"  # how a FAIL for want of requests begins its reason
+
+
+def at_least_min_trials(text: str) -> int:
+    value = positive_int(text)
+    if value < MIN_TRIALS:
+        raise argparse.ArgumentTypeError(f"{value}: at least {MIN_TRIALS} trials per side")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = OneLineParser(prog="gate", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--base", default="", help="baseline commit; default the merge base with main; 'file'"
+    )
+    parser.add_argument("--baseline", type=Path, default=None, help="default results/baseline.json")
+    parser.add_argument("--write-baseline", action="store_true", help="record the file, no verdict")
+    parser.add_argument("--trials", type=at_least_min_trials, default=TRIALS_PER_SIDE)
+    parser.add_argument("--trial-s", type=positive_int, default=GATE_LOAD.duration_s)
+    parser.add_argument(
+        "--inject-p95",
+        type=fraction,
+        default=0.0,
+        help="test the gate (A/B only): delay the candidate's responses by this share of p95",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="default results/gate")
+    return parser.parse_args(argv)
+
+
+def _figures(trial: Trial) -> str:
+    row = trial.get(AGGREGATED, {})
+    p50, p95 = row.get("p50_ms", float("nan")), row.get("p95_ms", float("nan"))
+    requests = int(row.get("requests", 0))
+    error_pct = 100 * int(row.get("errors", 0)) / requests if requests else float("nan")
+    return f"{requests:>5} reqs p50 {p50:6.2f} p95 {p95:6.2f} ms err {error_pct:4.2f}%"
+
+
+def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> None:
+    figures = "  |  ".join(f"{side}: {_figures(trial)}" for side, trial in sides.items())
+    print(f"gate: trial {n:>2}/{total}  {figures}  ({took_s:.1f}s)", flush=True)
+
+
+@contextlib.contextmanager
+def _injected(
+    sessions: Mapping[str, GateSession], share: float, load: LoadConfig
+) -> Iterator[None]:
+    """A +`share` p95 regression in the candidate only: a latency toxic on its api link,
+    sized from a paired calibration trial (not counted) under the trials' own conditions."""
+    if not share:
+        yield
+        return
+    calibration = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "calibration", load)
+    delay_ms = share * calibration[BASELINE][AGGREGATED]["p95_ms"]
+    print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
+    with sessions[CANDIDATE].extra_latency(delay_ms):
+        yield
+
+
+def trial_seconds(asked_s: int, warmup_rps: float) -> int:
+    """`asked_s`, or longer (up to MAX_TRIAL_S) when the warm-up rate says that each side,
+    getting half the requests of a paired trial, would fall short of MIN_REQUESTS."""
+    if warmup_rps <= 0:
+        return asked_s
+    needed_s = math.ceil(MIN_REQUESTS * REQUESTS_MARGIN / (warmup_rps / 2))
+    return max(asked_s, min(needed_s, MAX_TRIAL_S))
+
+
+def run_paired(
+    sessions: Mapping[str, GateSession], trials: int, load: LoadConfig
+) -> dict[str, list[Trial]]:
+    """`trials` Locust runs, each alternating every user's requests A B B A ... between
+    the two stacks, so both sides are measured in the same seconds."""
+    paired: dict[str, list[Trial]] = {BASELINE: [], CANDIDATE: []}
+    for n in range(1, trials + 1):
+        started = time.perf_counter()
+        # Every other trial the stacks swap places in the load generator (see paired_trial).
+        sides = sessions[BASELINE].paired_trial(
+            sessions[CANDIDATE], f"trial-{n}", load, swap=n % 2 == 0
+        )
+        for side, trial in sides.items():
+            paired[side].append(trial)
+        _progress(n, trials, sides, time.perf_counter() - started)
+    return paired
+
+
+def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> dict[str, Any]:
+    """Baseline commit against working tree; returns the record with both sides' trials."""
+    commit = resolve_base(args.base)
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    print(f"gate: A = baseline {describe(commit)}")
+    print("gate: B = candidate: the working tree")
+    with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
+        server_code = base_dir
+        if not settings.turso_database_url and not serves_tls(base_dir):
+            print("gate: the baseline's local Turso server has no TLS; both sides use this one's")
+            server_code = PROJECT_ROOT
+        print("gate: starting, seeding and warming up both stacks")
+        sessions = {
+            BASELINE: stacks.enter_context(
+                gate_session(settings, out_dir / "A", app_code=base_dir, server_code=server_code)
+            ),
+            CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
+        }
+        slowest_rps = min(s.warmup_rps for s in sessions.values())
+        if (trial_s := trial_seconds(args.trial_s, slowest_rps)) != args.trial_s:
+            print(
+                f"gate: slow machine ({slowest_rps:.0f} req/s in the warm-up): trials of"
+                f" {trial_s} s, so each side gets {MIN_REQUESTS}+ requests per trial"
+            )
+            load = replace(load, duration_s=trial_s)
+        stacks.enter_context(_injected(sessions, args.inject_p95, load))
+        trials = run_paired(sessions, args.trials, load)
+    return {
+        "mode": "a/b",
+        "baseline_commit": commit,
+        "load": asdict(load),
+        "trials": trials,
+        "injected_p95": args.inject_p95,
+        **sessions[CANDIDATE].provenance,
+    }
+
+
+def conditions() -> dict[str, Any]:
+    """What a stored baseline must match: machine, versions, and the load right now."""
+    return {**provenance(), "load_per_cpu": machine_load()}
+
+
+def single_side(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> list[Trial]:
+    """The working tree alone (for BASE=file and `make baseline`)."""
+    load = replace(GATE_LOAD, duration_s=args.trial_s)
+    with gate_session(settings, out_dir / "B") as session:
+        trials = []
+        for n in range(1, args.trials + 1):
+            started = time.perf_counter()
+            trials.append(session.trial(f"trial-{n}", load))
+            _progress(n, args.trials, {"this tree": trials[-1]}, time.perf_counter() - started)
+    return trials
+
+
+def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
+    print(f"gate: NOT COMPARABLE with {path}; no verdict:")
+    for reason in reasons:
+        print(f"  - {reason}")
+    print("gate: run `make gate` (a baseline commit, here and now) or `make baseline` here")
+    return EXIT_NOT_COMPARABLE
+
+
+def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> dict[str, Any]:
+    """Print the verdict table and the outcome; return them for the run's record."""
+    table = format_comparisons(comparisons, paired)
+    print(table)
+    passed = verdict(comparisons)
+    failing = sorted({f"{c.endpoint} {c.metric}" for c in comparisons if c.fails})
+    if not judged_latency(comparisons):
+        failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
+    outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
+    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    return {"passed": passed, "verdict": outcome, "verdict_table": table}
+
+
+def keep(out_dir: Path, record: dict[str, Any], settings: HarnessSettings) -> int:
+    """The run's record and report in results/gate/<run-id>/, listed in the index."""
+    write_json(out_dir / GATE_RECORD, {"run_id": out_dir.name, **record})
+    print(f"gate: report {write_run_report(out_dir)}")
+    write_index(settings.results_dir)
+    return 0 if record["passed"] else EXIT_FAIL
+
+
+def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> int:
+    """Against results/baseline.json, judged only when it was recorded under these
+    conditions (checked before the trials, and the load again after them)."""
+    path = args.baseline or settings.results_dir / "baseline.json"
+    if not args.write_baseline and not path.exists():
+        print(f"gate: no baseline at {path}; run `make baseline`", file=sys.stderr)
+        return EXIT_ERROR
+    started = time.perf_counter()
+    before = conditions()  # before our own stack adds to the load
+    if args.write_baseline:
+        trials = single_side(args, settings, out_dir)
+        load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
+        profile = {"name": GATE_PROFILE.name}
+        write_json(path, {**before, "load": load, "profile": profile, "trials": trials})
+        print(f"gate: baseline of {len(trials)} trials written to {path}")
+        return 0
+    stored = json.loads(path.read_text())
+    if reasons := differences(stored, before):
+        return _not_comparable(path, reasons)
+    trials = single_side(args, settings, out_dir)
+    if reasons := differences(stored, conditions()):
+        return _not_comparable(path, [f"after the trials: {r}" for r in reasons])
+    result = report(compare(stored["trials"], trials), time.perf_counter() - started, False)
+    compared = {
+        "A (baseline)": f"{path.name}, recorded at {stored.get('git_commit', 'unknown')}",
+        "B (candidate)": f"the working tree at {provenance()['git_commit']}",
+    }
+    trials_by_side = {BASELINE: stored["trials"], CANDIDATE: trials}
+    return keep(out_dir, {**result, "compared": compared, "trials": trials_by_side}, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    with stop_on_signals():
+        try:
+            return _run(args)
+        except KeyboardInterrupt:
+            # The stack is stopped by now; too few trials to judge or to keep as a baseline.
+            print("gate: interrupted; stack stopped; nothing judged or written", file=sys.stderr)
+            return INTERRUPTED_EXIT_CODE
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = HarnessSettings()
+    out_dir = args.out or settings.results_dir / "gate" / new_run_id()
+    try:
+        if args.write_baseline or args.base == FILE_BASE:
+            if args.inject_p95:
+                print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
+                return EXIT_ERROR
+            return file_gate(args, settings, out_dir)
+        started = time.perf_counter()
+        record = ab_gate(args, settings, out_dir)
+        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
+        record["comparisons"] = [asdict(c) for c in comparisons]
+        record |= report(comparisons, time.perf_counter() - started, paired=True)
+        record["compared"] = {
+            "A (baseline)": describe(record["baseline_commit"]),
+            "B (candidate)": f"the working tree at {record.get('git_commit', 'unknown')}",
+        }
+        return keep(out_dir, record, settings)
+    except (GitError, TrialError, *SETUP_ERRORS) as error:
+        print(f"gate: {one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    run("gate", main)

@@ -1,0 +1,72 @@
+"""Seeding goes through the app's hardened path straight to the database, whatever the mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.settings import PROJECT_ROOT
+from harness.stack import stack
+from stackbench.seeding import SeedError, seed
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("mode", ["naive", "hardened"])
+def test_seed_fills_posts_and_comments_in_either_mode(
+    mode: str, tmp_path: Path, log_dir: Path
+) -> None:
+    with stack(log_dir, db=tmp_path / "db.sqlite", app_env={"APP_MODE": mode}) as live:
+        ids = seed(live, 30, 4)
+        page = httpx.get(f"{live.api_url}/posts", params={"limit": 5, "include": "comments"})
+
+    assert (ids.first_id, ids.last_id, ids.commented_posts) == (1, 30, 4)
+    assert [len(post["comments"]) for post in page.json()["items"]] == [3, 3, 3, 3, 0]
+
+
+def test_a_database_that_is_gone_fails_the_seed_in_one_line(tmp_path: Path, log_dir: Path) -> None:
+    with stack(log_dir, db=tmp_path / "db.sqlite", app_env={}) as live:
+        assert live.turso is not None
+        live.turso.process.kill()
+        with pytest.raises(SeedError) as caught:
+            seed(live, 10, 0)
+
+    assert str(caught.value).startswith("seeding localturso failed: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_bench_with_a_bad_sqld_bin_says_so_in_one_line(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "stackbench", "--duration", "1s", "--out", str(tmp_path / "run")]
+    env = {**os.environ, "SQLD_BIN": str(tmp_path / "no-sqld")}
+
+    result = subprocess.run(
+        argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"bench: SQLD_BIN={tmp_path / 'no-sqld'} is not an executable file")
+
+
+def test_bench_runs_against_sqld_and_names_it(sqld_bin: Path, tmp_path: Path) -> None:
+    """The naive app with the comments workload: seeding no longer depends on the mode."""
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "stackbench", "--duration", "4s", "--users", "4"]
+    argv += ["--mode", "naive"]
+    argv += ["--seed-posts", "300", "--commented-posts", "60", "--out", str(out)]
+    env = {**os.environ, "SQLD_BIN": str(sqld_bin)}
+
+    result = subprocess.run(
+        argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "database sqld: sqld 0." in result.stdout
+    summary = (out / "naive" / "summary.json").read_text()
+    assert '"server": "sqld"' in summary
