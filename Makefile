@@ -172,6 +172,7 @@ bench-quality: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	@if [ -x $(ACTIONLINT) ]; then $(ACTIONLINT) && echo "actionlint: workflows ok"; \
 	else echo "actionlint: not built; workflows not checked"; fi
 
