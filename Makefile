@@ -181,4 +181,4 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) $(BIN) $(CERTS) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BIN) $(CERTS) .pytest_cache .ruff_cache .import_linter_cache
