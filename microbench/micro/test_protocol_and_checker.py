@@ -14,7 +14,13 @@ from collections.abc import Sequence
 import orjson
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from chaos.checker import duplicated_writes, latency_bound, lost_writes, recovery_time_s
+from chaos.checker import (
+    PhaseBounds,
+    duplicated_writes,
+    latency_bound,
+    lost_writes,
+    recovery_time_s,
+)
 from chaos.history import Outcome, RequestRecord, StoredPost, WriteRecord
 from harness.hdr import Recorder, endpoint_summaries
 from localturso.protocol import HRANA3, decode_batch, decode_stmt, encode_value
@@ -95,8 +101,8 @@ def test_checker_on_fifty_thousand_writes(benchmark: BenchmarkFixture) -> None:
         return (
             lost_writes(writes, stored).passed,
             duplicated_writes(writes, stored).passed,
-            latency_bound(requests, 2000.0, (1.0, 4.0)).passed,
-            recovery_time_s(requests, 5.0) is not None,
+            latency_bound(requests, PhaseBounds(2000.0, 2000.0, 2000.0), (1.0, 4.0)).passed,
+            recovery_time_s(requests, 5.0, 2000.0) is not None,
         )
 
     assert benchmark(check) == (True, True, True, True)
