@@ -3,7 +3,8 @@
 The seed goes through the reference app's own hardened path (its repository, retries on
 transient faults, idempotent post batches) but in this process and straight to the database,
 around every proxy: a naive app under test, which turns any database hiccup into a 500, can no
-longer abort a run before it starts.
+longer abort a run before it starts. `python -m stackbench.seeding POSTS COMMENTED` does the same
+from a shell for TURSO_DATABASE_URL (compose.yaml's `seed` service) and prints the ids.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import subprocess
 import sys
 
+from harness.cli import OneLineParser, non_negative_int, positive_int
 from harness.stack import Stack
 from loadtests.ids import IdSpace
 from reference_app.db.roundtrips import RoundTripCounter
@@ -66,9 +68,22 @@ def seed(live: Stack, posts: int, commented: int) -> IdSpace:
     return IdSpace(**json.loads(done.stdout))
 
 
+def parse_args(argv: list[str]) -> tuple[int, int]:
+    parser = OneLineParser(
+        prog="python -m stackbench.seeding",
+        description="Seed TURSO_DATABASE_URL (and TURSO_AUTH_TOKEN) and print the ids as JSON.",
+    )
+    parser.add_argument("posts", type=positive_int)
+    parser.add_argument("commented", type=non_negative_int, help="posts with three comments")
+    args = parser.parse_args(argv)
+    if args.commented > args.posts:
+        parser.error(f"{args.commented} commented posts out of {args.posts} posts")
+    return args.posts, args.commented
+
+
 def main(argv: list[str]) -> int:
     """`python -m stackbench.seeding POSTS COMMENTED`: seed TURSO_DATABASE_URL, print the ids."""
-    posts, commented = int(argv[0]), int(argv[1])
+    posts, commented = parse_args(argv)
     try:
         ids = asyncio.run(_seed(posts, commented))
     except Exception as error:

@@ -40,6 +40,28 @@ def test_a_database_that_is_gone_fails_the_seed_in_one_line(tmp_path: Path, log_
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["many", "0"], "posts: 'many' is not a positive integer"),
+        (["10"], "the following arguments are required: commented"),
+        (["10", "20"], "20 commented posts out of 10 posts"),
+    ],
+)
+def test_seeding_from_a_shell_answers_bad_input_in_one_line(args: list[str], problem: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stackbench.seeding", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == f"python -m stackbench.seeding: {problem}\n"
+
+
 def test_bench_with_a_bad_sqld_bin_says_so_in_one_line(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "stackbench", "--duration", "1s", "--out", str(tmp_path / "run")]
     env = {**os.environ, "SQLD_BIN": str(tmp_path / "no-sqld")}
