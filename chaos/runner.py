@@ -8,9 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import httpx
 import libsql_client
-from prometheus_client.parser import text_string_to_metric_families
 
 from chaos import checker
 from chaos.contention import contending
@@ -19,12 +17,12 @@ from chaos.history import StoredPost
 from chaos.process_faults import Target
 from chaos.scenarios.base import Scenario
 from chaos.workload import History, Workload, WorkloadConfig
+from harness.app_counters import read_counters
 from harness.processes import ManagedProcess
 from harness.stack import Stack
 from reports.data import timeline
 
 AppMode = Literal["hardened", "naive"]
-RETRIES_METRIC = "app_db_retries"
 LATENCY_SLACK = 1.10  # p99 may exceed the deadline by 10%: scheduling and serialization
 
 
@@ -83,18 +81,8 @@ class ScenarioResult:
         }
 
 
-def counter_total(metrics_text: str, name: str) -> float:
-    """Sum of every sample of a Prometheus counter, whatever its labels."""
-    for family in text_string_to_metric_families(metrics_text):
-        if family.name == name:
-            return sum(s.value for s in family.samples if s.name.endswith("_total"))
-    return 0.0
-
-
 async def _retries(stack: Stack) -> float:
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        response = await client.get(f"{stack.app.url}/metrics")
-    return counter_total(response.text, RETRIES_METRIC) if response.is_success else 0.0
+    return (await asyncio.to_thread(read_counters, stack.app.url)).retries
 
 
 async def stored_posts(stack: Stack, tag: str) -> list[StoredPost]:

@@ -1,5 +1,6 @@
 """What the reference app counted, read from its Prometheus /metrics: API requests, read-cache
-lookups, database round trips and new database connections. Parsing is pure; one reader."""
+lookups, database round trips, new database connections and retries. Parsing is pure; the
+one reader of the app's counters for bench, chaos and the coordinated-omission run."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class AppCounters:
     cache_misses: float = 0.0
     round_trips: float = 0.0
     connects: float = 0.0
+    retries: float = 0.0
 
     def __sub__(self, earlier: AppCounters) -> AppCounters:
         return AppCounters(
@@ -63,6 +65,8 @@ def parse_counters(metrics_text: str) -> AppCounters:
                 totals["round_trips"] += sample.value
             elif family.name == "app_db_connections_opened" and sample.name.endswith("_total"):
                 totals["connects"] += sample.value
+            elif family.name == "app_db_retries" and sample.name.endswith("_total"):
+                totals["retries"] += sample.value
     return AppCounters(**totals)
 
 

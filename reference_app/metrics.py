@@ -21,7 +21,7 @@ from reference_app.resilience.breaker import BreakerState
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 500)
-# Every name starts `app_` (e.g. app_db_retries_total), which the chaos runner reads.
+# Every name starts `app_` (e.g. app_db_retries_total), which harness.app_counters reads.
 NAMESPACE = "app"
 
 

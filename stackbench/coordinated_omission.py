@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
+from harness.app_counters import read_counters
 from harness.cli import run
 from harness.hdr import endpoint_summaries
 from harness.network import PROFILES, apply_profile
@@ -34,7 +32,6 @@ from stackbench.runner import LoadConfig, bench_stack, run_locust
 from stackbench.seeding import seed
 
 ENDPOINTS = {"closed": "GET /posts/{id}", "open": "GET /posts/{id} (open model)"}
-REQUESTS_METRIC = "app_http_request_duration_seconds"
 TRAFFIC_STARTED = 20  # requests the app must have served before the stall's clock starts
 POLL_S = 0.05
 
@@ -71,15 +68,8 @@ class Experiment:
 
 
 def served(app_url: str) -> float:
-    """Requests the app has answered so far (its own Prometheus counter)."""
-    text = httpx.get(f"{app_url}/metrics", timeout=5.0).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        if family.name == REQUESTS_METRIC
-        for sample in family.samples
-        if sample.name.endswith("_count")
-    )
+    """Requests the app has answered so far, not counting this polling of its /metrics."""
+    return read_counters(app_url).requests
 
 
 def _stall_when_traffic_flows(live: Stack, experiment: Experiment, done: threading.Event) -> None:

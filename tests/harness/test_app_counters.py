@@ -22,6 +22,8 @@ def exposition() -> str:
         metrics.observe_db_call("execute", 0.002, "ok")
     for _ in range(4):
         metrics.observe_db_connect()
+    for _ in range(3):
+        metrics.observe_retry(TimeoutError(), 0.01)
     return metrics.render()[0].decode()
 
 
@@ -29,7 +31,7 @@ def test_counters_come_from_the_apps_own_metric_names() -> None:
     counters = parse_counters(exposition())
 
     assert counters == AppCounters(
-        requests=8, cache_hits=3, cache_misses=1, round_trips=2, connects=4
+        requests=8, cache_hits=3, cache_misses=1, round_trips=2, connects=4, retries=3
     )
     assert counters.cache_hit_rate == pytest.approx(0.75)
     assert counters.connects_per_request == pytest.approx(0.5)
