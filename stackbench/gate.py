@@ -106,7 +106,11 @@ def _figures(trial: Trial) -> str:
     p50, p95 = row.get("p50_ms", float("nan")), row.get("p95_ms", float("nan"))
     requests = int(row.get("requests", 0))
     error_pct = 100 * int(row.get("errors", 0)) / requests if requests else float("nan")
-    return f"{requests:>5} reqs p50 {p50:6.2f} p95 {p95:6.2f} ms err {error_pct:4.2f}%"
+    app_cpu = row.get("app_cpu_us", float("nan"))
+    return (
+        f"{requests:>5} reqs p50 {p50:6.2f} p95 {p95:6.2f} ms err {error_pct:4.2f}%"
+        f" app {app_cpu:4.0f} µs"
+    )
 
 
 def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> None:

@@ -1,11 +1,12 @@
 """The gate's statistics and verdicts, pure: per-trial figures in, comparisons out.
 
 Each side (baseline A, candidate B) is a list of trials; a trial maps an endpoint to its
-request and error counts and its success-only p50/p95. Latency, on log values so effects
-are ratios: when trial i of A and of B ran at the same time (paired, the A/B gate), a
-one-sided exact Wilcoxon signed-rank test on the per-trial log ratios and their
-Hodges-Lehmann estimate (median of Walsh averages); when they did not (a stored
-baseline), a one-sided exact Mann-Whitney U test and the two-sample Hodges-Lehmann shift.
+request and error counts and its success-only p50/p95, and its Aggregated row also holds
+the CPU microseconds per request of that side's app and database processes. Latency and
+CPU, on log values so effects are ratios: when trial i of A and of B ran at the same time
+(paired, the A/B gate), a one-sided exact Wilcoxon signed-rank test on the per-trial log
+ratios and their Hodges-Lehmann estimate (median of Walsh averages); when they did not (a
+stored baseline), a one-sided exact Mann-Whitney U test and the two-sample Hodges-Lehmann shift.
 Both intervals are the exact distribution-free ones that match their test. Errors: a
 one-sided Fisher exact test on the pooled counts. A missing or NaN figure never passes.
 """
@@ -23,11 +24,15 @@ import numpy as np
 from scipy.stats import fisher_exact, mannwhitneyu, wilcoxon
 
 ALPHA = 0.05
-MIN_EFFECT = 0.15  # relative latency shift that fails the gate (with p < ALPHA)
+MIN_EFFECT = 0.15  # relative latency or CPU shift that fails the gate (with p < ALPHA)
 MIN_ERROR_RISE = 0.001  # +0.1 percentage point of error rate (with p < ALPHA)
 MIN_REQUESTS = 300  # per trial, for an endpoint's latency to be judged
 CI_LEVEL = 0.95
 METRICS = ("p50_ms", "p95_ms")
+# CPU per request of each side's own processes, from their kernel counters over the trial:
+# steadier than latency on a shared machine (README, "Performance"), so judged beside it.
+CPU_METRICS = ("app_cpu_us", "database_cpu_us")
+_CPU_LABELS = {"app_cpu_us": "app cpu", "database_cpu_us": "db cpu"}
 
 # One trial: endpoint -> {"requests": n, "errors": e, "p50_ms": x, "p95_ms": y}
 Trial = Mapping[str, Mapping[str, float]]
@@ -60,8 +65,8 @@ class Comparison:
     """One endpoint's one figure (p50, p95 or error rate), baseline against candidate."""
 
     endpoint: str
-    metric: str  # "p50_ms", "p95_ms" or "errors"
-    baseline: float  # median over trials (ms), or pooled error rate
+    metric: str  # "p50_ms", "p95_ms", "errors" or one of CPU_METRICS
+    baseline: float  # median over trials (ms or CPU µs per request), or pooled error rate
     candidate: float
     effect: Effect  # relative for latency; absolute difference of rates for errors
     p_value: float
@@ -180,7 +185,7 @@ def more_errors_p_value(
 
 
 def _values(trials: Sequence[Trial], endpoint: str, metric: str) -> list[float]:
-    return [float(t[endpoint][metric]) if endpoint in t else math.nan for t in trials]
+    return [float(t[endpoint].get(metric, math.nan)) if endpoint in t else math.nan for t in trials]
 
 
 def _has_nan(values: Sequence[float]) -> bool:
@@ -194,6 +199,7 @@ def compare_latency(
     candidate: Sequence[Trial],
     paired: bool = False,
 ) -> Comparison:
+    """A latency or CPU figure: fails when significantly (one-sided) at least MIN_EFFECT up."""
     base, cand = _values(baseline, endpoint, metric), _values(candidate, endpoint, metric)
     judged = min(_values(baseline, endpoint, "requests")) >= MIN_REQUESTS
     if _has_nan(base) or _has_nan(cand):
@@ -268,6 +274,28 @@ def compare(
                 compare_latency(endpoint, m, baseline, candidate, paired) for m in METRICS
             ]
             comparisons.append(compare_errors(endpoint, baseline, candidate))
+            comparisons += compare_cpu(endpoint, baseline, candidate, paired)
+    return comparisons
+
+
+def compare_cpu(
+    endpoint: str, baseline: Sequence[Trial], candidate: Sequence[Trial], paired: bool
+) -> list[Comparison]:
+    """CPU per request, wherever the baseline's trials all have it; a baseline recorded
+    without it (an older results/baseline.json) leaves the candidate's "not judged"."""
+
+    def everywhere(trials: Sequence[Trial], metric: str) -> bool:
+        return all(metric in t.get(endpoint, {}) for t in trials)
+
+    def anywhere(trials: Sequence[Trial], metric: str) -> bool:
+        return any(metric in t.get(endpoint, {}) for t in trials)
+
+    comparisons: list[Comparison] = []
+    for metric in CPU_METRICS:
+        if everywhere(baseline, metric):
+            comparisons.append(compare_latency(endpoint, metric, baseline, candidate, paired))
+        elif anywhere(candidate, metric):
+            comparisons += _absent(endpoint, (metric,), Status.NOT_JUDGED)
     return comparisons
 
 
@@ -300,13 +328,14 @@ def _row(c: Comparison) -> tuple[str, ...]:
             "n/a" if math.isnan(c.effect.estimate) else f"{100 * c.effect.estimate:+.2f} pp",
             "",
         )
-    if c.metric not in METRICS:
+    if c.metric not in (*METRICS, *CPU_METRICS):
         return (c.metric, "", "", "", "")
     ci = f"[{_pct(c.effect.low)}, {_pct(c.effect.high)}]"
+    cpu = c.metric in CPU_METRICS
     return (
-        c.metric.removesuffix("_ms") + " ok",
-        _num(c.baseline, ".2f"),
-        _num(c.candidate, ".2f"),
+        _CPU_LABELS[c.metric] if cpu else c.metric.removesuffix("_ms") + " ok",
+        _num(c.baseline, ".0f" if cpu else ".2f"),
+        _num(c.candidate, ".0f" if cpu else ".2f"),
         _pct(c.effect.estimate),
         ci,
     )
@@ -327,11 +356,13 @@ def format_comparisons(comparisons: Sequence[Comparison], paired: bool = False) 
         )
     lines += [
         "p50 ok / p95 ok: percentiles of successful requests only (median over trials, ms);",
+        "app cpu / db cpu: CPU µs per request of that side's app / database process, from its"
+        " own counters (median over trials);",
         "err%: failed / all requests, pooled over trials; change: Hodges-Lehmann shift B over A;",
         "p: one-sided "
         + ("Wilcoxon signed-rank over paired trials" if paired else "Mann-Whitney U over trials")
-        + " (latency), Fisher exact (errors).",
-        f"rule: latency fails when one-sided p < {ALPHA} and change >= "
+        + " (latency, CPU), Fisher exact (errors).",
+        f"rule: latency and CPU fail when one-sided p < {ALPHA} and change >= "
         f"+{100 * MIN_EFFECT:.0f}%; errors fail when one-sided Fisher p < {ALPHA} and the rate"
         f" rises >= {100 * MIN_ERROR_RISE:.1f} pp; a MISSING endpoint or NO DATA fails.",
     ]

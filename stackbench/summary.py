@@ -6,6 +6,7 @@ The summaries themselves are read from the recorder's HDR histograms in harness.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,21 @@ def trial_figures(rows: Mapping[str, LatencySummary]) -> dict[str, dict[str, flo
         }
         for name, row in rows.items()
     }
+
+
+def with_cpu(
+    figures: Mapping[str, Mapping[str, float]], cpu_s: Mapping[str, float]
+) -> dict[str, dict[str, float]]:
+    """`figures` with, on its Aggregated row, each process's CPU µs per request of that row
+    (`cpu_s`: the gate's metric name -> CPU seconds over the trial's window)."""
+    out = {name: dict(row) for name, row in figures.items()}
+    row = out.get(AGGREGATED)
+    if row is None or not cpu_s:
+        return out
+    requests = row["requests"]
+    for metric, seconds in cpu_s.items():
+        row[metric] = 1e6 * seconds / requests if requests else math.nan
+    return out
 
 
 def generator_cpu(cpu_s: float, wall_s: float, cpu_count: int) -> dict[str, float]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.cpu import cpu_in_window
 from harness.hdr import AGGREGATED, endpoint_summaries, side_exact
 from harness.network import API_LINK, PROFILES, apply_profile
 from harness.settings import HarnessSettings
@@ -15,9 +16,9 @@ from harness.stack import Stack, TlsFiles
 from harness.toxiproxy import Toxic
 from loadtests.ids import IdSpace
 from stackbench.provenance import provenance
-from stackbench.runner import LoadConfig, bench_stack, run_locust
+from stackbench.runner import LoadConfig, LocustRun, bench_stack, run_locust
 from stackbench.seeding import seed
-from stackbench.summary import trial_figures
+from stackbench.summary import trial_figures, with_cpu
 
 GATE_MODE = "hardened"
 GATE_PROFILE = PROFILES["edge"]
@@ -27,6 +28,10 @@ GATE_LOAD = LoadConfig(
     workload="ycsb-e", users=10, spawn_rate=10.0, duration_s=6, think_ms=20.0, seed_posts=1000
 )
 WARMUP_LOAD = LoadConfig(**{**vars(GATE_LOAD), "duration_s": 3})
+
+
+# The processes whose code a change touches; Toxiproxy and Locust are the harness's.
+JUDGED_PROCESSES = ("app", "database")
 
 
 class TrialError(RuntimeError):
@@ -44,10 +49,11 @@ class GateSession:
     warmup_rps: float = 0.0  # requests per second the warm-up managed on this stack alone
 
     def trial(self, label: str, load: LoadConfig = GATE_LOAD) -> dict[str, dict[str, float]]:
-        run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label)
+        pids = judged_pids(self.live, "")
+        run = run_locust(load, self.live.api_url, self.ids, self.out_dir / label, pids)
         if not run.exact:
             raise TrialError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
-        return trial_figures(endpoint_summaries(run.exact))
+        return with_cpu(trial_figures(endpoint_summaries(run.exact)), window_cpu_s(run, ""))
 
     def paired_trial(
         self, other: GateSession, label: str, load: LoadConfig = GATE_LOAD, swap: bool = False
@@ -62,11 +68,16 @@ class GateSession:
             raise TrialError(f"the two stacks were seeded differently: {self.ids} {other.ids}")
         first, second = (other, self) if swap else (self, other)
         out = self.out_dir.parent / "trials" / label
-        run = run_locust(load, first.live.api_url, self.ids, out, ab_host=second.live.api_url)
+        pids = {**judged_pids(first.live, "A "), **judged_pids(second.live, "B ")}
+        run = run_locust(load, first.live.api_url, self.ids, out, pids, ab_host=second.live.api_url)
         if not run.exact:
             raise TrialError(f"trial {label}: Locust wrote no results (exit {run.exit_code})")
         figures = {
-            side: trial_figures(endpoint_summaries(side_exact(run.exact, side))) for side in "AB"
+            place: with_cpu(
+                trial_figures(endpoint_summaries(side_exact(run.exact, place))),
+                window_cpu_s(run, f"{place} "),
+            )
+            for place in "AB"
         }
         return stack_sides(figures, swap)
 
@@ -76,6 +87,27 @@ class GateSession:
         toxic = Toxic("latency", "downstream", {"latency": round(latency_ms)}, name="regression")
         with self.live.toxiproxy.toxics(self.live.proxies[API_LINK], toxic):
             yield
+
+
+def judged_pids(live: Stack, prefix: str) -> dict[str, int]:
+    """The app's and database's pids, named `prefix` + process (the database only when this
+    harness started it: a server elsewhere is not the change's to judge)."""
+    return {f"{prefix}{name}": pid for name, pid in live.pids().items() if name in JUDGED_PROCESSES}
+
+
+def window_cpu_s(run: LocustRun, prefix: str) -> dict[str, float]:
+    """CPU seconds of the processes named `prefix` + process over Locust's measured window,
+    keyed by the gate's metric names (app_cpu_us, database_cpu_us); empty if unknown."""
+    if "started_s" not in run.exact or not run.cpu_samples:
+        return {}
+    window = cpu_in_window(
+        run.cpu_samples, float(run.exact["started_s"]), float(run.exact["stopped_s"])
+    )
+    return {
+        f"{name}_cpu_us": window[f"{prefix}{name}"]
+        for name in JUDGED_PROCESSES
+        if f"{prefix}{name}" in window
+    }
 
 
 def stack_sides(by_place: dict[str, Any], swapped: bool) -> dict[str, Any]:

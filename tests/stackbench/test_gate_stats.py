@@ -249,3 +249,67 @@ def test_paired_noise_passes_and_unequal_counts_never_pass() -> None:
 def test_paired_interval_needs_six_pairs() -> None:
     assert paired_hodges_lehmann([1.0] * 5, [1.2] * 5).low == -math.inf
     assert paired_hodges_lehmann([1.0] * 6, [1.2] * 6).low == pytest.approx(0.2)
+
+
+def with_cpu(trial_list: list, app_us: float, database_us: float, noise: float = 0.03) -> list:
+    """`trial_list` with CPU µs per request on an Aggregated row (a copy of GET /x)."""
+    rng = random.Random(app_us)
+    return [
+        {
+            **t,
+            "Aggregated": {
+                **t["GET /x"],
+                "app_cpu_us": app_us * (1 + rng.uniform(-noise, noise)),
+                "database_cpu_us": database_us * (1 + rng.uniform(-noise, noise)),
+            },
+        }
+        for t in trial_list
+    ]
+
+
+def test_twenty_percent_more_app_cpu_fails_even_when_latency_is_unchanged() -> None:
+    latency = trials(10, 20, n=8, noise=0.0)
+    base, cand = with_cpu(latency, 500, 150), with_cpu(latency, 600, 150)
+
+    comparisons = by_metric(compare(base, cand, paired=True))
+
+    assert comparisons[("Aggregated", "p95_ms")].status is Status.OK
+    assert comparisons[("Aggregated", "database_cpu_us")].status is Status.OK
+    app = comparisons[("Aggregated", "app_cpu_us")]
+    assert app.status is Status.REGRESSED
+    assert app.effect.low <= 0.2 <= app.effect.high
+    assert not verdict(list(comparisons.values()))
+    table = format_comparisons(list(comparisons.values()), paired=True)
+    assert "app cpu" in table
+    assert "db cpu" in table
+    assert "CPU µs per request" in table
+
+
+def test_cpu_noise_and_a_small_rise_pass() -> None:
+    latency = trials(10, 20, n=8, noise=0.0)
+    base = with_cpu(latency, 500, 150)
+
+    assert verdict(compare(base, with_cpu(latency, 501, 151), paired=True))
+    assert verdict(compare(base, with_cpu(latency, 500 * (1 + MIN_EFFECT / 2), 150), paired=True))
+
+
+def test_a_baseline_without_cpu_figures_leaves_cpu_not_judged() -> None:
+    latency = trials(10, 20, n=8, noise=0.0)
+    old_record = [{**t, "Aggregated": t["GET /x"]} for t in latency]
+
+    comparisons = by_metric(compare(old_record, with_cpu(latency, 900, 150)))
+
+    assert comparisons[("Aggregated", "app_cpu_us")].status is Status.NOT_JUDGED
+    assert verdict(list(comparisons.values()))
+
+
+def test_cpu_figures_the_candidate_lost_never_pass() -> None:
+    latency = trials(10, 20, n=8, noise=0.0)
+    base = with_cpu(latency, 500, 150)
+    cand = [{**t, "Aggregated": {**t["Aggregated"], "app_cpu_us": math.nan}} for t in base]
+    without = [{**t, "Aggregated": t["GET /x"]} for t in latency]
+
+    for lost in (cand, without):
+        comparisons = by_metric(compare(base, lost, paired=True))
+        assert comparisons[("Aggregated", "app_cpu_us")].status is Status.NO_DATA
+        assert not verdict(list(comparisons.values()))
