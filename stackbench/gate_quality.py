@@ -51,6 +51,7 @@ class Tally:
     unjudged: int = 0  # FAILs because too few requests to judge anything (in `flagged` too)
     loads: list[float] = field(default_factory=list)
     p95_changes: list[float] = field(default_factory=list)  # Aggregated p95 estimate per run
+    cpu_changes: list[float] = field(default_factory=list)  # the candidate app's CPU, per run
 
     @property
     def rate(self) -> float:
@@ -91,8 +92,8 @@ def noisy_neighbour(active: bool) -> Iterator[None]:
         hog.wait()
 
 
-def aggregated_p95_change(out: Path) -> float:
-    """The gate's Hodges-Lehmann estimate of Aggregated p95's change in that run."""
+def aggregated_change(out: Path, metric: str) -> float:
+    """The gate's Hodges-Lehmann estimate of an Aggregated figure's change in that run."""
     try:
         comparisons = json.loads((out / "gate.json").read_text())["comparisons"]
     except (OSError, ValueError, KeyError):
@@ -101,7 +102,7 @@ def aggregated_p95_change(out: Path) -> float:
         (
             c["effect"]["estimate"]
             for c in comparisons
-            if c["endpoint"] == AGGREGATED and c["metric"] == "p95_ms"
+            if c["endpoint"] == AGGREGATED and c["metric"] == metric
         ),
         float("nan"),
     )
@@ -138,7 +139,8 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
             started = time.perf_counter()
             out = out_dir / f"{condition}-{n:03d}"
             code = gate_run(args, out, inject)
-            cell.p95_changes.append(aggregated_p95_change(out))
+            cell.p95_changes.append(aggregated_change(out, "p95_ms"))
+            cell.cpu_changes.append(aggregated_change(out, "app_cpu_us"))
             cell.runs += code in (0, EXIT_FAIL)
             cell.flagged += code == EXIT_FAIL
             cell.errors += code not in (0, EXIT_FAIL)
@@ -152,7 +154,8 @@ def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str
             print(
                 f"quality: {condition:<5} run {n + 1:>3}/{2 * args.runs}"
                 f" {'injected +20% p95' if inject else 'unchanged        '} -> {outcome:<8}"
-                f" p95 {100 * cell.p95_changes[-1]:+5.1f}%  load/CPU {load:.2f}"
+                f" p95 {100 * cell.p95_changes[-1]:+5.1f}%"
+                f"  app cpu {100 * cell.cpu_changes[-1]:+5.1f}%  load/CPU {load:.2f}"
                 f"  ({time.perf_counter() - started:.0f}s)",
                 flush=True,
             )
@@ -191,10 +194,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  {min(loads):.2f}-{max(loads):.2f}  {det.errors + fa.errors}"
         )
         for name, cell in t.items():
-            changes = sorted(100 * c for c in cell.p95_changes)
-            print(
-                f"  {name} runs, Aggregated p95 change: " + " ".join(f"{c:+.0f}%" for c in changes)
-            )
+            for figure, changes in (("p95", cell.p95_changes), ("app CPU", cell.cpu_changes)):
+                listed = " ".join(f"{100 * c:+.0f}%" for c in sorted(changes))
+                print(f"  {name} runs, Aggregated {figure} change: {listed}")
         if det.unjudged + fa.unjudged:
             print(
                 f"  of the FAILs, {det.unjudged} detection and {fa.unjudged} false-alarm runs"
