@@ -2,13 +2,14 @@
 
 Run: `.venv/bin/python -m microbench.app_profiles [--duration-s 5] [--json PATH] [--no-tls]`
 (`make bench-app-profiles`). One stack per app configuration (local Turso over TLS, Toxiproxy,
-the app under uvicorn), driven through the `api` proxy by closed-loop aiohttp clients with no
-think time, or for writes also open-loop (microbench.driver); each case applies its profile's
-toxics (harness.network) for its duration only. Before each case the app -> database round
-trip is measured through the proxy itself (GET /health, keep-alive), and CPU per request
-comes from each process's own counters. It ends with the three goals: batched / unbatched
-writes at cross-region, hardened / naive reads at edge, and the light-load p50 against
-1.15 x RTT + 2 ms.
+the app under uvicorn), driven straight at the app (the profile's toxics are on the database
+link only, and the `api` proxy would add its own CPU to every request) by closed-loop aiohttp
+clients with no think time, or for writes also open-loop (microbench.driver); each case
+applies its profile's toxics (harness.network) for its duration only. Before each case the
+app -> database round trip is measured through the proxy itself (GET /health, keep-alive),
+and CPU per request comes from each process's own counters. It ends with the three goals:
+batched / unbatched writes at cross-region, hardened / naive reads at edge, and the
+light-load p50 against 1.15 x RTT + 2 ms.
 
 With closed-loop writers the write ratio has a ceiling: unbatched, at most
 APP_DB_MAX_CONCURRENCY (32) writes are in flight per round trip; batched, at most every writer
@@ -154,9 +155,9 @@ def run_case(
     db_url = live.app.env["TURSO_DATABASE_URL"]
     with apply_profile(live, profile):
         rtt_ms = asyncio.run(round_trip_ms(db_url, tls.client_context() if tls else None))
-        asyncio.run(drive(live.api_url, case, WARMUP_S))
+        asyncio.run(drive(live.app.url, case, WARMUP_S))
         before = sampler.sample()
-        summary = asyncio.run(drive(live.api_url, case, duration_s))
+        summary = asyncio.run(drive(live.app.url, case, duration_s))
         after = sampler.sample()
     used = {name: after.cpu_s[name] - before.cpu_s[name] for name in after.cpu_s}
     # Open-model writes shed by the generator never reached the app: per acknowledged write.
