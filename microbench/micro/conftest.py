@@ -33,22 +33,31 @@ def _rows(columns: tuple[str, ...], values: list[tuple[Any, ...]]) -> ResultSet:
 
 
 class FakeClient:
-    """Answers the app's point read and create batch as the database would, at once."""
+    """Answers the app's point read and creates as the database would, at once."""
+
+    def __init__(self) -> None:
+        self._last_id = 0
 
     async def execute(self, sql: str, args: Sequence[Any]) -> ResultSet:
+        if sql.startswith("INSERT"):
+            return self._created(args)
         post_id = args[0]
         return _rows(POST_COLUMNS, [(post_id, f"title {post_id}", "c" * 200, CREATED_AT)])
 
     async def batch(self, stmts: Sequence[tuple[str, Sequence[Any]]]) -> list[ResultSet]:
-        inserts = [args for sql, args in stmts if sql.startswith("INSERT")]
-        if not inserts:  # the schema at startup
-            return [ResultSet((), [], 0, None) for _ in stmts]
-        stored = [
-            (i + 1, title, content, CREATED_AT, key, fingerprint)
-            for i, (title, content, key, fingerprint) in enumerate(inserts)
+        # The schema at startup, or several creates: one stored row per INSERT.
+        return [
+            self._created(args) if sql.startswith("INSERT") else ResultSet((), [], 0, None)
+            for sql, args in stmts
         ]
-        columns = (*POST_COLUMNS, "idempotency_key", "request_fingerprint")
-        return [ResultSet((), [], 1, i + 1) for i in range(len(inserts))] + [_rows(columns, stored)]
+
+    def _created(self, args: Sequence[Any]) -> ResultSet:
+        title, content, _key, fingerprint = args
+        self._last_id += 1
+        return _rows(
+            (*POST_COLUMNS, "request_fingerprint"),
+            [(self._last_id, title, content, CREATED_AT, fingerprint)],
+        )
 
     async def close(self) -> None:
         pass
