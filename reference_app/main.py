@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from reference_app.api import health, routes
 from reference_app.api.errors import install_error_handlers
-from reference_app.api.middleware import DeadlineMiddleware, MetricsMiddleware
+from reference_app.api.middleware import DeadlineMiddleware, MetricsMiddleware, RequestResources
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.metrics import AppMetrics
 from reference_app.settings import Settings
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, catch_all=not settings.naive)
     app.include_router(routes.router)
     app.include_router(health.router)
+    # Innermost: a request's resources are closed before its deadline or its timing ends.
+    app.add_middleware(RequestResources)
     if not settings.naive and settings.timeouts_enabled:
         app.add_middleware(
             DeadlineMiddleware,

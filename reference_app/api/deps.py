@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -15,10 +15,12 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-async def _posts(request: Request) -> AsyncIterator[PostsService]:
-    # Hardened: the process-wide service. Naive: a new client for this request, as the guide.
-    async with request.app.state.open_posts() as posts:
-        yield posts
+async def _posts(request: Request) -> PostsService:
+    # Hardened: the process-wide service. Naive: a new client for this request, as the guide,
+    # closed with the request's resources (RequestResources). Not a `yield` dependency:
+    # FastAPI's machinery for those cost ~35 µs of CPU per request (make bench-micro).
+    resources: AsyncExitStack = request.state.resources
+    return await resources.enter_async_context(request.app.state.open_posts())
 
 
 Posts = Annotated[PostsService, Depends(_posts)]

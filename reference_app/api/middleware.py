@@ -1,8 +1,10 @@
-"""Pure ASGI middleware: the request deadline (→ 504) and request latency by route template."""
+"""Pure ASGI middleware: the request deadline (→ 504), request latency by route template, and
+the resources a request opened, closed once it is answered."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -76,3 +78,20 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             elapsed_s = time.perf_counter() - started
             self.metrics.observe_request(scope["method"], route, status, elapsed_s)
+
+
+class RequestResources:
+    """Gives each HTTP request an exit stack (`request.state.resources`), closed once the app
+    has answered or failed: what a dependency opens for one request (the naive mode's client)
+    is closed there, as a `yield` dependency would close it, for a fraction of the CPU."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with contextlib.AsyncExitStack() as resources:
+            scope.setdefault("state", {})["resources"] = resources
+            await self.app(scope, receive, send)
