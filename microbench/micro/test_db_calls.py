@@ -1,5 +1,9 @@
 """The database calls through the real libsql-client, its HTTP exchange answered in-process.
 
+The last benchmark goes over a real loopback socket instead, to an aiohttp server in this
+process: it includes aiohttp's client machinery and the transport's session hooks (its
+figure includes that little server's CPU too).
+
 libsql-client's HTTP client builds each Hrana request and parses each answer as it does
 against a server; only its `_send` (the aiohttp exchange) is replaced by a fake sqld that
 answers at once. So these measure what the repository, the pipeline, the transport and
@@ -18,6 +22,7 @@ import libsql_client
 import orjson
 import pytest
 import uvloop
+from aiohttp import web
 
 from microbench.micro.conftest import BURST, CREATED_AT
 from reference_app.db.repository import PostsRepository
@@ -167,3 +172,39 @@ def test_create_sixteen_posts(benchmark, run_calls) -> None:
         benchmark,
         lambda repository, n: repository.create_posts([_create(16 * n + i) for i in range(16)]),
     )
+
+
+async def _answer_point_read(request: web.Request) -> web.Response:
+    stmt = (await request.json())["stmt"]
+    answer = {"result": FakeSqld()._execute(stmt, {})}
+    return web.Response(body=orjson.dumps(answer), content_type="application/json")
+
+
+def test_point_read_over_loopback(benchmark) -> None:
+    """Transport.open's client (with its session hooks) over a real socket to a tiny server."""
+    loop = uvloop.new_event_loop()
+
+    async def start() -> tuple[web.AppRunner, Transport]:
+        server = web.Application()
+        server.router.add_post("/v1/execute", _answer_point_read)
+        runner = web.AppRunner(server, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        transport = Transport.open(f"http://127.0.0.1:{port}", None, round_trips=RoundTripCounter())
+        return runner, transport
+
+    runner, transport = loop.run_until_complete(start())
+    repository = PostsRepository(transport, Pipeline())
+
+    async def burst() -> None:
+        for n in range(BURST):
+            await repository.get_post(n + 1)
+
+    try:
+        benchmark(lambda: loop.run_until_complete(burst()))
+    finally:
+        loop.run_until_complete(transport.close())
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
