@@ -45,13 +45,19 @@ class FakeClient:
         return _rows(POST_COLUMNS, [(post_id, f"title {post_id}", "c" * 200, CREATED_AT)])
 
     async def batch(self, stmts: Sequence[tuple[str, Sequence[Any]]]) -> list[ResultSet]:
-        # The schema at startup, or several creates: one stored row per INSERT.
-        return [
-            self._created(args) if sql.startswith("INSERT") else ResultSet((), [], 0, None)
-            for sql, args in stmts
-        ]
+        """The schema at startup, or several creates: their inserts, then their rows by key."""
+        inserts = [args for sql, args in stmts if sql.startswith("INSERT")]
+        if not inserts:
+            return [ResultSet((), [], 0, None) for _ in stmts]
+        stored = []
+        for title, content, key, fingerprint in inserts:
+            self._last_id += 1
+            stored.append((self._last_id, title, content, CREATED_AT, key, fingerprint))
+        columns = (*POST_COLUMNS, "idempotency_key", "request_fingerprint")
+        return [ResultSet((), [], 1, None) for _ in inserts] + [_rows(columns, stored)]
 
     def _created(self, args: Sequence[Any]) -> ResultSet:
+        """A lone create's INSERT ... RETURNING."""
         title, content, _key, fingerprint = args
         self._last_id += 1
         return _rows(
