@@ -39,9 +39,6 @@ DEFAULT_BREAKER_COOLDOWN_MS = 1_000
 DEFAULT_DB_MAX_CONCURRENCY = 32
 DEFAULT_BATCH_WINDOW_MS = 2.0
 DEFAULT_BATCH_MAX_SIZE = 64
-# A quarter of the database slots: writes never starve reads, and past this many round trips
-# in flight the batches grow instead of queueing for slots.
-DEFAULT_BATCH_MAX_IN_FLIGHT = 8
 DEFAULT_CACHE_TTL_MS = 5_000
 DEFAULT_CACHE_MAX_ENTRIES = 10_000
 DEFAULT_REDIS_TIMEOUT_MS = 100
@@ -90,7 +87,6 @@ class Settings(BaseSettings):
     batch_enabled: bool = True
     batch_window_ms: float = Field(default=DEFAULT_BATCH_WINDOW_MS, ge=0)
     batch_max_size: int = Field(default=DEFAULT_BATCH_MAX_SIZE, ge=1, le=MAX_BATCH_SIZE)
-    batch_max_in_flight: int = Field(default=DEFAULT_BATCH_MAX_IN_FLIGHT, ge=1)
 
     cache_enabled: bool = True
     cache_ttl_ms: int = Field(default=DEFAULT_CACHE_TTL_MS, gt=0)

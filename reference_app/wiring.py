@@ -131,7 +131,6 @@ def _hardened_service(
         partial(flush_creates, repository),
         window_s=_ms(settings.batch_window_ms),
         max_size=settings.batch_max_size,
-        max_in_flight=settings.batch_max_in_flight,
         on_flush=metrics.observe_batch,
     )
     policies = {

@@ -25,7 +25,6 @@ from chaos.history import Outcome, RequestRecord, StoredPost, WriteRecord
 from harness.hdr import Recorder, endpoint_summaries
 from localturso.protocol import HRANA3, decode_batch, decode_stmt, encode_value
 from reference_app.resilience.batcher import WriteBatcher
-from reference_app.settings import DEFAULT_BATCH_MAX_IN_FLIGHT
 
 ROWS, COLUMNS = 200, 6
 HISTORY = 50_000
@@ -74,9 +73,7 @@ async def _through_batcher(items: int, max_size: int) -> Sequence[int]:
     async def flush(batch: list[int]) -> list[int]:
         return [i * 2 for i in batch]
 
-    writes: WriteBatcher[int, int] = WriteBatcher(
-        flush, window_s=0.0005, max_size=max_size, max_in_flight=DEFAULT_BATCH_MAX_IN_FLIGHT
-    )
+    writes: WriteBatcher[int, int] = WriteBatcher(flush, window_s=0.0005, max_size=max_size)
     return await asyncio.gather(*(writes.submit(i) for i in range(items)))
 
 

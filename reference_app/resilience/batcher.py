@@ -1,11 +1,9 @@
 """Coalesce concurrent single writes into one flush, each caller getting its own result.
 
 The first item opens a window (`window_s`, slept through an injectable `sleep`); the window
-closing or the batch reaching `max_size` flushes it. While `max_in_flight` flushes are out, a
-closed window waits for one of them to come back instead: under load the batches grow rather
-than queue for database slots, so the writes a round trip carries rise with the load (group
-commit). The flush function returns one result per item, where an exception instance fails
-only that item's caller; if the flush itself raises, every caller of that batch gets the error.
+closing or the batch reaching `max_size` flushes it. The flush function returns one result per
+item, where an exception instance fails only that item's caller; if the flush itself raises,
+every caller of that batch gets the error.
 """
 
 from __future__ import annotations
@@ -26,8 +24,7 @@ def _ignore_size(_size: int) -> None:
 
 
 class WriteBatcher(Generic[Item, Result]):
-    """Gathers items for up to `window_s` or `max_size` items, then flushes them together,
-    with at most `max_in_flight` flushes out unless a full batch forces one more."""
+    """Gathers items for up to `window_s` or `max_size` items, then flushes them together."""
 
     def __init__(
         self,
@@ -35,14 +32,12 @@ class WriteBatcher(Generic[Item, Result]):
         *,
         window_s: float,
         max_size: int,
-        max_in_flight: int,
         sleep: Sleep = asyncio.sleep,
         on_flush: Callable[[int], None] = _ignore_size,
     ) -> None:
         self._flush = flush
         self._window_s = window_s
         self._max_size = max_size
-        self._max_in_flight = max_in_flight
         self._sleep = sleep
         self._on_flush = on_flush
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
@@ -54,42 +49,32 @@ class WriteBatcher(Generic[Item, Result]):
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if len(self._pending) >= self._max_size:
-            self._flush_pending(force=True)
-        elif self._timer is None and not self._all_out():
+            self._flush_pending()
+        elif self._timer is None:
             self._timer = asyncio.create_task(self._flush_after_window())
         return await future
 
     async def drain(self) -> None:
         """Flush what is queued and wait for every flush in flight (used at shutdown)."""
-        self._flush_pending(force=True)
+        self._flush_pending()
         while self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-
-    def _all_out(self) -> bool:
-        return len(self._in_flight) >= self._max_in_flight
 
     async def _flush_after_window(self) -> None:
         await self._sleep(self._window_s)
         self._timer = None
         self._flush_pending()
 
-    def _flush_pending(self, *, force: bool = False) -> None:
-        """Send what is queued, unless every flush is out: then the first to return sends it."""
+    def _flush_pending(self) -> None:
         if self._timer is not None and self._timer is not asyncio.current_task():
             self._timer.cancel()
         self._timer = None
-        if not self._pending or (self._all_out() and not force):
-            return
         batch, self._pending = self._pending, []
+        if not batch:
+            return
         task = asyncio.create_task(self._run(batch))
         self._in_flight.add(task)
-        task.add_done_callback(self._returned)
-
-    def _returned(self, flush: asyncio.Task[None]) -> None:
-        self._in_flight.discard(flush)
-        if self._timer is None:
-            # What gathered while every flush was out has waited long enough: no new window.
-            self._flush_pending()
+        task.add_done_callback(self._in_flight.discard)
 
     async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         self._on_flush(len(batch))

@@ -18,7 +18,6 @@ from reference_app.resilience.errors import ConstraintViolation, TransientDbErro
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
 from reference_app.service.posts import PostsService, flush_creates
-from reference_app.settings import DEFAULT_BATCH_MAX_IN_FLIGHT
 from tests.reference_app.fakes import FakeClock, ManualTimer, RecordingSleep, settle
 
 
@@ -67,11 +66,7 @@ async def open_service(
     await repository.create_schema()
     timer = ManualTimer()
     batcher = WriteBatcher(
-        partial(flush_creates, repository),
-        window_s=0.002,
-        max_size=64,
-        max_in_flight=DEFAULT_BATCH_MAX_IN_FLIGHT,
-        sleep=timer,
+        partial(flush_creates, repository), window_s=0.002, max_size=64, sleep=timer
     )
     cache = ReadCache[int, Post](max_entries=10, ttl_s=60) if cached else None
     return Service(
