@@ -51,14 +51,18 @@ def generator_cpu(cpu_s: float, wall_s: float, cpu_count: int) -> dict[str, floa
     return {"cpu_s": cpu_s, "wall_s": wall_s, "cores": cores, "machine_share": cores / cpu_count}
 
 
+def cpu_s_in_window(exact: Mapping[str, Any], samples: list[Sample]) -> dict[str, float]:
+    """CPU seconds of each sampled process over Locust's measured window (empty if unknown)."""
+    if "started_s" not in exact or not samples:
+        return {}
+    return cpu_in_window(samples, float(exact["started_s"]), float(exact["stopped_s"]))
+
+
 def window_cpu(
     exact: Mapping[str, Any], samples: list[Sample], requests: int
 ) -> dict[str, dict[str, float]]:
     """CPU per request of each sampled process over Locust's measured window (empty if unknown)."""
-    if "started_s" not in exact or not samples:
-        return {}
-    cpu_s = cpu_in_window(samples, float(exact["started_s"]), float(exact["stopped_s"]))
-    return per_request(cpu_s, requests)
+    return per_request(cpu_s_in_window(exact, samples), requests)
 
 
 def format_summary_table(title: str, rows: Mapping[str, LatencySummary]) -> str:

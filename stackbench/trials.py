@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.cpu import cpu_in_window
 from harness.hdr import AGGREGATED, endpoint_summaries, side_exact
 from harness.network import API_LINK, PROFILES, apply_profile
 from harness.settings import HarnessSettings
@@ -18,7 +17,7 @@ from loadtests.ids import IdSpace
 from stackbench.provenance import provenance
 from stackbench.runner import LoadConfig, LocustRun, bench_stack, run_locust
 from stackbench.seeding import seed
-from stackbench.summary import trial_figures, with_cpu
+from stackbench.summary import cpu_s_in_window, trial_figures, with_cpu
 
 GATE_MODE = "hardened"
 GATE_PROFILE = PROFILES["edge"]
@@ -98,11 +97,7 @@ def judged_pids(live: Stack, prefix: str) -> dict[str, int]:
 def window_cpu_s(run: LocustRun, prefix: str) -> dict[str, float]:
     """CPU seconds of the processes named `prefix` + process over Locust's measured window,
     keyed by the gate's metric names (app_cpu_us, database_cpu_us); empty if unknown."""
-    if "started_s" not in run.exact or not run.cpu_samples:
-        return {}
-    window = cpu_in_window(
-        run.cpu_samples, float(run.exact["started_s"]), float(run.exact["stopped_s"])
-    )
+    window = cpu_s_in_window(run.exact, run.cpu_samples)
     return {
         f"{name}_cpu_us": window[f"{prefix}{name}"]
         for name in JUDGED_PROCESSES
