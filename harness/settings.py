@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,11 @@ class HarnessSettings(BaseSettings):
         default=None,
         description="A sqld binary (the real Turso server): the stack runs it instead of the"
         " local server, behind the same proxy. Unset means the local server.",
+    )
+    transport: Literal["ws", "http"] = Field(
+        default="ws",
+        description="How the app reaches the database: `ws` (WebSocket, wss with TLS), what a"
+        " Turso `libsql://` URL opens, or `http` (https with TLS).",
     )
     app_workers: int = Field(
         default=1,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import redis
@@ -25,6 +26,8 @@ from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
 
 LOOPBACK = "127.0.0.1"
+# How the app reaches the database: WebSocket (what a Turso `libsql://` URL opens) or HTTP.
+Transport = Literal["ws", "http"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class DatabaseServer:
     @property
     def ws_url(self) -> str:
         return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}"
+
+    def url(self, transport: Transport) -> str:
+        """Where a client reaches the server over `transport` (ws or http)."""
+        return self.ws_url if transport == "ws" else self.http_url
 
     def version(self) -> str:
         """What the server says it is (GET /version), e.g. `sqld 0.24.33 (...)`."""
@@ -334,13 +341,19 @@ class DatabaseInfo:
     server: str  # "localturso", "sqld" or "external"
     version: str  # what GET /version said; "unknown" for an external database
     tls: bool
+    transport: Transport = "ws"
 
     def describe(self) -> str:
-        transport = "TLS" if self.tls else "plain http/ws (no TLS)"
-        return f"{self.server}: {self.version}, over {transport}"
+        security = "TLS" if self.tls else "plain, no TLS"
+        return f"{self.server}: {self.version}, over {self.transport} ({security})"
 
     def as_dict(self) -> dict[str, object]:
-        return {"server": self.server, "version": self.version, "tls": self.tls}
+        return {
+            "server": self.server,
+            "version": self.version,
+            "tls": self.tls,
+            "transport": self.transport,
+        }
 
 
 @dataclass
@@ -481,7 +494,10 @@ def stack(
             if settings.turso_auth_token:
                 env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
             tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
-            database = DatabaseInfo("external", "unknown", tls=tls_url)
+            over_ws = settings.turso_database_url.startswith(("wss:", "ws:", "libsql:"))
+            database = DatabaseInfo(
+                "external", "unknown", tls=tls_url, transport="ws" if over_ws else "http"
+            )
         else:
             turso = parts.enter_context(
                 database_server(
@@ -496,13 +512,15 @@ def stack(
             )
             turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
             proxies["turso"] = "turso"
-            scheme = "https" if turso.tls else "http"
+            scheme = turso.url(settings.transport).split("://")[0]
             env = {"TURSO_DATABASE_URL": f"{scheme}://{turso_listen}"}
             if turso.tls:
                 env["SSL_CERT_FILE"] = str(turso.tls.cert)
             if turso.auth_token:
                 env["TURSO_AUTH_TOKEN"] = turso.auth_token
-            database = DatabaseInfo(turso.kind, turso.version(), tls=turso.tls is not None)
+            database = DatabaseInfo(
+                turso.kind, turso.version(), tls=turso.tls is not None, transport=settings.transport
+            )
         cache = None
         if shared_cache:
             cache = parts.enter_context(redis_server(settings.redis_server, log_dir))
