@@ -26,6 +26,10 @@ class AppMode(StrEnum):
 
 
 DEFAULT_EMBEDDED_DB_PATH = "reference_app.db"
+# The largest valid request, `POST /posts/batch` with 500 posts at every field's maximum, is
+# 20.4 MB in UTF-8 at 4 bytes a character, 30.6 MB as `json.dumps` writes non-ASCII text
+# (`\uXXXX`, 6 bytes a character): both fit, and a 50 MB body does not.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE_MS = 2_000
 DEFAULT_DB_ATTEMPT_TIMEOUT_MS = 500
 DEFAULT_READINESS_TIMEOUT_MS = 500
@@ -65,6 +69,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TURSO_AUTH_TOKEN", "auth_token")
     )
     embedded_db_path: str = DEFAULT_EMBEDDED_DB_PATH
+    # A longer request body is refused with 413 before it is read (or as soon as it passes this).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
 
     timeouts_enabled: bool = True
     request_deadline_ms: int = Field(default=DEFAULT_REQUEST_DEADLINE_MS, gt=0)
