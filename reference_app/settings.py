@@ -112,11 +112,6 @@ class Settings(BaseSettings):
     # How many processes serve this app (uvicorn --workers); the harness sets it.
     workers: int = Field(default=1, ge=1)
 
-    # Deliberately broken behaviour that only the checker's own tests switch on, to prove
-    # that a real chaos run catches a lost or a duplicated write. Never set these elsewhere.
-    test_only_lose_every_nth_write: int = Field(default=0, ge=0)
-    test_only_duplicate_every_nth_write: int = Field(default=0, ge=0)
-
     @model_validator(mode="after")
     def _check_backoff(self) -> Settings:
         if self.retry_base_delay_ms > self.retry_max_delay_ms:
