@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from starlette.types import Message
 
 from reference_app.api.schemas import PostBatchIn
 from reference_app.domain import CONTENT_MAX_CHARS, TITLE_MAX_CHARS
@@ -134,6 +135,41 @@ async def test_a_body_passing_the_limit_while_read_is_a_413(small_limit_app: InP
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
+
+
+async def test_a_body_longer_than_its_content_length_is_a_413_past_the_limit(
+    small_limit_app: InProcessApp,
+) -> None:
+    # uvicorn cuts a body at its Content-Length; an ASGI server that did not would still
+    # have it counted as it is read.
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/posts",
+        "raw_path": b"/posts",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"10")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    pieces = iter([b"x" * 80, b"x" * 80, b"x" * 80])
+    answer: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": next(pieces), "more_body": True}
+
+    async def send(message: Message) -> None:
+        answer.append(message)
+
+    await small_limit_app.app(scope, receive, send)
+
+    assert answer[0]["status"] == 413
+    assert json.loads(answer[1]["body"])["error"]["code"] == "body_too_large"
+    assert next(pieces, None) is not None  # the third piece was never asked for
 
 
 async def test_a_body_within_the_limit_is_served(small_limit_app: InProcessApp) -> None:
