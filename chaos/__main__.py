@@ -98,6 +98,7 @@ async def run_mode(
                 shared_cache=settings.app_workers > 1 or first.needs_shared_cache,
                 server_args=first.server_args,
                 sqld_args=first.sqld_args or (),
+                app_factory=config.app_factory,
             ) as live:
                 print(f"chaos: {config.mode} app, database {live.database.describe()}")
                 if databases is not None:

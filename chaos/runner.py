@@ -19,7 +19,7 @@ from chaos.scenarios.base import Scenario
 from chaos.workload import History, Workload, WorkloadConfig
 from harness.app_counters import read_counters
 from harness.processes import ManagedProcess
-from harness.stack import Stack
+from harness.stack import APP_FACTORY, Stack
 from reports.data import timeline
 
 AppMode = Literal["hardened", "naive"]
@@ -35,9 +35,10 @@ class ChaosConfig:
     observe_s: float = 3.0  # after the fault is removed, to measure recovery
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     latency_slack: float = LATENCY_SLACK
-    # Further app settings (APP_CACHE_BACKEND=process, say, or a deliberately broken app's
-    # APP_TEST_ONLY_* for the checker's tests), over the ones below.
+    # Further app settings (APP_CACHE_BACKEND=process, say), over the ones below.
     app_overrides: dict[str, str] = field(default_factory=dict)
+    # What uvicorn serves; the checker's own tests give a deliberately broken app's factory.
+    app_factory: str = APP_FACTORY
 
     def app_env(self) -> dict[str, str]:
         """The app settings a chaos run needs (the rest keep their defaults)."""

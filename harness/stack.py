@@ -26,6 +26,8 @@ from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
 
 LOOPBACK = "127.0.0.1"
+# What uvicorn serves: the reference app (the checker's own tests serve a broken one instead).
+APP_FACTORY = "reference_app.main:create_app"
 # How the app reaches the database: WebSocket (what a Turso `libsql://` URL opens) or HTTP.
 Transport = Literal["ws", "http"]
 
@@ -292,6 +294,7 @@ def app_process(
     port: int | None = None,
     workers: int = 1,
     code_dir: Path | None = None,
+    factory: str = APP_FACTORY,
 ) -> App:
     """The reference app (settings from `env`), not yet started; readiness is /healthz.
 
@@ -299,10 +302,11 @@ def app_process(
     app is told the count (APP_WORKERS) so it knows a per-process cache would go stale.
     Stopping the app stops its process group, workers included. Their metrics are summed
     through prometheus_client's multiprocess mode (a directory beside the log).
-    `code_dir`: the checkout to import the app from (default: this one).
+    `code_dir`: the checkout to import the app from (default: this one). `factory`: the
+    `module:function` uvicorn builds the app with.
     """
     port = port or free_port(LOOPBACK)
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "reference_app.main:create_app"]
+    argv = [sys.executable, "-m", "uvicorn", "--factory", factory]
     argv += ["--host", LOOPBACK, "--port", str(port), "--no-access-log"]
     if workers > 1:
         argv += ["--workers", str(workers)]
@@ -326,10 +330,15 @@ def app_process(
 
 @contextlib.contextmanager
 def reference_app(
-    log_dir: Path, *, env: dict[str, str], workers: int = 1, code_dir: Path | None = None
+    log_dir: Path,
+    *,
+    env: dict[str, str],
+    workers: int = 1,
+    code_dir: Path | None = None,
+    factory: str = APP_FACTORY,
 ) -> Iterator[App]:
     """A running reference app, stopped on exit."""
-    app = app_process(log_dir, env=env, workers=workers, code_dir=code_dir)
+    app = app_process(log_dir, env=env, workers=workers, code_dir=code_dir, factory=factory)
     with running(app.process):
         yield app
 
@@ -468,6 +477,7 @@ def stack(
     sqld_args: Sequence[str] = (),
     app_code: Path | None = None,
     server_code: Path | None = None,
+    app_factory: str = APP_FACTORY,
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
@@ -477,7 +487,8 @@ def stack(
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
     starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
     local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
-    `app_code` and `server_code` run the app and the local server from another checkout.
+    `app_code` and `server_code` run the app and the local server from another checkout;
+    `app_factory` is what uvicorn builds the app with.
     """
     settings = settings or HarnessSettings()
     if settings.turso_database_url:
@@ -527,7 +538,13 @@ def stack(
             env["APP_REDIS_URL"] = f"redis://{_proxied(api, 'redis', f'{LOOPBACK}:{cache.port}')}/0"
             proxies["redis"] = "redis"
         app = parts.enter_context(
-            reference_app(log_dir, env={**env, **app_env}, workers=workers, code_dir=app_code)
+            reference_app(
+                log_dir,
+                env={**env, **app_env},
+                workers=workers,
+                code_dir=app_code,
+                factory=app_factory,
+            )
         )
         api_listen = _proxied(api, "api", app.url.removeprefix("http://"))
         yield Stack(

@@ -17,7 +17,12 @@ from fastapi import FastAPI
 
 from reference_app.api import health, routes
 from reference_app.api.errors import install_error_handlers
-from reference_app.api.middleware import DeadlineMiddleware, MetricsMiddleware, RequestResources
+from reference_app.api.middleware import (
+    BodyLimitMiddleware,
+    DeadlineMiddleware,
+    MetricsMiddleware,
+    RequestResources,
+)
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.metrics import AppMetrics
 from reference_app.settings import Settings
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             budget_s=settings.request_deadline_ms / 1000,
             on_exceeded=metrics.observe_deadline_exceeded,
         )
+    # Outside the deadline: a body over the limit is refused before any of it is waited for.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: it also times requests the deadline cut short.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -26,6 +26,10 @@ class AppMode(StrEnum):
 
 
 DEFAULT_EMBEDDED_DB_PATH = "reference_app.db"
+# The largest valid request, `POST /posts/batch` with 500 posts at every field's maximum, is
+# 20.4 MB in UTF-8 at 4 bytes a character, 30.6 MB as `json.dumps` writes non-ASCII text
+# (`\uXXXX`, 6 bytes a character): both fit, and a 50 MB body does not.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE_MS = 2_000
 DEFAULT_DB_ATTEMPT_TIMEOUT_MS = 500
 DEFAULT_READINESS_TIMEOUT_MS = 500
@@ -65,6 +69,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TURSO_AUTH_TOKEN", "auth_token")
     )
     embedded_db_path: str = DEFAULT_EMBEDDED_DB_PATH
+    # A longer request body is refused with 413 before it is read (or as soon as it passes this).
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
 
     timeouts_enabled: bool = True
     request_deadline_ms: int = Field(default=DEFAULT_REQUEST_DEADLINE_MS, gt=0)
@@ -105,11 +111,6 @@ class Settings(BaseSettings):
     )
     # How many processes serve this app (uvicorn --workers); the harness sets it.
     workers: int = Field(default=1, ge=1)
-
-    # Deliberately broken behaviour that only the checker's own tests switch on, to prove
-    # that a real chaos run catches a lost or a duplicated write. Never set these elsewhere.
-    test_only_lose_every_nth_write: int = Field(default=0, ge=0)
-    test_only_duplicate_every_nth_write: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _check_backoff(self) -> Settings:

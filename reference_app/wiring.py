@@ -30,7 +30,6 @@ from reference_app.resilience.deadline import Deadline, deadline_scope
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
-from reference_app.service.broken import BrokenPostsService
 from reference_app.service.posts import PostsService, flush_creates
 from reference_app.settings import CacheBackend, Settings
 
@@ -137,14 +136,6 @@ def _hardened_service(
         "batching": batcher if settings.batch_enabled else None,
         "cache": build_cache(settings, metrics),
     }
-    lose, duplicate = (
-        settings.test_only_lose_every_nth_write,
-        settings.test_only_duplicate_every_nth_write,
-    )
-    if lose or duplicate:
-        return BrokenPostsService(
-            repository, lose_every=lose, duplicate_every=duplicate, **policies
-        )
     return PostsService(repository, **policies)
 
 

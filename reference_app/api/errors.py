@@ -53,9 +53,10 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
 
 
 _DESCRIPTIONS = {
-    400: "The body is not parseable (e.g. not UTF-8)",
+    400: "The body is not JSON (malformed, not UTF-8, or sent as another Content-Type)",
     404: "No such post",
     409: "The Idempotency-Key was used with another body, or the database refused the data",
+    413: "The body is longer than the app's limit (APP_MAX_BODY_BYTES); nothing of it was used",
     422: "A field is invalid; `error.fields` names each one",
     503: "Database unreachable, circuit breaker open, or overloaded; retry after Retry-After",
     504: "The request's deadline passed",
@@ -97,6 +98,19 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=all_headers)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body that passed the limit while being read. An HTTPException, so that
+    FastAPI's body reading passes it on instead of turning it into a 400."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body is longer than {max_bytes} bytes")
+
+
+def body_too_large(message: str) -> JSONResponse:
+    """The 413; the connection is closed after it, so the rest of the body is never read."""
+    return error_response(413, "body_too_large", message, headers={"Connection": "close"})
+
+
 def _status_and_code(error: Exception) -> tuple[int, str]:
     for cls in type(error).__mro__:
         if cls in _STATUS_AND_CODE:
@@ -128,11 +142,24 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location[1:]) or str(location[0])
 
 
+def _not_json(problem: Mapping[str, Any]) -> str | None:
+    """Why the body is not JSON, or None: FastAPI's own decode error, or a body it kept as
+    bytes because its Content-Type is not JSON."""
+    if problem["type"] == "json_invalid":
+        return f"{problem['ctx']['error']} at character {problem['loc'][-1]}"
+    if tuple(problem["loc"]) == ("body",) and isinstance(problem.get("input"), bytes):
+        return "its Content-Type is not application/json"
+    return None
+
+
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    problems = error.errors()
+    if reasons := [reason for problem in problems if (reason := _not_json(problem))]:
+        return error_response(400, "invalid_json", f"the body is not JSON: {reasons[0]}")
     fields = [
         {"field": _field_name(tuple(problem["loc"])), "message": problem["msg"]}
-        for problem in error.errors()
+        for problem in problems
     ]
     message = "; ".join(f"{field['field']}: {field['message']}" for field in fields)
     return error_response(422, "validation_error", message, fields=fields)
@@ -140,8 +167,15 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if isinstance(error.__cause__, UnicodeDecodeError):  # FastAPI's 400 for such a body
+        return error_response(400, "invalid_json", "the body is not JSON: it is not UTF-8")
     code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     return error_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
+async def _body_too_large(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BodyTooLarge)
+    return body_too_large(str(error.detail))
 
 
 async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
@@ -155,5 +189,6 @@ def install_error_handlers(app: FastAPI, *, catch_all: bool) -> None:
         app.add_exception_handler(root, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(BodyTooLarge, _body_too_large)
     if catch_all:
         app.add_exception_handler(Exception, _unexpected_error)

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: the request deadline (→ 504), request latency by route template, and
-the resources a request opened, closed once it is answered."""
+"""Pure ASGI middleware: the request body limit (→ 413), the request deadline (→ 504), request
+latency by route template, and the resources a request opened, closed once it is answered."""
 
 from __future__ import annotations
 
@@ -10,9 +10,49 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reference_app.api.errors import error_response
+from reference_app.api.errors import BodyTooLarge, body_too_large, error_response
 from reference_app.metrics import AppMetrics
 from reference_app.resilience.deadline import Deadline, deadline_scope
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body longer than `max_bytes` with 413: from its Content-Length before
+    any of it is read, or else (chunked, or a server that lets more through than declared)
+    as soon as the bytes read pass the limit; never reads it whole."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope["headers"])
+        if declared is not None and declared > self.max_bytes:
+            message = f"the request body ({declared} bytes) is longer than {self.max_bytes}"
+            await body_too_large(message)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)  # answered by the app's error handler
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The declared length; None without one (chunked, or no body) or with a malformed one,
+    which servers refuse before the app sees it: either way the bytes read are counted."""
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 class DeadlineMiddleware:

@@ -36,12 +36,13 @@ from reference_app.domain import (
 )
 
 # Every route may also answer 422 (bad input), 503 (database unreachable, breaker open,
-# overloaded) and 504 (deadline); a JSON body adds 400 (not parseable), and 409 where the
-# database may refuse the data (SQLite counts a NUL as the end of a string in length()).
+# overloaded) and 504 (deadline); a JSON body adds 400 (not JSON), 413 (over the body limit),
+# and 409 where the database may refuse the data (SQLite counts a NUL as the end of a string
+# in length()).
 _READ = documented_errors(422, 503, 504)
 _READ_ONE = documented_errors(404, 422, 503, 504)
-_CREATE = documented_errors(400, 409, 422, 503, 504)
-_UPDATE = documented_errors(400, 404, 409, 422, 503, 504)
+_CREATE = documented_errors(400, 409, 413, 422, 503, 504)
+_UPDATE = documented_errors(400, 404, 409, 413, 422, 503, 504)
 
 
 def _json(record: Post | PostWithComments, status_code: int = status.HTTP_200_OK) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from pydantic import ValidationError
 
@@ -58,3 +60,9 @@ def test_invalid_values_fail_at_start(
 
     with pytest.raises(ValidationError, match=f"(?i){name.removeprefix('APP_')}"):
         Settings()
+
+
+def test_the_served_app_has_no_switch_that_breaks_it() -> None:
+    # The checker's tests serve a broken app of their own (tests/chaos/broken_app.py).
+    assert [name for name in Settings.model_fields if name.startswith("test_only")] == []
+    assert importlib.util.find_spec("reference_app.service.broken") is None
