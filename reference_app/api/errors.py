@@ -84,11 +84,9 @@ _DESCRIPTIONS = {
     409: "The Idempotency-Key was used with another body, or the database refused the data",
     422: "A field is invalid; `error.fields` names each one",
     503: (
-        "Database unavailable or unreachable, circuit breaker open, or overloaded; retry after"
-        " Retry-After. `error.code` names the cause: database_unavailable,"
-        " database_unreachable, database_auth_rejected, database_full, database_io_error,"
-        " database_read_only, database_protocol_error, database_client_closed,"
-        " database_error_unknown, circuit_open, overloaded"
+        "The database or the path to it failed, the circuit breaker is open, or every DB slot"
+        " is busy; retry after Retry-After. `error.code` names the cause: "
+        + ", ".join(code for status, code in _STATUS_AND_CODE.values() if status == 503)
     ),
     504: "The request's deadline passed",
 }

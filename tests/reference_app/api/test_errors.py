@@ -116,3 +116,15 @@ def test_every_database_route_documents_503_with_retry_after_and_504() -> None:
         assert responses["504"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorOut"
         }
+
+
+def test_the_documented_503_names_every_code_a_503_can_carry() -> None:
+    described = create_app().openapi()["paths"]["/posts/{post_id}"]["get"]["responses"]["503"]
+
+    for code in (
+        "database_auth_rejected",
+        "database_full",
+        "database_error_unknown",
+        "circuit_open",
+    ):
+        assert code in described["description"]
