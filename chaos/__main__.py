@@ -62,8 +62,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def stack_groups(scenarios: list[Scenario]) -> list[list[Scenario]]:
-    """Runs of consecutive scenarios that share a stack: same server flags, same cache."""
-    key = attrgetter("server_args", "sqld_args", "needs_shared_cache")
+    """Runs of consecutive scenarios that share a stack: same server flags, same cache, same
+    token checks."""
+    key = attrgetter("server_args", "sqld_args", "needs_shared_cache", "checks_tokens")
     return [list(group) for _, group in itertools.groupby(scenarios, key=key)]
 
 
@@ -99,6 +100,7 @@ async def run_mode(
                 server_args=first.server_args,
                 sqld_args=first.sqld_args or (),
                 app_factory=config.app_factory,
+                check_tokens=first.checks_tokens,
             ) as live:
                 print(f"chaos: {config.mode} app, database {live.database.describe()}")
                 if databases is not None:

@@ -181,6 +181,35 @@ def error_shapes(requests: Sequence[RequestRecord], unanswered_allowed: bool) ->
     )
 
 
+def token_rotation(
+    requests: Sequence[RequestRecord],
+    rejecting_from_s: float | None,
+    readiness_status: int | None,
+    codes: Sequence[str],
+) -> Verdict:
+    """From the server's return with a new key on, every failure is a 503 with one of `codes`
+    (the token refused, or the breaker that opened on it), some show the refusal itself
+    (so the rotation really happened), and readiness said 503 before the new token came."""
+    after = [
+        r for r in requests if rejecting_from_s is not None and r.started_s >= rejecting_from_s
+    ]
+    failures = [r for r in after if not r.succeeded]
+    other = [r for r in failures if r.status != 503 or (codes and r.error_code not in codes)]
+    refused = sum(r.error_code == codes[0] for r in failures) if codes else len(failures)
+    passed = rejecting_from_s is not None and refused > 0 and not other and readiness_status == 503
+    return Verdict(
+        "token_rotation",
+        passed,
+        {
+            "failures": len(failures),
+            "refused": refused,
+            "other_failures": len(other),
+            "other_codes": ", ".join(sorted({str(r.error_code or r.status) for r in other})),
+            "readiness_status": readiness_status,
+        },
+    )
+
+
 def success_rate(requests: Sequence[RequestRecord]) -> float:
     if not requests:
         return 1.0

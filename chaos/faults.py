@@ -99,4 +99,6 @@ def fault_window_s(scenario: Scenario, minimum_s: float) -> float:
     """Long enough for every outage and process fault to end, and at least `minimum_s`."""
     ends = [o.start_s + o.duration_s for f in scenario.faults for o in f.outages]
     ends += [p.end_s for p in scenario.process_faults]
+    if rotation := scenario.token_rotation:
+        ends.append(rotation.start_s + rotation.new_token_after_s)
     return max([minimum_s, *ends])

@@ -24,6 +24,7 @@ class RequestRecord:
     status: int | None  # None: no answer (connection error or client timeout)
     json_body: bool = True
     retry_after: bool = False
+    error_code: str | None = None  # a server error's `error.code`
 
     @property
     def latency_ms(self) -> float:

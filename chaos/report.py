@@ -39,12 +39,20 @@ def _cell(result: ScenarioResult, invariant: str) -> str:
     return f"{mark} ({figures})"
 
 
+def _verdict(result: ScenarioResult) -> str:
+    """pass or FAIL, naming a failed invariant of the scenario's own (token_rotation, say)."""
+    if result.passed:
+        return "pass"
+    own = [v.name for v in result.verdicts if v.name not in INVARIANTS and not v.passed]
+    return f"FAIL ({', '.join(own)})" if own else "FAIL"
+
+
 def markdown_table(results: Sequence[ScenarioResult]) -> str:
     header = ["scenario", "mode", *INVARIANTS, "retries", "verdict"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         cells = [result.scenario, result.mode, *(_cell(result, name) for name in INVARIANTS)]
-        cells += [f"{result.retries:g}", "pass" if result.passed else "FAIL"]
+        cells += [f"{result.retries:g}", _verdict(result)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

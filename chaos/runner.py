@@ -16,6 +16,7 @@ from chaos.faults import fault_window_s, injected
 from chaos.history import StoredPost
 from chaos.process_faults import Target
 from chaos.scenarios.base import Scenario
+from chaos.token_rotation import RotationSeen, RotationTarget, rotating
 from chaos.workload import History, Workload, WorkloadConfig
 from harness.app_counters import read_counters
 from harness.processes import ManagedProcess
@@ -101,6 +102,7 @@ def verdicts(
     history: History,
     stored: Sequence[StoredPost],
     fault_window_s: tuple[float, float] | None,
+    rotation: RotationSeen | None = None,
 ) -> list[checker.Verdict]:
     expect = scenario.expect
     bound_ms = config.deadline_ms * config.latency_slack
@@ -118,6 +120,14 @@ def verdicts(
     )
     fault_removed_s = fault_window_s[1] if fault_window_s else None
     requests, writes = history.requests, history.writes
+    rotated = []
+    if scenario.token_rotation is not None:
+        seen = rotation or RotationSeen()
+        rotated = [
+            checker.token_rotation(
+                requests, seen.rejecting_from_s, seen.readiness_status, expect.failure_codes
+            )
+        ]
     return [
         checker.lost_writes(writes, stored),
         checker.duplicated_writes(writes, stored),
@@ -128,6 +138,7 @@ def verdicts(
         checker.recovery(requests, fault_removed_s, expect.recovery_bound_s, bound_ms),
         checker.recovered_writes(writes, stored),
         checker.read_your_writes(history.post_steps),
+        *rotated,
     ]
 
 
@@ -139,6 +150,13 @@ def _db_file(stack: Stack) -> str | None:
 def _counted_since(before: float, after: float) -> float:
     """A counter's growth; after a restart of the app it started again from zero."""
     return after - before if after >= before else after
+
+
+def _rotation_target(stack: Stack) -> RotationTarget | None:
+    """The server whose key a token rotation replaces, when it checks tokens."""
+    if stack.turso is None or stack.turso.jwt_key_file is None or stack.db_token_file is None:
+        return None
+    return RotationTarget(stack.turso, stack.db_token_file, stack.app.url)
 
 
 def _processes(stack: Stack) -> dict[Target, ManagedProcess]:
@@ -168,6 +186,7 @@ async def run_scenario(
         async with (
             injected(stack.toxiproxy, stack.proxies, scenario, _processes(stack)),
             contending(stack.db_url, stack.db_auth_token, scenario.lock_holder, _db_file(stack)),
+            rotating(scenario.token_rotation, _rotation_target(stack), workload.now_s) as rotation,
         ):
             await asyncio.sleep(window_s)
         fault_removed_s = workload.now_s()
@@ -182,7 +201,7 @@ async def run_scenario(
     return ScenarioResult(
         scenario=scenario.name,
         mode=config.mode,
-        verdicts=verdicts(scenario, config, history, stored, fault_window),
+        verdicts=verdicts(scenario, config, history, stored, fault_window, rotation),
         retries=_counted_since(retries_before, await _retries(stack)),
         requests=len(history.requests),
         writes=len(history.writes),

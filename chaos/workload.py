@@ -55,6 +55,19 @@ def _is_json(response: httpx.Response) -> bool:
     return True
 
 
+def _error_code(response: httpx.Response) -> str | None:
+    """A server error's `error.code` (circuit_open, database_auth_rejected, ...), if it has one."""
+    if response.status_code < 500:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 class Workload:
     """Drives the app at `api_url` and records a History."""
 
@@ -131,6 +144,7 @@ class Workload:
                 response.status_code,
                 json_body=_is_json(response),
                 retry_after="retry-after" in response.headers,
+                error_code=_error_code(response),
             )
         )
         return response

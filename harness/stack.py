@@ -68,6 +68,8 @@ class DatabaseServer:
     auth_token: str | None
     process: ManagedProcess
     tls: TlsFiles | None = None
+    # The public key the server checks tokens against, read at its start (None: no checks).
+    jwt_key_file: Path | None = None
     kind = "database"
 
     @property
@@ -81,6 +83,16 @@ class DatabaseServer:
     def url(self, transport: Transport) -> str:
         """Where a client reaches the server over `transport` (ws or http)."""
         return self.ws_url if transport == "ws" else self.http_url
+
+    def rotate_key(self) -> str:
+        """A new key pair in place of the old: the server refuses every earlier token once
+        restarted on the same command, which reads the key file at start. The new token."""
+        if self.jwt_key_file is None:
+            raise ValueError(f"{self.kind} checks no tokens: nothing to rotate")
+        auth = JwtAuth.generate()
+        auth.write_public_key(self.jwt_key_file)
+        self.auth_token = auth.token
+        return auth.token
 
     def version(self) -> str:
         """What the server says it is (GET /version), e.g. `sqld 0.24.33 (...)`."""
@@ -129,11 +141,13 @@ def local_turso_process(
     argv += ["--db", str(db), *extra_args]
     if tls:
         argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    # The static token is only the one asked for: a JWT must stay checked against the key.
+    env = {"LOCALTURSO_AUTH_TOKEN": auth_token} if auth_token else {}
+    key_file = None
     if jwt_auth:
         key_file = jwt_auth.write_public_key(log_dir / f"localturso-{port}-jwt-public-key.pem")
         argv += ["--auth-jwt-key-file", str(key_file)]
         auth_token = auth_token or jwt_auth.token
-    env = {"LOCALTURSO_AUTH_TOKEN": auth_token} if auth_token else {}
     scheme = "https" if tls else "http"
     process = ManagedProcess(
         name="localturso",
@@ -145,7 +159,7 @@ def local_turso_process(
         env=env,
         cwd=code_dir,
     )
-    return LocalTurso(LOOPBACK, port, str(db), auth_token, process, tls)
+    return LocalTurso(LOOPBACK, port, str(db), auth_token, process, tls, key_file)
 
 
 @contextlib.contextmanager
@@ -192,6 +206,7 @@ def sqld_process(
     port = port or free_port(LOOPBACK)
     argv = [str(binary), "--http-listen-addr", f"{LOOPBACK}:{port}"]
     argv += ["--db-path", str(data_dir), "--no-welcome", *extra_args]
+    key_file = None
     if auth:
         key_file = auth.write_public_key(log_dir / f"sqld-{port}-jwt-public-key.pem")
         argv += ["--auth-jwt-key-file", str(key_file)]
@@ -203,7 +218,8 @@ def sqld_process(
         log_path=log_dir / f"sqld-{port}.log",
         cwd=data_dir.parent,  # anything sqld writes beside its data stays out of the project
     )
-    return Sqld(LOOPBACK, port, str(data_dir), auth.token if auth else None, process)
+    token = auth.token if auth else None
+    return Sqld(LOOPBACK, port, str(data_dir), token, process, jwt_key_file=key_file)
 
 
 @contextlib.contextmanager
@@ -231,12 +247,14 @@ def database_server(
     local_args: Sequence[str] = (),
     sqld_args: Sequence[str] = (),
     code_dir: Path | None = None,
+    check_tokens: bool = False,
 ) -> Iterator[DatabaseServer]:
     """The server HarnessSettings picks: sqld (SQLD_BIN, with a fresh JWT key pair) or local.
 
     sqld gets a data directory beside `db` (`<db>.sqld/`), so a fresh `db` path is a fresh
     database for either server. Their flags differ: `local_args` go to the local server,
-    `sqld_args` to sqld. `code_dir`: the local server from another checkout.
+    `sqld_args` to sqld. `code_dir`: the local server from another checkout. `check_tokens`
+    makes the local server check JWTs as sqld always does (it costs it CPU per request).
     """
     if settings.sqld_bin:
         data_dir = Path(f"{db}.sqld")
@@ -244,7 +262,10 @@ def database_server(
         with sqld(settings.sqld_bin, data_dir, log_dir, auth=auth, extra_args=sqld_args) as server:
             yield server
     else:
-        with local_turso(db, log_dir, tls=tls, extra_args=local_args, code_dir=code_dir) as local:
+        jwt_auth = JwtAuth.generate() if check_tokens else None
+        with local_turso(
+            db, log_dir, tls=tls, extra_args=local_args, code_dir=code_dir, jwt_auth=jwt_auth
+        ) as local:
             yield local
 
 
@@ -437,6 +458,8 @@ class Stack:
     external_db_auth_token: str | None = None
     database: DatabaseInfo = DatabaseInfo("localturso", "unknown", tls=False)
     redis: Redis | None = None
+    # The file the app reads its token from (TURSO_AUTH_TOKEN_FILE), when the server checks one.
+    db_token_file: Path | None = None
 
     @property
     def db_url(self) -> str:
@@ -455,6 +478,16 @@ class Stack:
             "toxiproxy": self.toxiproxy.server_pid,
         }
         return {name: pid for name, pid in found.items() if pid is not None}
+
+
+def write_token(path: Path, token: str) -> Path:
+    """Replace the token file at once, as a secret mount does: never seen half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.new")
+    partial.write_text(token)
+    partial.chmod(0o600)
+    partial.replace(path)
+    return path
 
 
 def _proxied(api: ToxiproxyApi, name: str, upstream: str) -> str:
@@ -478,6 +511,7 @@ def stack(
     app_code: Path | None = None,
     server_code: Path | None = None,
     app_factory: str = APP_FACTORY,
+    check_tokens: bool = False,
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
@@ -489,6 +523,9 @@ def stack(
     local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
     `app_code` and `server_code` run the app and the local server from another checkout;
     `app_factory` is what uvicorn builds the app with.
+    `check_tokens`: the local server checks JWTs too (sqld always does). The app gets the
+    server's token in a file beside `db` (TURSO_AUTH_TOKEN_FILE, which a token rotation
+    rewrites), and in TURSO_AUTH_TOKEN for an app of an older checkout.
     """
     settings = settings or HarnessSettings()
     if settings.turso_database_url:
@@ -499,6 +536,7 @@ def stack(
     with contextlib.ExitStack() as parts:
         api = parts.enter_context(toxiproxy(log_dir, settings))
         proxies = {"api": "api"}
+        token_file = None
         if settings.turso_database_url:
             turso = None
             env = {"TURSO_DATABASE_URL": settings.turso_database_url}
@@ -519,6 +557,7 @@ def stack(
                     local_args=server_args,
                     sqld_args=sqld_args,
                     code_dir=server_code,
+                    check_tokens=check_tokens,
                 )
             )
             turso_listen = _proxied(api, "turso", f"{turso.host}:{turso.port}")
@@ -528,7 +567,9 @@ def stack(
             if turso.tls:
                 env["SSL_CERT_FILE"] = str(turso.tls.cert)
             if turso.auth_token:
+                token_file = write_token(Path(f"{db}.token"), turso.auth_token)
                 env["TURSO_AUTH_TOKEN"] = turso.auth_token
+                env["TURSO_AUTH_TOKEN_FILE"] = str(token_file)
             database = DatabaseInfo(
                 turso.kind, turso.version(), tls=turso.tls is not None, transport=settings.transport
             )
@@ -557,4 +598,5 @@ def stack(
             settings.turso_auth_token,
             database,
             cache,
+            token_file,
         )

@@ -32,7 +32,9 @@ from reference_app.wiring import hardened_runtime, naive_runtime
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = AppMetrics(settings.prometheus_multiproc_dir)
-    round_trips = RoundTripCounter(metrics.observe_db_call, metrics.observe_db_connect)
+    round_trips = RoundTripCounter(
+        metrics.observe_db_call, metrics.observe_db_connect, metrics.observe_db_error
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -53,6 +53,13 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.db_errors = Counter(
+            "db_errors",
+            "Database calls that failed, by kind of fault (auth_rejected, full, unavailable, ...)",
+            ["kind"],
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self.db_retries = Counter(
             "db_retries",
             "Database calls retried after a transient fault",
@@ -133,6 +140,9 @@ class AppMetrics:
 
     def observe_db_connect(self) -> None:
         self.db_connections.inc()
+
+    def observe_db_error(self, kind: str) -> None:
+        self.db_errors.labels(kind).inc()
 
     def observe_retry(self, _error: BaseException, _sleep_s: float) -> None:
         self.db_retries.inc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
     )
     auth_token: str | None = Field(
         default=None, validation_alias=AliasChoices("TURSO_AUTH_TOKEN", "auth_token")
+    )
+    # A file holding the token (a secret mount): read at start, over TURSO_AUTH_TOKEN, and
+    # re-read when the database rejects the token, so a rotated token is picked up by itself.
+    auth_token_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TURSO_AUTH_TOKEN_FILE", "auth_token_file")
     )
     embedded_db_path: str = DEFAULT_EMBEDDED_DB_PATH
     # A longer request body is refused with 413 before it is read (or as soon as it passes this).

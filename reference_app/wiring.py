@@ -19,6 +19,7 @@ import orjson
 from reference_app.db.replica import EmbeddedReplica
 from reference_app.db.repository import PostsRepository
 from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.token import TokenFile
 from reference_app.db.transport import Transport
 from reference_app.domain import Post
 from reference_app.metrics import AppMetrics
@@ -40,6 +41,20 @@ OpenPosts = Callable[[], AbstractAsyncContextManager[PostsService]]
 
 def _ms(milliseconds: float) -> float:
     return milliseconds / 1000
+
+
+def token_file(settings: Settings) -> TokenFile | None:
+    return TokenFile(settings.auth_token_file) if settings.auth_token_file else None
+
+
+def auth_token(settings: Settings, tokens: TokenFile | None) -> str | None:
+    """The token to start with: the file's (TURSO_AUTH_TOKEN_FILE) if set, else TURSO_AUTH_TOKEN."""
+    if tokens is None:
+        return settings.auth_token
+    try:
+        return tokens.read()
+    except OSError as error:
+        raise RuntimeError(f"TURSO_AUTH_TOKEN_FILE: cannot read {tokens.path}: {error}") from None
 
 
 def build_pipeline(settings: Settings, metrics: AppMetrics) -> Pipeline:
@@ -144,8 +159,12 @@ async def hardened_runtime(
     settings: Settings, metrics: AppMetrics, round_trips: RoundTripCounter
 ) -> AsyncIterator[OpenPosts]:
     """One client for the process: opened here, closed after queued writes are flushed."""
+    tokens = token_file(settings)
     transport = Transport.open(
-        settings.effective_database_url, settings.auth_token, round_trips=round_trips
+        settings.effective_database_url,
+        auth_token(settings, tokens),
+        round_trips=round_trips,
+        token_file=tokens,
     )
     async with contextlib.AsyncExitStack() as resources:
         resources.push_async_callback(transport.close)
@@ -169,7 +188,7 @@ async def _open_replica(settings: Settings, metrics: AppMetrics) -> EmbeddedRepl
     replica = EmbeddedReplica(
         settings.replica_path,
         settings.effective_database_url,
-        settings.auth_token,
+        auth_token(settings, token_file(settings)),
         sync_interval_s=_ms(settings.replica_sync_interval_ms),
         on_sync=metrics.observe_replica_sync,
     )
@@ -177,11 +196,13 @@ async def _open_replica(settings: Settings, metrics: AppMetrics) -> EmbeddedRepl
     return replica
 
 
-def _guide_transport(settings: Settings, round_trips: RoundTripCounter) -> Transport:
+def _guide_transport(
+    settings: Settings, token: str | None, round_trips: RoundTripCounter
+) -> Transport:
     """A client as the guide makes one: its errors reach the routes unconverted."""
     return Transport.open(
         settings.effective_database_url,
-        settings.auth_token,
+        token,
         round_trips=round_trips,
         raw_errors=True,
     )
@@ -189,11 +210,11 @@ def _guide_transport(settings: Settings, round_trips: RoundTripCounter) -> Trans
 
 @contextlib.asynccontextmanager
 async def _client_per_request(
-    settings: Settings, round_trips: RoundTripCounter
+    settings: Settings, token: str | None, round_trips: RoundTripCounter
 ) -> AsyncIterator[PostsService]:
     # The guide never closes its per-request client. We do, after the response, so the process
     # survives long runs; the per-request connection cost, which is the point, stays.
-    transport = _guide_transport(settings, round_trips)
+    transport = _guide_transport(settings, token, round_trips)
     try:
         # The guide's INSERT has no idempotency key: a client's retry stores a second row.
         repository = PostsRepository(transport, Pipeline())
@@ -206,10 +227,14 @@ async def _client_per_request(
 async def naive_runtime(
     settings: Settings, round_trips: RoundTripCounter
 ) -> AsyncIterator[OpenPosts]:
-    """The guide's pattern: no deadline, retries, breaker, limiter, batching or cache."""
-    transport = _guide_transport(settings, round_trips)
+    """The guide's pattern: no deadline, retries, breaker, limiter, batching or cache.
+
+    The token is read once, at start, as the guide reads its environment.
+    """
+    token = auth_token(settings, token_file(settings))
+    transport = _guide_transport(settings, token, round_trips)
     try:
         await PostsRepository(transport, Pipeline()).create_schema()
     finally:
         await transport.close()
-    yield partial(_client_per_request, settings, round_trips)
+    yield partial(_client_per_request, settings, token, round_trips)

@@ -87,6 +87,14 @@ def _recovery(f: Figures) -> str:
     return "never recovered" if seconds is None else f"recovery {seconds:g} s > {f['bound_s']:g} s"
 
 
+def _token_rotation(f: Figures) -> str:
+    if f.get("other_failures"):
+        return f"{f['other_failures']} failures not the refusal ({f.get('other_codes')})"
+    if f.get("readiness_status") != 503:
+        return f"readiness {f.get('readiness_status')} with the token refused"
+    return "no token refusal seen"
+
+
 IN_DATA_COLUMN = ("lost", "duplicated")
 FAILURES: dict[str, Callable[[Figures], str]] = {
     "rejected": lambda f: f"{f.get('stored_anyway')} rejected writes stored anyway",
@@ -94,6 +102,7 @@ FAILURES: dict[str, Callable[[Figures], str]] = {
     "errors": _errors,
     "availability": _availability,
     "recovery": _recovery,
+    "token_rotation": _token_rotation,
 }
 
 

@@ -24,6 +24,7 @@ from chaos.scenarios import (
     reset_peer_intermittent,
     slicer,
     slow_close,
+    token_rotation,
     write_lock,
     write_lock_file,
 )
@@ -55,6 +56,7 @@ SCENARIOS: dict[str, Scenario] = {
         kill_database,
         pause_database,
         kill_app,
+        token_rotation,
     )
 }
 

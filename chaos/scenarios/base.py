@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from chaos.contention import LockHolder
 from chaos.process_faults import ProcessFault
+from chaos.token_rotation import TokenRotation
 from harness.network import Link
 from harness.toxiproxy import Toxic
 
@@ -46,6 +47,10 @@ class Expectation:
     # The naive app (no retries, breaker, deadlines or idempotency) is expected to fail
     # a fault unless it needs none of those; reports say when a result is not as expected.
     naive_passes: bool = False
+    # For a token rotation: the only `error.code`s a failure may have while the server
+    # refuses the app's token (from its restart with the new key to the end of the run).
+    # The first is the refusal's own, which must be seen at least once.
+    failure_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,18 +68,29 @@ class Scenario:
     lock_holder: LockHolder | None = None
     # Kills or pauses of the database or app processes during the fault window.
     process_faults: tuple[ProcessFault, ...] = ()
+    # The database server's token key replaced during the fault window.
+    token_rotation: TokenRotation | None = None
 
     @property
     def injects_faults(self) -> bool:
         return (
             self.lock_holder is not None
             or bool(self.process_faults)
+            or self.token_rotation is not None
             or any(f.toxics or f.outages for f in self.faults)
         )
 
+    @property
+    def checks_tokens(self) -> bool:
+        """Whether the database server must check tokens (sqld always does; the local one
+        only when asked, as checking costs it CPU on every request)."""
+        return self.token_rotation is not None
+
     def faults_link(self, link: Link) -> bool:
         """Whether the scenario acts on this link (a database process fault acts on `turso`)."""
-        on_database = any(p.target == "database" for p in self.process_faults)
+        on_database = self.token_rotation is not None or any(
+            p.target == "database" for p in self.process_faults
+        )
         return any(f.link == link for f in self.faults) or (link == "turso" and on_database)
 
     @property
@@ -103,6 +119,7 @@ class Scenario:
             recovery_bound_s=max(bounds) if bounds else None,
             unanswered_allowed=mine.unanswered_allowed or theirs.unanswered_allowed,
             naive_passes=mine.naive_passes and theirs.naive_passes,
+            failure_codes=_codes_of_both(mine.failure_codes, theirs.failure_codes),
         )
         return Scenario(
             name=f"{self.name}+{other.name}",
@@ -117,6 +134,7 @@ class Scenario:
             ),
             lock_holder=self.lock_holder or other.lock_holder,
             process_faults=self.process_faults + other.process_faults,
+            token_rotation=self.token_rotation or other.token_rotation,
         )
 
 
@@ -124,3 +142,8 @@ def _looser(mine: float | None, theirs: float | None) -> float | None:
     """The lower of two minimum rates; a phase judged by only one keeps that one's bound."""
     rates = [r for r in (mine, theirs) if r is not None]
     return min(rates) if rates else None
+
+
+def _codes_of_both(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
+    """Either scenario's codes, if both name some; with one unnamed, any code may come."""
+    return tuple(dict.fromkeys(mine + theirs)) if mine and theirs else ()

@@ -1,8 +1,9 @@
 """Every error leaves as JSON `{"error": {"code", "message"}}`; app errors map to statuses here.
 
-This is the only place the app's errors become HTTP: DB unreachable (also for a fault of an
-unknown kind) or breaker open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours
-(bad SQL), never a fault of the database or the path to it, and never carries a traceback.
+This is the only place the app's errors become HTTP: DB unreachable, a named database fault
+(token rejected, disk full, read-only, I/O, protocol, closed client, an unknown code) or breaker
+open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours (bad SQL), never a fault
+of the database or the path to it, and never carries a traceback.
 """
 
 from __future__ import annotations
@@ -23,19 +24,37 @@ from reference_app.domain import DomainError, IdempotencyConflict, PostNotFound
 from reference_app.resilience.errors import (
     CircuitOpenError,
     ConstraintViolation,
+    DbAuthRejected,
+    DbClientClosedError,
     DbError,
+    DbFullError,
+    DbIoError,
+    DbProtocolError,
+    DbReadOnlyError,
     DbTimeoutError,
     DeadlineExceededError,
     OverloadedError,
     PermanentDbError,
     ResilienceError,
     TransientDbError,
+    UnknownDbError,
     UnreachableDbError,
 )
 
 logger = logging.getLogger(__name__)
 
 DB_UNAVAILABLE_RETRY_AFTER_S = 1.0
+
+# The named faults, each said in words in the one log line its 503 gets.
+_FAULT_CAUSES: dict[type[DbError], str] = {
+    DbAuthRejected: "the database rejected the app's token",
+    DbFullError: "the database's disk or storage quota is full",
+    DbIoError: "the database's storage failed a read or write",
+    DbReadOnlyError: "the database is read-only",
+    DbProtocolError: "the app and the database did not understand each other",
+    DbClientClosedError: "the database client was closed",
+    UnknownDbError: "the database failed with an error the app does not know",
+}
 
 # Looked up along each error's MRO, so the most specific entry wins.
 _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
@@ -46,6 +65,13 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     DbTimeoutError: (504, "database_timeout"),
     TransientDbError: (503, "database_unavailable"),
     UnreachableDbError: (503, "database_unreachable"),
+    DbAuthRejected: (503, "database_auth_rejected"),
+    DbFullError: (503, "database_full"),
+    DbIoError: (503, "database_io_error"),
+    DbReadOnlyError: (503, "database_read_only"),
+    DbProtocolError: (503, "database_protocol_error"),
+    DbClientClosedError: (503, "database_client_closed"),
+    UnknownDbError: (503, "database_error_unknown"),
     CircuitOpenError: (503, "circuit_open"),
     OverloadedError: (503, "overloaded"),
     DeadlineExceededError: (504, "deadline_exceeded"),
@@ -58,7 +84,11 @@ _DESCRIPTIONS = {
     409: "The Idempotency-Key was used with another body, or the database refused the data",
     413: "The body is longer than the app's limit (APP_MAX_BODY_BYTES); nothing of it was used",
     422: "A field is invalid; `error.fields` names each one",
-    503: "Database unreachable, circuit breaker open, or overloaded; retry after Retry-After",
+    503: (
+        "The database or the path to it failed, the circuit breaker is open, or every DB slot"
+        " is busy; retry after Retry-After. `error.code` names the cause: "
+        + ", ".join(code for status, code in _STATUS_AND_CODE.values() if status == 503)
+    ),
     504: "The request's deadline passed",
 }
 _RETRY_AFTER_HEADER = {
@@ -132,6 +162,10 @@ async def _app_error(_request: Request, error: Exception) -> JSONResponse:
     if status == 500:
         # 503/504 are expected under faults and counted in /metrics; a 500 is a bug to read.
         logger.error("%s: %s", code, error, exc_info=error)
+    elif cause := _FAULT_CAUSES.get(type(error)):
+        # A fault that needs someone (a token, a disk): named, but no traceback, which
+        # would only show our own call stack.
+        logger.warning("%s: %s (%s)", code, cause, error)
     message = "the database rejected the statement" if status == 500 else str(error)
     retry_after_s = _retry_after_s(error) if status == 503 else None
     return error_response(status, code, message, retry_after_s=retry_after_s)

@@ -15,15 +15,23 @@ def _ignore_connect() -> None:
     """Default sink: nobody exports the connects."""
 
 
+def _ignore_error(_kind: str) -> None:
+    """Default sink: nobody exports the failed calls' kinds."""
+
+
 class RoundTripCounter:
     """One count per execute or batch sent to the database, whatever its outcome, and one
     per new connection (TCP, plus TLS for https/wss) a client opened to it."""
 
     def __init__(
-        self, sink: CallSink = _ignore_call, connect_sink: Callable[[], None] = _ignore_connect
+        self,
+        sink: CallSink = _ignore_call,
+        connect_sink: Callable[[], None] = _ignore_connect,
+        error_sink: Callable[[str], None] = _ignore_error,
     ) -> None:
         self._sink = sink
         self._connect_sink = connect_sink
+        self._error_sink = error_sink
         self.total = 0
         self.connects = 0
 
@@ -35,3 +43,7 @@ class RoundTripCounter:
         """`operation` is execute/batch; `outcome` is ok/transient/permanent/cancelled."""
         self.total += 1
         self._sink(operation, seconds, outcome)
+
+    def record_error(self, kind: str) -> None:
+        """A call failed with a fault of this kind (DbError.kind: auth_rejected, busy, ...)."""
+        self._error_sink(kind)

@@ -1,7 +1,9 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError.
+timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError, or
+one of their named kinds (auth rejected, disk full, read-only, ...). PermanentDbError, the
+one answered 500, is kept for codes that mean our own SQL is wrong.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
 cover WebSocket faults too.
 """
@@ -9,6 +11,7 @@ cover WebSocket faults too.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import ssl
 import time
@@ -24,15 +27,25 @@ from libsql_client import Client, LibsqlError, ResultSet, create_client
 from libsql_client.http import HttpClient
 
 from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.token import TokenFile
 from reference_app.resilience.errors import (
     ConstraintViolation,
+    DbAuthRejected,
     DbBusyError,
+    DbClientClosedError,
     DbError,
+    DbFullError,
+    DbIoError,
+    DbProtocolError,
+    DbReadOnlyError,
     DbTimeoutError,
     PermanentDbError,
     TransientDbError,
+    UnknownDbError,
     UnreachableDbError,
 )
+
+logger = logging.getLogger(__name__)
 
 Value = str | int | float | bytes | None
 Statement = tuple[str, Sequence[Value]]
@@ -54,6 +67,34 @@ _TRANSIENT_CODE_PREFIXES = (
 )
 # SQLite's "try again": the lock was not had, so the statement (or batch) did not apply.
 _BUSY_CODE_PREFIXES = ("SQLITE_BUSY", "SQLITE_LOCKED")
+# Codes that mean the SQL or its arguments, which we wrote, are wrong: the only 500s.
+# SQLITE_UNKNOWN is sqld's name for SQLITE_ERROR ("no such table", a bad column).
+_OUR_BUG_CODE_PREFIXES = (
+    "SQL_PARSE_ERROR",
+    "SQL_NO_STATEMENT",
+    "SQL_MANY_STATEMENTS",
+    "SQL_INPUT_ERROR",
+    "ARGS_",
+    "SQLITE_UNKNOWN",
+    "SQLITE_ERROR",
+    "SQLITE_RANGE",
+    "SQLITE_MISMATCH",
+    "SQLITE_MISUSE",
+    "SQLITE_TOOBIG",
+)
+# Faults of the database or the path to it, by code prefix; anything else is UnknownDbError.
+# Hrana's hello_error codes (WebSocket) start AUTH_; over HTTP a refusal is a 401 or 403.
+_FAULT_CODE_PREFIXES: tuple[tuple[str, type[DbError]], ...] = (
+    ("AUTH_", DbAuthRejected),
+    ("SQLITE_AUTH", DbAuthRejected),
+    ("SQLITE_FULL", DbFullError),
+    ("SQLITE_IOERR", DbIoError),
+    ("SQLITE_CANTOPEN", DbIoError),
+    ("SQLITE_READONLY", DbReadOnlyError),
+    ("HRANA_PROTO_ERROR", DbProtocolError),
+    ("CLIENT_CLOSED", DbClientClosedError),
+)
+_AUTH_HTTP_STATUSES = frozenset({401, 403})
 
 
 # libsql-client raises on a refusal without the response's headers; the session's response
@@ -169,6 +210,9 @@ def classify(error: BaseException) -> DbError:
             return TransientDbError(message, maybe_applied=False)
         case TimeoutError():
             return DbTimeoutError(message)
+        case RuntimeError() if str(error) == "Session is closed":
+            # aiohttp's word for a request on an HTTP client that was closed.
+            return DbClientClosedError(message, maybe_applied=False)
         case aiohttp.ClientError() | OSError() | json.JSONDecodeError():
             # Reset, disconnected, truncated or garbled response: the path failed mid-call.
             return TransientDbError(message)
@@ -184,16 +228,33 @@ def _classify_libsql(error: LibsqlError) -> DbError:
     if "CONSTRAINT" in code:
         return ConstraintViolation(message)
     if code == "SERVER_ERROR":
-        found = _HTTP_STATUS.search(error.explanation)
-        status = int(found[1]) if found else None
-        if status and 400 <= status < 500 and status not in _RETRYABLE_HTTP_STATUSES:
-            return PermanentDbError(message)
-        return TransientDbError(message)
+        return _classify_http_status(error)
     if code.startswith(_BUSY_CODE_PREFIXES):
         return DbBusyError(message)
     if code.startswith(_TRANSIENT_CODE_PREFIXES):
         return TransientDbError(message)
-    return PermanentDbError(message)
+    if code.startswith(_OUR_BUG_CODE_PREFIXES):
+        return PermanentDbError(message)
+    for prefix, kind in _FAULT_CODE_PREFIXES:
+        if code.startswith(prefix):
+            return kind(message)
+    return UnknownDbError(message)
+
+
+def _classify_http_status(error: LibsqlError) -> DbError:
+    """A non-JSON HTTP error response: its status is all there is to go on."""
+    found = _HTTP_STATUS.search(error.explanation)
+    status = int(found[1]) if found else None
+    message = str(error)
+    if status in _AUTH_HTTP_STATUSES:
+        return DbAuthRejected(message, maybe_applied=False)
+    if status == 400:
+        # The server could not read the request: a message mangled on the way, or a client
+        # out of step with the server; either way not our SQL, which it never parsed.
+        return DbProtocolError(message, maybe_applied=False)
+    if status and 400 <= status < 500 and status not in _RETRYABLE_HTTP_STATUSES:
+        return UnknownDbError(message)  # 404 (no such database), 413, ...: not ours to fix
+    return TransientDbError(message)
 
 
 def _to_result(result_set: ResultSet) -> Result:
@@ -201,13 +262,39 @@ def _to_result(result_set: ResultSet) -> Result:
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
 
 
-class Transport:
-    """One libsql-client client; every call is counted, timed and (unless raw) converted."""
+def _client(url: str, auth_token: str | None, round_trips: RoundTripCounter) -> Client:
+    client = create_client(url, auth_token=auth_token)
+    _watch_session(client, round_trips)
+    return client
 
-    def __init__(self, client: Client, *, round_trips: RoundTripCounter, raw_errors: bool) -> None:
+
+class Transport:
+    """One libsql-client client; every call is counted, timed and (unless raw) converted.
+
+    With a token file, a call after the database rejected the token re-reads the file (at most
+    every REREAD_INTERVAL_S) and, if it holds another token, goes out on a new client with it.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        round_trips: RoundTripCounter,
+        raw_errors: bool,
+        url: str = "",
+        auth_token: str | None = None,
+        token_file: TokenFile | None = None,
+    ) -> None:
         self._client = client
         self._round_trips = round_trips
         self._raw_errors = raw_errors
+        self._url = url
+        self._auth_token = auth_token
+        self._token_file = token_file
+        self._token_rejected = False
+        # Clients of replaced tokens, closed at shutdown, not at once: calls still in flight
+        # on them then end with the database's answer, not with "client closed".
+        self._retired: list[Client] = []
 
     @classmethod
     def open(
@@ -217,10 +304,14 @@ class Transport:
         *,
         round_trips: RoundTripCounter,
         raw_errors: bool = False,
+        token_file: TokenFile | None = None,
     ) -> Transport:
-        """A client for `url` (file:, http(s):, ws(s):, libsql:); `raw_errors` skips conversion."""
+        """A client for `url` (file:, http(s):, ws(s):, libsql:); `raw_errors` skips conversion.
+
+        `token_file` is where `auth_token` came from, re-read when the database rejects it.
+        """
         try:
-            client = create_client(url, auth_token=auth_token)
+            client = _client(url, auth_token, round_trips)
         except Exception as error:
             if raw_errors:
                 raise
@@ -228,20 +319,43 @@ class Transport:
             raise UnreachableDbError(
                 f"cannot use database URL: {type(error).__name__}: {error}", maybe_applied=False
             ) from error
-        _watch_session(client, round_trips)
-        return cls(client, round_trips=round_trips, raw_errors=raw_errors)
+        return cls(
+            client,
+            round_trips=round_trips,
+            raw_errors=raw_errors,
+            url=url,
+            auth_token=auth_token,
+            token_file=token_file,
+        )
 
     async def execute(self, statement: Statement) -> Result:
         sql, args = statement
-        return _to_result(await self._call("execute", self._client.execute(sql, list(args))))
+        client = self._current_client()
+        return _to_result(await self._call("execute", client.execute(sql, list(args))))
 
     async def batch(self, statements: Sequence[Statement]) -> list[Result]:
         """All statements in one round trip and one transaction: one failing rolls back all."""
         stmts = [(sql, list(args)) for sql, args in statements]
-        return [_to_result(rs) for rs in await self._call("batch", self._client.batch(stmts))]
+        client = self._current_client()
+        return [_to_result(rs) for rs in await self._call("batch", client.batch(stmts))]
 
     async def close(self) -> None:
-        await self._client.close()
+        for client in (*self._retired, self._client):
+            await client.close()
+
+    def _current_client(self) -> Client:
+        """The client for the next call: a new one if the token was rejected and has changed."""
+        if self._token_rejected and self._token_file is not None:
+            # A small file, read at most every REREAD_INTERVAL_S: not worth a thread.
+            token = self._token_file.reread(self._auth_token)
+            if token is not None:
+                self._retired.append(self._client)
+                self._client = _client(self._url, token, self._round_trips)
+                self._auth_token, self._token_rejected = token, False
+                logger.warning(
+                    "database token rejected; using the new one in %s", self._token_file.path
+                )
+        return self._client
 
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()
@@ -252,6 +366,9 @@ class Transport:
         except Exception as error:
             converted = classify(error)
             converted.retry_after_s = _server_retry_after_s.get()
+            self._round_trips.record_error(converted.kind)
+            if isinstance(converted, DbAuthRejected):
+                self._token_rejected = True
             outcome = "transient" if isinstance(converted, TransientDbError) else "permanent"
             if self._raw_errors:
                 raise

@@ -58,6 +58,7 @@ class CircuitBreaker:
         self._opened_at = 0.0
         self._generation = 0
         self._probe_in_flight = False
+        self._last_failure = ""
 
     @property
     def state(self) -> BreakerState:
@@ -75,10 +76,10 @@ class CircuitBreaker:
             if self._current(generation):
                 self._record_success()
             raise
-        except (TransientDbError, UnreachableDbError):
+        except (TransientDbError, UnreachableDbError) as error:
             # Unreachable: no sign the database answered, so never a success.
             if self._current(generation):
-                self._record_failure()
+                self._record_failure(error.kind)
             raise
         except BaseException:
             # Cancelled or refused by another policy: no verdict on the database.
@@ -97,7 +98,10 @@ class CircuitBreaker:
         if self._state is BreakerState.OPEN:
             left_s = self._opened_at + self._cooldown_s - self._clock()
             if left_s > 0:
-                raise CircuitOpenError("database circuit is open", retry_after_s=left_s)
+                raise CircuitOpenError(
+                    f"database circuit is open; its last failure: {self._last_failure}",
+                    retry_after_s=left_s,
+                )
             self._transition(BreakerState.HALF_OPEN)
         if self._state is BreakerState.HALF_OPEN:
             if self._probe_in_flight:
@@ -114,7 +118,9 @@ class CircuitBreaker:
         if self._state is not BreakerState.CLOSED:
             self._transition(BreakerState.CLOSED)
 
-    def _record_failure(self) -> None:
+    def _record_failure(self, kind: str) -> None:
+        # Named in the fail-fast answers, so a client sees e.g. auth_rejected behind them.
+        self._last_failure = kind
         self._probe_in_flight = False
         self._failures += 1
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:

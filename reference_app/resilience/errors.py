@@ -3,11 +3,17 @@
 DbError                      a database call failed (converted once, in db.transport.classify)
 ├── TransientDbError         may succeed if tried again: refused, reset, 5xx/429, busy, expired
 │   ├── DbTimeoutError       one attempt ran past its timeout
-│   └── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
-├── PermanentDbError         the database answered, and will again: bad SQL, closed client
+│   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
+│   ├── DbIoError            SQLITE_IOERR/CANTOPEN: the server's storage failed
+│   └── DbProtocolError      a garbled or unexpected message between client and server
+├── PermanentDbError         the database answered, and will again: our own bad SQL
 │   └── ConstraintViolation  the database refused the data
-└── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL,
-                             or a fault of a kind we do not know
+└── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL
+    ├── DbAuthRejected       the database refused the app's token (401/403, Hrana AUTH_*)
+    ├── DbFullError          SQLITE_FULL: the database's disk or quota is full
+    ├── DbReadOnlyError      SQLITE_READONLY: the database takes no writes
+    ├── DbClientClosedError  the client was closed (the app is shutting down)
+    └── UnknownDbError       an error code we do not know
 ResilienceError              a policy said no before or instead of calling the database
 ├── CircuitOpenError         the breaker is open; carries retry_after_s
 ├── OverloadedError          no DB slot came free within the deadline; carries retry_after_s
@@ -16,12 +22,17 @@ ResilienceError              a policy said no before or instead of calling the d
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class DbError(Exception):
     """A database call failed; `maybe_applied` says whether the server may have run it.
 
     `retry_after_s` is the server's own Retry-After (on a 429 or 503), when it sent one.
+    `kind` names the fault in /metrics (app_db_errors_total) and in the log.
     """
+
+    kind: ClassVar[str] = "error"
 
     def __init__(
         self, message: str, *, maybe_applied: bool = True, retry_after_s: float | None = None
@@ -34,9 +45,13 @@ class DbError(Exception):
 class TransientDbError(DbError):
     """Worth retrying: the fault is in the path to the database or its load, not the request."""
 
+    kind = "unavailable"
+
 
 class DbTimeoutError(TransientDbError):
     """An attempt got no answer within its timeout (the server may still have applied it)."""
+
+    kind = "timeout"
 
 
 class DbBusyError(TransientDbError):
@@ -45,20 +60,86 @@ class DbBusyError(TransientDbError):
     It says nothing against the path to the database, so the breaker does not count it.
     """
 
+    kind = "busy"
+
     def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message, maybe_applied=False, retry_after_s=retry_after_s)
 
 
+class DbIoError(TransientDbError):
+    """The server's storage failed a read or write (SQLITE_IOERR, SQLITE_CANTOPEN).
+
+    Retried: a network volume's hiccup or a failover passes within a request's deadline
+    as often as not. The commit may have reached the disk, so it stays maybe-applied.
+    """
+
+    kind = "io_error"
+
+
+class DbProtocolError(TransientDbError):
+    """Client and server did not understand each other (HRANA_PROTO_ERROR, HTTP 400).
+
+    Retried: a message garbled or cut on the path is the likely cause, and the next one
+    may arrive whole; whether the server ran the statement is unknown.
+    """
+
+    kind = "protocol_error"
+
+
 class PermanentDbError(DbError):
-    """Retrying cannot help: the statement or the client is wrong."""
+    """Retrying cannot help: our own statement is wrong (a bug of ours: answered 500)."""
+
+    kind = "statement_rejected"
 
 
 class ConstraintViolation(PermanentDbError):
     """The database rejected the data (UNIQUE, CHECK, NOT NULL, ...)."""
 
+    kind = "constraint"
+
 
 class UnreachableDbError(DbError):
     """Not retried (it would fail the same way) and never proof that the database answers."""
+
+    kind = "unreachable"
+
+
+# The kinds below are faults of the database or of the path to it, never of the request:
+# answered 503, counted by the breaker as failures, and not retried, because within one
+# request's deadline the answer would be the same.
+
+
+class DbAuthRejected(UnreachableDbError):
+    """The database refused the app's token: expired, revoked, or signed by a rotated key.
+
+    Not retried with the same token; the transport re-reads TURSO_AUTH_TOKEN_FILE instead.
+    """
+
+    kind = "auth_rejected"
+
+
+class DbFullError(UnreachableDbError):
+    """SQLITE_FULL: the database's disk or storage quota is full; it takes an operator."""
+
+    kind = "full"
+
+
+class DbReadOnlyError(UnreachableDbError):
+    """SQLITE_READONLY: the database file (or the server) takes no writes at all."""
+
+    kind = "read_only"
+
+
+class DbClientClosedError(UnreachableDbError):
+    """The client was closed under the call, as at shutdown: it stays closed."""
+
+    kind = "client_closed"
+
+
+class UnknownDbError(UnreachableDbError):
+    """An error code we do not know: not retried (we cannot tell it would help)."""
+
+    kind = "unknown"
 
 
 class ResilienceError(Exception):

@@ -19,6 +19,7 @@ from chaos.checker import (
     recovery,
     recovery_time_s,
     rejected_writes,
+    token_rotation,
 )
 from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
 
@@ -424,3 +425,39 @@ class TestReadYourWrites:
 
         assert gone.passed
         assert not back.passed
+
+
+class TestTokenRotation:
+    CODES = ("database_auth_rejected", "circuit_open")
+
+    def refused(self, started_s: float, code: str = "database_auth_rejected") -> RequestRecord:
+        return request(started_s, 503, retry_after=True, error_code=code)
+
+    def test_refusals_and_the_breaker_they_open_after_the_rotation_pass(self) -> None:
+        requests = [request(0.5, 504), self.refused(1.5), self.refused(1.6, "circuit_open")]
+
+        verdict = token_rotation(requests, 1.0, 503, self.CODES)
+
+        assert verdict.passed
+        assert verdict.figures["refused"] == 1
+
+    @pytest.mark.parametrize(
+        ("status", "code"), [(500, "database_error"), (503, "database_unavailable"), (None, None)]
+    )
+    def test_any_other_failure_after_the_rotation_fails(
+        self, status: int | None, code: str | None
+    ) -> None:
+        requests = [self.refused(1.5), request(1.6, status, error_code=code)]
+
+        assert not token_rotation(requests, 1.0, 503, self.CODES).passed
+
+    def test_no_refusal_seen_means_no_rotation_and_fails(self) -> None:
+        requests = [request(1.5, 200), self.refused(1.6, "circuit_open")]
+
+        assert not token_rotation(requests, 1.0, 503, self.CODES).passed
+
+    def test_a_ready_app_while_its_token_is_refused_fails(self) -> None:
+        assert not token_rotation([self.refused(1.5)], 1.0, 200, self.CODES).passed
+
+    def test_a_rotation_that_never_happened_fails(self) -> None:
+        assert not token_rotation([self.refused(1.5)], None, 503, self.CODES).passed

@@ -33,6 +33,7 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "kill_database",
         "pause_database",
         "kill_app",
+        "token_rotation",
     }
 
 

@@ -35,3 +35,16 @@ def test_hardened_app_on_sqld_keeps_every_invariant_under_database_faults(
     assert failed == {"outage": [], "reset_peer": [], "latency": []}
     outage = next(r for r in results if r.scenario == "outage")
     assert outage.verdict("errors").figures["status_503"] > 0  # the fault did reach sqld's link
+
+
+def test_a_token_rotation_on_sqld_is_refusals_then_a_recovery_by_itself(
+    sqld_bin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SQLD_BIN", str(sqld_bin))
+    config = ChaosConfig(mode="hardened", workload=LIGHT_LOAD, **SHORT)
+
+    [result] = asyncio.run(run_mode(select("token_rotation"), config, tmp_path, "test"))
+
+    assert {v.name: v.figures for v in result.verdicts if not v.passed} == {}
+    assert result.verdict("token_rotation").figures["refused"] > 0
+    assert result.verdict("errors").figures["status_500_or_other"] == 0

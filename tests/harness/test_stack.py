@@ -11,9 +11,10 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.auth import JwtAuth
 from harness.processes import ManagedProcess, running
 from harness.settings import HarnessSettings
-from harness.stack import app_process, redis_server
+from harness.stack import LocalTurso, app_process, local_turso, redis_server, write_token
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +109,30 @@ def test_redis_server_answers_and_is_stopped(log_dir: Path) -> None:
     assert pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def _select_one(server: LocalTurso, token: str) -> int:
+    body = {"requests": [{"type": "execute", "stmt": {"sql": "SELECT 1"}}, {"type": "close"}]}
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.post(f"{server.http_url}/v2/pipeline", json=body, headers=headers).status_code
+
+
+@pytest.mark.integration
+def test_a_rotated_key_refuses_the_old_token_once_the_server_restarts(tmp_path: Path) -> None:
+    with local_turso(tmp_path / "keys.db", tmp_path, jwt_auth=JwtAuth.generate()) as server:
+        old_token = server.auth_token
+        assert old_token is not None
+        new_token = server.rotate_key()
+        server.process.stop()
+        server.process.start()
+
+        assert (_select_one(server, old_token), _select_one(server, new_token)) == (401, 200)
+
+
+def test_a_token_file_is_replaced_whole(tmp_path: Path) -> None:
+    path = write_token(tmp_path / "secrets" / "token", "first")
+    write_token(path, "second")
+
+    assert path.read_text() == "second"
+    assert [p.name for p in path.parent.iterdir()] == ["token"]
+    assert path.stat().st_mode & 0o777 == 0o600

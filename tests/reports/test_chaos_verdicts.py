@@ -63,6 +63,18 @@ def test_a_failing_scenario_shows_its_failures_with_data_loss_in_its_own_column(
     assert data_cell(OUTAGE_HARDENED) == "none lost"
 
 
+def test_a_failed_token_rotation_says_which_failures_were_not_the_refusal() -> None:
+    rotation = scenario("token_rotation", "hardened")
+    rotation["invariants"]["token_rotation"] = {
+        "passed": False,
+        "other_failures": 215,
+        "other_codes": "500",
+        "readiness_status": 503,
+    }
+
+    assert key_figures(rotation) == "215 failures not the refusal (500)"
+
+
 def test_latency_and_availability_failures_name_the_phase_and_the_bound() -> None:
     slow = scenario(
         "blackhole",

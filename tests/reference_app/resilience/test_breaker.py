@@ -9,7 +9,10 @@ import pytest
 from reference_app.resilience.breaker import BreakerState, CircuitBreaker
 from reference_app.resilience.errors import (
     CircuitOpenError,
+    DbAuthRejected,
     DbBusyError,
+    DbError,
+    DbFullError,
     PermanentDbError,
     TransientDbError,
     UnreachableDbError,
@@ -217,3 +220,19 @@ def test_an_unreachable_database_is_never_a_success(breaker: CircuitBreaker) -> 
         fail(breaker, UnreachableDbError("certificate verify failed"))
 
     assert breaker.state is BreakerState.OPEN
+
+
+@pytest.mark.parametrize(
+    "error", [DbAuthRejected("AUTH_JWT_INVALID"), DbFullError("SQLITE_FULL")], ids=str
+)
+def test_a_named_database_fault_opens_it_and_its_fail_fast_answer_names_it(
+    breaker: CircuitBreaker, error: DbError
+) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker, error)
+
+    with pytest.raises(CircuitOpenError) as refused, breaker.guard():
+        pass
+
+    assert breaker.state is BreakerState.OPEN
+    assert str(refused.value).endswith(f"its last failure: {error.kind}")
