@@ -319,8 +319,8 @@ def app_process(
 ) -> App:
     """The reference app (settings from `env`), not yet started; readiness is /healthz.
 
-    With `workers` > 1 uvicorn forks that many worker processes sharing the port; the
-    app is told the count (APP_WORKERS) so it knows a per-process cache would go stale.
+    With `workers` > 1 uvicorn forks that many worker processes sharing the port. The app
+    is told the count (APP_WORKERS), which it cannot see: with 1 it keeps a per-process cache.
     Stopping the app stops its process group, workers included. Their metrics are summed
     through prometheus_client's multiprocess mode (a directory beside the log).
     `code_dir`: the checkout to import the app from (default: this one). `factory`: the

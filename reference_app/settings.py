@@ -14,8 +14,8 @@ from reference_app.resilience import retry
 class CacheBackend(StrEnum):
     """Where GET /posts/{id} is cached; `auto` picks the one that stays correct."""
 
-    AUTO = "auto"  # redis if APP_REDIS_URL is set; else per process with one worker; else off
-    PROCESS = "process"  # per process whatever the worker count: stale reads across workers
+    AUTO = "auto"  # redis if APP_REDIS_URL is set; else per process if APP_WORKERS=1; else off
+    PROCESS = "process"  # per process whatever APP_WORKERS says: stale reads across workers
     REDIS = "redis"  # shared by every worker; needs APP_REDIS_URL
 
 
@@ -115,8 +115,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"),
     )
-    # How many processes serve this app (uvicorn --workers); the harness sets it.
-    workers: int = Field(default=1, ge=1)
+    # How many processes serve this app, every worker of every server. Unset means unknown:
+    # a server's own --workers flag never reaches the app, so only 1, said here, lets `auto`
+    # keep a per-process cache. The harness sets it.
+    workers: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _check_backoff(self) -> Settings:

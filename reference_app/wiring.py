@@ -83,28 +83,41 @@ def build_pipeline(settings: Settings, metrics: AppMetrics) -> Pipeline:
 
 
 def cache_backend(settings: Settings) -> CacheBackend | None:
-    """The cache that stays correct for this many workers; None: no cache, and why is logged."""
+    """The cache that stays correct however many processes serve the app; None: no cache."""
     if not settings.cache_enabled:
         return None
     backend = settings.cache_backend
     if backend is CacheBackend.AUTO:
-        if settings.redis_url:
-            return CacheBackend.REDIS
-        if settings.workers > 1:
-            logger.warning(
-                "read cache off: %d workers and no shared cache (APP_REDIS_URL); a per-process"
-                " cache would serve one worker's stale rows after another worker's write",
-                settings.workers,
-            )
-            return None
-        return CacheBackend.PROCESS
-    if backend is CacheBackend.PROCESS and settings.workers > 1:
+        return _auto_backend(settings)
+    if backend is CacheBackend.PROCESS and (settings.workers or 1) > 1:
         logger.warning(
             "per-process read cache with %d workers (APP_CACHE_BACKEND=process):"
             " reads after a write on another worker may be stale",
             settings.workers,
         )
     return backend
+
+
+def _auto_backend(settings: Settings) -> CacheBackend | None:
+    """Redis if there is one; per process only when told the app runs alone (APP_WORKERS=1),
+    since the app cannot see a server's `--workers` flag, nor other replicas; else none,
+    and why is logged."""
+    if settings.redis_url:
+        return CacheBackend.REDIS
+    if settings.workers == 1:
+        return CacheBackend.PROCESS
+    why = (
+        f"{settings.workers} workers and no shared cache (APP_REDIS_URL)"
+        if settings.workers
+        else "no shared cache (APP_REDIS_URL), and no APP_WORKERS=1 saying this process"
+        " serves alone"
+    )
+    logger.warning(
+        "read cache off: %s; a per-process cache would serve one worker's stale rows"
+        " after another worker's write",
+        why,
+    )
+    return None
 
 
 def _encode_post(post: Post) -> bytes:

@@ -1,29 +1,37 @@
 """A read cache in Redis, shared by every worker process; a Redis fault only costs cache hits.
 
 Keys, for each cached post: `gen:<id>` counts its invalidations and `val:<id>` holds
-"<epoch>|<gen>|<payload>"; one `epoch` counts Redis connections ever opened. An entry is
-served only if both numbers in it are still the current ones, read in the same MGET:
+"<epoch>|<gen>|<payload>"; one `epoch` is bumped when a worker may have missed an invalidation.
+An entry is served only if both numbers in it are still the current ones, read in one MGET:
 
 - a write bumps the post's gen before it is acknowledged, so no worker serves the old row,
   and a read that loaded the old row before the bump stores it under a gen already stale;
 - a write whose bump failed (Redis unreachable) is remembered: this worker stops using the
   cache and keeps retrying the bump until it lands;
-- every new connection bumps the epoch before its first command: a worker reconnects after
-  an outage or a timed-out command, so anything cached before is no longer served.
+- a worker that saw Redis fail (a command that errored or timed out) uses the cache again
+  only after bumping the epoch, in the same transaction as its pending bumps: while Redis
+  did not answer it, other workers' bumps may have failed too, so it serves nothing cached
+  before it was back. So does a connection that reconnects after it was dropped (the pool
+  repairs that silently, so no command of ours saw it fail), before its first command. A
+  worker also bumps it before its first use: it may replace one that died with bumps pending.
 
-What is left is a timed-out bump on one worker while other workers keep their connections:
-stale reads are then possible until that worker's retry lands (every RETRY_S) or the entry
-expires (the cache TTL).
+A new connection bumps nothing: a pool that grows missed no invalidation. What is left: a
+worker that saw no fault while another's bump failed (Redis reachable from one and not the
+other, or idle through an outage that left its connections open) can read the old row until
+that retry lands (every RETRY_S) or the entry expires (the cache TTL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 PREFIX = "reference_app:posts:"
@@ -36,23 +44,33 @@ Value = TypeVar("Value")
 REDIS_FAULTS = (RedisError, OSError, TimeoutError)
 
 
-async def _bump_epoch_on_connect(connection: redis.Connection) -> None:
-    """Set up the connection as usual, then bump the epoch before its first command:
-    whatever was cached before this worker (re)connected may have missed its writes."""
-    await connection.on_connect()
-    await connection.send_command("INCR", EPOCH_KEY)
-    await connection.read_response()
-
-
 def connect(url: str, timeout_s: float) -> redis.Redis:
-    """A client whose every connection bumps the epoch; commands time out after `timeout_s`."""
+    """A client whose commands time out after `timeout_s`, never retried out of sight (that
+    would hide a fault), and whose connections bump the epoch when they reconnect."""
     pool = redis.ConnectionPool.from_url(
         url,
-        redis_connect_func=_bump_epoch_on_connect,
+        redis_connect_func=_bump_epoch_on_reconnect(),
         socket_timeout=timeout_s,
         socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), retries=0),
     )
     return redis.Redis(connection_pool=pool)
+
+
+def _bump_epoch_on_reconnect() -> Callable[[redis.Connection], Awaitable[None]]:
+    """Set up each connection as usual; one that connected before was dropped, which the pool
+    repairs silently when it hands it out, so it bumps the epoch before its first command.
+    A connection that is new (the pool grew) bumps nothing."""
+    connected: weakref.WeakSet[redis.Connection] = weakref.WeakSet()
+
+    async def on_connect(connection: redis.Connection) -> None:
+        await connection.on_connect()
+        if connection in connected:
+            await connection.send_command("INCR", EPOCH_KEY)
+            await connection.read_response()
+        connected.add(connection)
+
+    return on_connect
 
 
 def _ignore(*_args: object) -> None:
@@ -80,12 +98,14 @@ class SharedReadCache(Generic[Value]):
         self._on_lookup, self._on_fault = on_lookup, on_fault
         self._pending: set[int] = set()  # invalidations not yet known to have landed
         self._retrying: asyncio.Task[None] | None = None
+        self._faults = 0  # Redis faults this worker has seen
+        self._epoch_covers = -1  # how many of them its last epoch bump came after; -1: none yet
 
     async def get_or_load(
         self, key: int, load: Callable[[], Awaitable[Value | None]]
     ) -> Value | None:
         stamp = await self._lookup(key) if await self._flush() else None
-        if stamp is None:  # Redis unreachable, or this worker's own writes not yet invalidated
+        if stamp is None:  # Redis unreachable, or this worker still owes it a bump
             return await load()
         epoch, gen, cached = stamp
         self._on_lookup(cached is not None)
@@ -109,23 +129,33 @@ class SharedReadCache(Generic[Value]):
                 await self._retrying
         await self._redis.aclose()
 
+    def _fault(self, error: BaseException) -> None:
+        self._faults += 1
+        self._on_fault(error)
+
     async def _flush(self) -> bool:
-        """Bump the gen of every pending invalidation; False if Redis did not confirm it."""
-        if not self._pending:
+        """Land what this worker owes: the gen of every pending invalidation, and the epoch
+        bump after a fault; False if Redis did not confirm it."""
+        faults = self._faults
+        bump_epoch = self._epoch_covers < faults
+        if not (self._pending or bump_epoch):
             return True
         keys = list(self._pending)
         try:
             async with asyncio.timeout(self._timeout_s):
                 async with self._redis.pipeline(transaction=True) as pipe:
+                    if bump_epoch:
+                        pipe.incr(EPOCH_KEY)
                     for key in keys:
                         pipe.incr(f"{PREFIX}gen:{key}")
                         pipe.pexpire(f"{PREFIX}gen:{key}", self._ttl_ms * GEN_TTL_FACTOR)
                         pipe.delete(f"{PREFIX}val:{key}")
                     await pipe.execute()
         except REDIS_FAULTS as error:
-            self._on_fault(error)
+            self._fault(error)
             return False
         self._pending.difference_update(keys)
+        self._epoch_covers = max(self._epoch_covers, faults)
         return True
 
     async def _retry_until_flushed(self) -> None:
@@ -143,7 +173,7 @@ class SharedReadCache(Generic[Value]):
             async with asyncio.timeout(self._timeout_s):
                 epoch, gen, raw = await self._redis.mget(keys)
         except REDIS_FAULTS as error:
-            self._on_fault(error)
+            self._fault(error)
             return None
         epoch, gen = epoch or b"0", gen or b"0"
         if raw is None:
@@ -157,4 +187,4 @@ class SharedReadCache(Generic[Value]):
             async with asyncio.timeout(self._timeout_s):
                 await self._redis.set(f"{PREFIX}val:{key}", entry, px=self._ttl_ms)
         except REDIS_FAULTS as error:
-            self._on_fault(error)
+            self._fault(error)

@@ -49,8 +49,9 @@ UNHURRIED: dict[str, int] = {
 
 
 def functional_settings(**fields: object) -> Settings:
-    """App settings for a functional test: the defaults, with unhurried time budgets."""
-    return Settings(**{**UNHURRIED, **fields})  # type: ignore[arg-type]
+    """App settings for a functional test: the defaults, with unhurried time budgets, and
+    told the app runs alone (it does, in the test's process), so it keeps its read cache."""
+    return Settings(**{**UNHURRIED, "workers": 1, **fields})  # type: ignore[arg-type]
 
 
 @dataclass

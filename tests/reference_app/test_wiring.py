@@ -51,7 +51,7 @@ async def test_cache_switch(
     cache_enabled: bool, round_trips: int, tmp_path: Path, start_app: StartApp
 ) -> None:
     app = await start_app(
-        Settings(database_url=f"file:{tmp_path / 'c.db'}", cache_enabled=cache_enabled)
+        Settings(database_url=f"file:{tmp_path / 'c.db'}", cache_enabled=cache_enabled, workers=1)
     )
     post = (await app.client.post("/posts", json={"title": "t", "content": "c"})).json()
     before = app.round_trips
@@ -65,9 +65,13 @@ async def test_cache_switch(
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        ({}, CacheBackend.PROCESS),
+        # A server's own --workers flag never reaches the app: unset is not "alone".
+        ({}, None),
+        ({"workers": 1}, CacheBackend.PROCESS),
+        ({"redis_url": "redis://127.0.0.1:1/0"}, CacheBackend.REDIS),
         ({"workers": 2, "redis_url": "redis://127.0.0.1:1/0"}, CacheBackend.REDIS),
         ({"workers": 2}, None),
+        ({"cache_backend": "process"}, CacheBackend.PROCESS),
         ({"workers": 2, "cache_backend": "process"}, CacheBackend.PROCESS),
         ({"cache_enabled": False, "redis_url": "redis://127.0.0.1:1/0"}, None),
     ],
@@ -84,6 +88,14 @@ def test_several_workers_without_a_shared_cache_say_why_the_cache_is_off(
     cache_backend(Settings(workers=3))
 
     assert "read cache off: 3 workers and no shared cache (APP_REDIS_URL)" in caplog.text
+
+
+def test_an_app_not_told_it_runs_alone_says_why_the_cache_is_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cache_backend(Settings())
+
+    assert "read cache off: no shared cache (APP_REDIS_URL), and no APP_WORKERS=1" in caplog.text
 
 
 def test_a_redis_backend_without_a_url_is_refused() -> None:
