@@ -1,11 +1,14 @@
-"""Clients that take turns editing one shared post, each edit based on the content it read.
+"""Clients that take turns editing one shared post, each edit based on the content it saw.
 
-A turn is one attempt. An edit whose attempt got no clear answer (none, or a 5xx) is sent
-again, the same body and the same If-Match, in its client's next turn, after the others'
-turns: so a fault that drops answers can put another client's acknowledged edit between two
-attempts of one edit. Applied again there without If-Match, the retry silently overwrites
-that edit (a lost update); with it, the app refuses it (412). Without faults turns never
-overlap, so every edit is based on the latest content and nothing can be lost.
+Like an editor with the document open: each turn a client reads the post, or, when it
+cannot, works on the copy it saw last (its last read, or its own acknowledged edit). A turn
+is one attempt. An edit whose attempt got no clear answer (none, or a 5xx) is sent again,
+the same body and the same If-Match, in its client's next turn, after the others' turns: so
+a fault puts another client's acknowledged edit between two attempts of one edit, or leaves
+two clients each with an edit of an older copy. Applied without If-Match, the later of them
+silently overwrites an edit it never saw (a lost update); with it, the app refuses it (412).
+Without faults every read succeeds and turns never overlap, so every edit is based on the
+latest content and nothing can be lost.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from chaos.history import Outcome, UpdateRecord, edit_content, edit_token
 Send = Callable[..., Awaitable[httpx.Response | None]]
 # How many turns an edit may take: enough to outlast a 3 s outage at a turn every ~10 ms.
 EDIT_ATTEMPTS = 1000
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What a client last saw of the post: the token of its content, and its ETag."""
+
+    token: str
+    etag: str | None
 
 
 @dataclass
@@ -54,6 +65,7 @@ class SharedPostEditors:
         self._think_time_s = think_time_s
         self._turn = asyncio.Lock()  # FIFO: the editors' turns alternate
         self._numbers = itertools.count(1)
+        self._copies: dict[int, Copy] = {}  # by editor
         self.updates: list[UpdateRecord] = []
 
     async def run(self) -> None:
@@ -69,12 +81,12 @@ class SharedPostEditors:
             self._record(pending, Outcome.INDETERMINATE)
 
     async def take_turn(self, editor: int, pending: Edit | None) -> Edit | None:
-        """One attempt of the pending edit, or of a new one on what is stored now; returns
-        the edit still to be sent."""
+        """One attempt of the pending edit, or of a new one; returns the edit still to be
+        sent."""
         edit = pending or await self.new_edit(editor)
-        return None if edit is None else await self.attempt(edit)
+        return None if edit is None else await self.attempt(editor, edit)
 
-    async def attempt(self, edit: Edit) -> Edit | None:
+    async def attempt(self, editor: int, edit: Edit) -> Edit | None:
         """Send `edit` once; returns it if it is still to be sent (no clear answer)."""
         headers = {"If-Match": edit.if_match} if edit.if_match else {}
         body = {"content": edit_content(edit.token, edit.based_on)}
@@ -87,18 +99,24 @@ class SharedPostEditors:
             self._record(edit, Outcome.INDETERMINATE)
         elif response.is_success:
             self._record(edit, Outcome.ACKED)
+            self._copies[editor] = Copy(edit.token, response.headers.get("ETag"))
         else:  # refused (412): applied only if an earlier attempt was, unseen
             self._record(edit, Outcome.INDETERMINATE if edit.maybe_applied else Outcome.FAILED)
         return None
 
     async def new_edit(self, editor: int) -> Edit | None:
-        """An edit of what is stored now, by `editor`; None if the post could not be read."""
+        """An edit by `editor` of what is stored now, or if the post cannot be read, of the
+        copy it saw last; None if it never saw one."""
         read = await self._send("read", "GET", self._url)
-        if read is None or read.status_code != 200:
+        if read is not None and read.status_code == 200:
+            self._copies[editor] = Copy(
+                edit_token(read.json()["content"]), read.headers.get("ETag")
+            )
+        copy = self._copies.get(editor)
+        if copy is None:
             return None
         token = f"{self._title}:{editor}.{next(self._numbers)}"
-        based_on = edit_token(read.json()["content"])
-        return Edit(token, based_on, read.headers.get("ETag"))
+        return Edit(token, copy.token, copy.etag)
 
     def _record(self, edit: Edit, outcome: Outcome) -> None:
         self.updates.append(UpdateRecord(self._title, edit.token, edit.based_on, outcome))

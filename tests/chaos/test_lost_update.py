@@ -37,10 +37,10 @@ async def edit_across_the_fault(api_url: str, fault: object) -> tuple[SharedPost
         edit = await editors.new_edit(0)  # A reads the post
         assert edit is not None
         with fault:  # type: ignore[attr-defined]
-            pending = await editors.attempt(edit)  # A's update lands; its answers are lost
+            pending = await editors.attempt(0, edit)  # A's update lands; its answers are lost
         assert pending is not None, "A's update was answered: the fault did not drop its answer"
         assert await editors.take_turn(1, None) is None  # B: reads A's landed update, updates
-        assert await editors.attempt(pending) is None  # A sends its update again
+        assert await editors.attempt(0, pending) is None  # A sends its update again
         return editors, (await client.get(url)).json()["content"]
 
 
