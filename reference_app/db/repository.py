@@ -34,6 +34,7 @@ _NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 _VERSION_COLUMN = f"version INTEGER NOT NULL DEFAULT {FIRST_VERSION}"
 _UPDATED_BY_COLUMN = "updated_by TEXT"  # the request key of the update that wrote `version`
 ADDED_POST_COLUMNS = {"version": _VERSION_COLUMN, "updated_by": _UPDATED_BY_COLUMN}
+_POST_COLUMN_NAMES: Statement = ("SELECT name FROM pragma_table_info('posts')", ())
 
 # AUTOINCREMENT so a deleted id is never handed out again (caches and cursors rely on it).
 SCHEMA: tuple[Statement, ...] = (
@@ -111,6 +112,11 @@ def _with_comments(post: Post, comments: list[Comment]) -> PostWithComments:
     )
 
 
+def _missing_post_columns(columns: Result) -> list[str]:
+    present = {row["name"] for row in columns.rows}
+    return [sql for name, sql in ADDED_POST_COLUMNS.items() if name not in present]
+
+
 def _keyed_update(
     post_id: int, changes: PostChanges, request_key: str, if_version: frozenset[int] | None
 ) -> Statement:
@@ -145,31 +151,20 @@ class PostsRepository:
         self._replica = replica  # serves get_post when set: local, as old as its last sync
 
     async def create_schema(self) -> None:
-        await self._batch(SCHEMA, idempotent=True)
-        await self._add_missing_columns()
-
-    async def _add_missing_columns(self) -> None:
-        """Bring a posts table made by an earlier release up to date (SQLite has no
-        ADD COLUMN IF NOT EXISTS). Another process starting at the same moment may add them
-        first: then our ALTER fails, and the columns are there."""
-        missing = await self._missing_post_columns()
+        """The tables, then the columns a table made by an earlier release lacks (SQLite has
+        no ADD COLUMN IF NOT EXISTS); up to date, that is still one round trip."""
+        *_, columns = await self._batch([*SCHEMA, _POST_COLUMN_NAMES], idempotent=True)
+        missing = _missing_post_columns(columns)
         if not missing:
             return
         alters: list[Statement] = [(f"ALTER TABLE posts ADD COLUMN {c}", ()) for c in missing]
         try:
             await self._batch(alters, idempotent=True)
         except Exception:
-            # Whatever the error's form (the naive mode's are unconverted): judged by the
-            # outcome, the columns being there.
-            if await self._missing_post_columns():
+            # Another process starting at the same moment may have added them first. Whatever
+            # the error's form (the naive mode's are unconverted), judged by the outcome.
+            if _missing_post_columns(await self._execute(_POST_COLUMN_NAMES, idempotent=True)):
                 raise
-
-    async def _missing_post_columns(self) -> list[str]:
-        result = await self._execute(
-            ("SELECT name FROM pragma_table_info('posts')", ()), idempotent=True
-        )
-        present = {row["name"] for row in result.rows}
-        return [sql for name, sql in ADDED_POST_COLUMNS.items() if name not in present]
 
     async def ping(self) -> None:
         """Straight to the transport: readiness reports the database, not our breaker."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -438,11 +437,27 @@ FIRST_RELEASE_POSTS = """CREATE TABLE posts (
 )"""
 
 
+class AnotherProcessAltersFirst:
+    """Lets another process's start add the columns just before this one's ALTER runs."""
+
+    def __init__(self, transport: Transport, other: PostsRepository) -> None:
+        self._transport, self._other = transport, other
+        self.raced = False
+
+    async def execute(self, statement: Statement) -> Result:
+        return await self._transport.execute(statement)
+
+    async def batch(self, statements: Sequence[Statement]) -> list[Result]:
+        if statements[0][0].startswith("ALTER") and not self.raced:
+            self.raced = True
+            await self._other.create_schema()
+        return await self._transport.batch(statements)
+
+
 async def test_a_database_of_the_first_release_gets_versions_at_start(tmp_path: Path) -> None:
-    """Two processes starting together on it: both add the columns, neither fails."""
+    """Two processes starting together on it: the second's ALTER fails, and that is fine."""
     url = f"file:{tmp_path / 'old.db'}"
-    old = Transport.open(url, None, round_trips=RoundTripCounter())
-    starting = [Transport.open(url, None, round_trips=RoundTripCounter()) for _ in range(2)]
+    old, first, second = (Transport.open(url, None, round_trips=RoundTripCounter()) for _ in "abc")
     try:
         await old.batch(
             [
@@ -454,14 +469,15 @@ async def test_a_database_of_the_first_release_gets_versions_at_start(tmp_path: 
                 ),
             ]
         )
-        await asyncio.gather(*(retrying(t).create_schema() for t in starting))
-        repository = retrying(starting[0])
-        updated = await repository.update_post(
+        racing = AnotherProcessAltersFirst(second, retrying(first))
+        await retrying(racing).create_schema()  # type: ignore[arg-type]
+        updated = await retrying(second).update_post(
             1, PostChanges(content="new"), request_key="k", if_version=frozenset({1})
         )
     finally:
-        for transport in (old, *starting):
+        for transport in (old, first, second):
             await transport.close()
 
+    assert racing.raced
     assert isinstance(updated, Post)
     assert (updated.title, updated.content, updated.version) == ("old", "new", 2)
