@@ -6,14 +6,23 @@ each invariant is a small function so it can be proven on hand-made histories.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
+from chaos.history import (
+    Outcome,
+    PostStep,
+    RequestRecord,
+    Step,
+    StoredPost,
+    UpdateRecord,
+    WriteRecord,
+    edit_token,
+)
 
 FAILURE_STATUSES = frozenset({503, 504})
 RECOVERY_SUCCESS_RATE = 0.99
@@ -50,15 +59,23 @@ class Verdict:
         return asdict(self)
 
 
-def lost_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost]) -> Verdict:
-    """Every acknowledged write is stored under its acknowledged id, with its content.
+def lost_writes(
+    writes: Sequence[WriteRecord],
+    stored: Sequence[StoredPost],
+    *,
+    updated: Collection[str] = frozenset(),
+    deleted: Collection[str] = frozenset(),
+) -> Verdict:
+    """Every acknowledged create is stored under its acknowledged id, with its content.
 
     By id only: an acknowledgement without an id, or a row under another id, is a loss;
-    a copy stored elsewhere is no excuse (and the duplicated invariant counts it).
+    a copy stored elsewhere is no excuse (and the duplicated invariant counts it). A post
+    its workload later deleted (or tried to) is exempt; one it updated (titles in `updated`)
+    must still be there with its title, its content being the updates' to judge.
     """
     by_id = {post.id: post for post in stored}
-    acked = [w for w in writes if w.outcome is Outcome.ACKED]
-    lost = [w.key for w in acked if not _stored_as_acknowledged(w, by_id)]
+    acked = [w for w in writes if w.outcome is Outcome.ACKED and w.title not in deleted]
+    lost = [w.key for w in acked if not _stored_as_acknowledged(w, by_id, updated)]
     return Verdict(
         "lost",
         not lost,
@@ -66,9 +83,13 @@ def lost_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost]) -> 
     )
 
 
-def _stored_as_acknowledged(write: WriteRecord, by_id: dict[int, StoredPost]) -> bool:
+def _stored_as_acknowledged(
+    write: WriteRecord, by_id: dict[int, StoredPost], updated: Collection[str]
+) -> bool:
     post = by_id.get(write.post_id) if write.post_id is not None else None
-    return post is not None and (post.title, post.content) == (write.title, write.content)
+    if post is None or post.title != write.title:
+        return False
+    return write.title in updated or post.content == write.content
 
 
 def rejected_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost]) -> Verdict:
@@ -88,20 +109,80 @@ def rejected_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost])
 
 
 def duplicated_writes(writes: Sequence[WriteRecord], stored: Sequence[StoredPost]) -> Verdict:
-    """No write of this run (one title per idempotency key) is stored more than once."""
-    counts = Counter(post.title for post in stored)
-    titles = {write.title for write in writes}
-    duplicated = sorted(title for title in titles if counts[title] > 1)
-    extra_rows = sum(counts[title] - 1 for title in duplicated)
+    """No create of this run (one title per idempotency key) is stored more than once.
+
+    An acknowledged create may be stored only under the id it was acknowledged with: a row
+    with its title under another id is a second copy, even once its client has deleted the
+    acknowledged one. Any other create may be stored at most once.
+    """
+    ids_by_title: dict[str, list[int]] = defaultdict(list)
+    for post in stored:
+        ids_by_title[post.title].append(post.id)
+    acked_id = {w.title: w.post_id for w in writes if w.outcome is Outcome.ACKED}
+    extra: dict[str, int] = {}
+    for title in {write.title for write in writes}:
+        ids = ids_by_title.get(title, [])
+        allowed = 1 if title not in acked_id else int(acked_id[title] in ids)
+        if len(ids) > allowed:
+            extra[title] = len(ids) - allowed
+    duplicated = sorted(extra)
     return Verdict(
         "duplicated",
         not duplicated,
         {
             "duplicated": len(duplicated),
-            "extra_rows": extra_rows,
+            "extra_rows": sum(extra.values()),
             "example": duplicated[0] if duplicated else None,
         },
     )
+
+
+def lost_updates(updates: Sequence[UpdateRecord], stored: Sequence[StoredPost]) -> Verdict:
+    """No acknowledged update of a shared post was overwritten by one not based on it.
+
+    Each update's content names itself and the content it was based on, so the stored
+    content leads back, update by update, to the create: that chain is the order in which
+    updates were applied, each on top of the one it had read. An acknowledged update off
+    the chain was overwritten by an update that never saw it: a lost update. An update
+    refused (412, never maybe applied) found on the chain was applied after all.
+    """
+    contents = {post.title: post.content for post in stored}
+    by_post: dict[str, list[UpdateRecord]] = defaultdict(list)
+    for update in updates:
+        by_post[update.post].append(update)
+    lost: list[str] = []
+    refused_applied: list[str] = []
+    for post, its_updates in by_post.items():
+        chain = _applied_chain(contents.get(post), its_updates)
+        lost += [
+            u.token for u in its_updates if u.outcome is Outcome.ACKED and u.token not in chain
+        ]
+        refused_applied += [
+            u.token for u in its_updates if u.outcome is Outcome.FAILED and u.token in chain
+        ]
+    acked = sum(u.outcome is Outcome.ACKED for u in updates)
+    return Verdict(
+        "lost_update",
+        not (lost or refused_applied),
+        {
+            "posts": len(by_post),
+            "acked": acked,
+            "lost": len(lost),
+            "refused_applied": len(refused_applied),
+            "example": (lost or refused_applied or [None])[0],
+        },
+    )
+
+
+def _applied_chain(content: str | None, updates: Sequence[UpdateRecord]) -> set[str]:
+    """The tokens from the stored content back through each update's base (none: no row)."""
+    based_on = {update.token: update.based_on for update in updates}
+    chain: set[str] = set()
+    token = edit_token(content) if content is not None else None
+    while token is not None and token not in chain:
+        chain.add(token)
+        token = based_on.get(token)
+    return chain
 
 
 def by_phase(

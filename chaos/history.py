@@ -87,3 +87,29 @@ class PostStep:
     @property
     def indeterminate(self) -> bool:
         return self.status is None or self.status >= 500
+
+
+@dataclass(frozen=True)
+class UpdateRecord:
+    """One logical update of a shared post (all its attempts) and what came of it.
+
+    Its content names it (`token`) and the content it was based on (`based_on`, the token
+    of what its client read before sending it), so the stored content can be traced back.
+    """
+
+    post: str  # the post's title
+    token: str
+    based_on: str
+    outcome: Outcome
+
+
+EDIT_SEPARATOR = " on "
+
+
+def edit_content(token: str, based_on: str | None) -> str:
+    """A shared post's content: its token, and the token of the content it replaced."""
+    return token if based_on is None else f"{token}{EDIT_SEPARATOR}{based_on}"
+
+
+def edit_token(content: str) -> str:
+    return content.split(EDIT_SEPARATOR, 1)[0]

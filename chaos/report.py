@@ -11,6 +11,7 @@ from chaos.runner import ScenarioResult
 INVARIANTS = (
     "lost",
     "duplicated",
+    "lost_update",
     "rejected",
     "latency",
     "errors",
@@ -22,6 +23,7 @@ INVARIANTS = (
 KEY_FIGURES = {
     "lost": ("lost", "acked"),
     "duplicated": ("duplicated",),
+    "lost_update": ("lost", "acked"),
     "rejected": ("rejected", "stored_anyway"),
     "latency": ("before_p99_ms", "during_p99_ms", "after_p99_ms", "during_bound_ms"),
     "errors": ("status_500_or_other", "status_503", "status_504", "unanswered"),

@@ -13,7 +13,7 @@ import libsql_client
 from chaos import checker
 from chaos.contention import contending
 from chaos.faults import fault_window_s, injected
-from chaos.history import StoredPost
+from chaos.history import Step, StoredPost
 from chaos.process_faults import Target
 from chaos.scenarios.base import Scenario
 from chaos.token_rotation import RotationSeen, RotationTarget, rotating
@@ -88,10 +88,14 @@ async def _retries(stack: Stack) -> float:
 
 
 async def stored_posts(stack: Stack, tag: str) -> list[StoredPost]:
-    """This run's rows, read straight from the database, around every proxy."""
+    """This run's rows, of every workload (each title starts with the tag), read straight
+    from the database, around every proxy. Compared exactly: in LIKE, the `_` of a scenario's
+    name would match any character."""
+    prefix = f"{tag}-"
     async with libsql_client.create_client(stack.db_url, auth_token=stack.db_auth_token) as db:
         result = await db.execute(
-            "SELECT id, title, content FROM posts WHERE title LIKE ?", [f"{tag}-%"]
+            "SELECT id, title, content FROM posts WHERE substr(title, 1, ?) = ?",
+            [len(prefix), prefix],
         )
     return [StoredPost(int(r[0]), str(r[1]), str(r[2])) for r in result.rows]
 
@@ -128,9 +132,11 @@ def verdicts(
                 requests, seen.rejecting_from_s, seen.readiness_status, expect.failure_codes
             )
         ]
+    updated, deleted = history.titles_sent(Step.UPDATE), history.titles_sent(Step.DELETE)
     return [
-        checker.lost_writes(writes, stored),
+        checker.lost_writes(writes, stored, updated=updated, deleted=deleted),
         checker.duplicated_writes(writes, stored),
+        checker.lost_updates(history.updates, stored),
         checker.rejected_writes(writes, stored),
         checker.latency_bound(requests, latency_bounds, fault_window_s),
         checker.error_shapes(requests, expect.unanswered_allowed),

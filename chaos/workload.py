@@ -2,7 +2,10 @@
 
 Writers send posts with unique idempotency keys and, like a careful client,
 retry an unanswered or 5xx write with the same key; readers read back what was
-acknowledged; batch writers send small batches. Everything stops at `stop_at`.
+acknowledged; batch writers send small batches; read-your-writes clients read back
+their own steps; editors take turns updating shared posts. Every title starts with the
+run's tag, so the checker finds every post any of them created. Everything stops at
+`stop_at`.
 """
 
 from __future__ import annotations
@@ -16,8 +19,17 @@ from typing import Any
 
 import httpx
 
-from chaos.history import Outcome, PostStep, RequestRecord, WriteRecord
+from chaos.history import (
+    Outcome,
+    PostStep,
+    RequestRecord,
+    Step,
+    UpdateRecord,
+    WriteRecord,
+    edit_content,
+)
 from chaos.read_your_writes import ReadYourWritesClient
+from chaos.shared_edits import SharedPostEditors
 
 RETRY_PAUSE_S = 0.05
 
@@ -31,6 +43,9 @@ class WorkloadConfig:
     # Clients that read back their own creates, updates and deletes, on new connections.
     read_your_writes: int = 2
     reads_per_step: int = 3
+    # Posts that several clients take turns updating, each update based on what it read.
+    shared_posts: int = 1
+    editors_per_post: int = 2
     write_attempts: int = 3  # the client's own retries, with the same idempotency key
     client_timeout_s: float = 5.0
     think_time_s: float = 0.005  # keeps the offered load moderate on a 2-core machine
@@ -41,8 +56,16 @@ class History:
     """Everything the workload saw, with times relative to its start."""
 
     requests: list[RequestRecord] = field(default_factory=list)
-    writes: list[WriteRecord] = field(default_factory=list)
+    writes: list[WriteRecord] = field(default_factory=list)  # every create, of any client
     post_steps: list[PostStep] = field(default_factory=list)
+    updates: list[UpdateRecord] = field(default_factory=list)
+
+    def titles_sent(self, step: Step) -> set[str]:
+        """Posts some client sent this step for (an update or a delete), whatever came of it."""
+        titles = {s.post for s in self.post_steps if s.step is step}
+        if step is Step.UPDATE:
+            titles |= {update.post for update in self.updates}
+        return titles
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -99,6 +122,7 @@ class Workload:
         clients = [self._writer() for _ in range(self.config.writers)]
         clients += [self._reader() for _ in range(self.config.readers)]
         clients += [self._batch_writer() for _ in range(self.config.batch_writers)]
+        clients += [self._shared_post() for _ in range(self.config.shared_posts)]
         read_backs = [self._read_your_writes_client() for _ in range(self.config.read_your_writes)]
         clients += [client.run(self._fresh_connections) for client in read_backs]
         try:
@@ -108,6 +132,7 @@ class Workload:
             await self._fresh_connections.aclose()
         for client in read_backs:
             self.history.post_steps += client.steps
+            self.history.writes += client.creates
         return self.history
 
     def stop_at(self, stop_at_s: float) -> None:
@@ -182,6 +207,26 @@ class Workload:
                 WriteRecord(key, post["title"], post["content"], outcome, post_id)
             )
             await asyncio.sleep(self.config.think_time_s)
+
+    async def _shared_post(self) -> None:
+        """Create a post (retrying until acknowledged), then let the editors take turns on it."""
+        while self._running():
+            key = uuid.uuid4().hex
+            title = f"{self.tag}-shared-{key}"
+            post = {"title": title, "content": edit_content(f"{title}:created", None)}
+            outcome, response = await self._keyed_write("write", "/posts", post, key)
+            post_id = int(response.json()["id"]) if outcome is Outcome.ACKED and response else None
+            self.history.writes.append(WriteRecord(key, title, post["content"], outcome, post_id))
+            if post_id is not None:
+                editors = SharedPostEditors(
+                    self._send, self._running, title, f"/posts/{post_id}",
+                    self.config.editors_per_post, self.config.think_time_s,
+                )  # fmt: skip
+                try:
+                    await editors.run()
+                finally:
+                    self.history.updates += editors.updates
+                return
 
     async def _reader(self) -> None:
         while self._running():

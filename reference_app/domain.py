@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # Bounds shared by the API's validation and the schema's CHECK constraints.
@@ -20,8 +21,17 @@ class PostDraft:
 
     def fingerprint(self) -> str:
         """Identifies the request body, so a reused idempotency key with another body is caught."""
-        canonical = json.dumps([self.title, self.content], ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return _sha256([self.title, self.content])
+
+
+def _sha256(value: object) -> str:
+    canonical = json.dumps(value, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def batch_fingerprint(drafts: Sequence[PostDraft]) -> str:
+    """Identifies a whole batch body, its number of posts included: a replay must match it."""
+    return _sha256([[draft.title, draft.content] for draft in drafts])
 
 
 def new_idempotency_key() -> str:
@@ -43,6 +53,9 @@ class PostChanges:
     content: str | None = None
 
 
+FIRST_VERSION = 1  # a post as created; every update that changes it adds one
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     id: int
@@ -57,6 +70,7 @@ class Post:
     title: str
     content: str
     created_at: str
+    version: int = FIRST_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,7 @@ class PostWithComments:
     title: str
     content: str
     created_at: str
+    version: int = FIRST_VERSION
     comments: list[Comment] = field(default_factory=list)
 
 
@@ -90,3 +105,13 @@ class IdempotencyConflict(DomainError):
     def __init__(self, key: str) -> None:
         super().__init__(f"Idempotency-Key {key!r} was already used with a different body")
         self.key = key
+
+
+class PreconditionFailed(DomainError):
+    def __init__(self, post_id: int, version: int) -> None:
+        super().__init__(
+            f"post {post_id} is at version {version}, which If-Match does not name:"
+            " read it again and reapply the change"
+        )
+        self.post_id = post_id
+        self.version = version

@@ -13,8 +13,9 @@ Scenario = Mapping[str, Any]
 Figures = Mapping[str, Any]
 
 LEGEND = (
-    "data: acknowledged writes lost or stored twice, read from the database after each"
-    " scenario (none means nothing was lost).",
+    "data: acknowledged writes lost or stored twice, and acknowledged updates overwritten"
+    " by an update not based on them, read from the database after each scenario (none"
+    " means nothing was lost).",
     "indeterminate: a write whose answer never came (a timeout or a reset); the checker"
     " looks it up afterwards: 'landed' ones were stored, the rest were not, and neither"
     " counts as lost, because the client was never told it succeeded.",
@@ -45,11 +46,18 @@ def judged(name: str, figures: Figures) -> bool:
 
 
 def data_cell(scenario: Scenario) -> str:
-    """Lost and duplicated writes, the answer to "did anything lose data"."""
+    """Lost and duplicated writes and lost updates, the answer to "did anything lose data"."""
     invariants = scenario["invariants"]
     lost = _get(invariants.get("lost", {}), "lost") or 0
     twice = _get(invariants.get("duplicated", {}), "duplicated") or 0
-    parts = [f"{lost} lost" if lost else "", f"{twice} stored twice" if twice else ""]
+    lost_updates = _get(invariants.get("lost_update", {}), "lost") or 0
+    refused = _get(invariants.get("lost_update", {}), "refused_applied") or 0
+    parts = [
+        f"{lost} lost" if lost else "",
+        f"{twice} stored twice" if twice else "",
+        f"{lost_updates} updates lost" if lost_updates else "",
+        f"{refused} refused updates applied" if refused else "",
+    ]
     return ", ".join(p for p in parts if p) or "none lost"
 
 
@@ -95,7 +103,7 @@ def _token_rotation(f: Figures) -> str:
     return "no token refusal seen"
 
 
-IN_DATA_COLUMN = ("lost", "duplicated")
+IN_DATA_COLUMN = ("lost", "duplicated", "lost_update")
 FAILURES: dict[str, Callable[[Figures], str]] = {
     "rejected": lambda f: f"{f.get('stored_anyway')} rejected writes stored anyway",
     "latency": _latency,

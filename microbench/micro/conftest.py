@@ -21,7 +21,7 @@ from reference_app.db.transport import Transport
 from reference_app.main import create_app
 from reference_app.settings import Settings
 
-POST_COLUMNS = ("id", "title", "content", "created_at")
+POST_COLUMNS = ("id", "title", "content", "created_at", "version")
 CREATED_AT = "2026-11-27T00:00:00.000Z"
 # Requests per benchmark round: per-request figures are the round's time / BURST.
 BURST = 100
@@ -42,7 +42,7 @@ class FakeClient:
         if sql.startswith("INSERT"):
             return self._created(args)
         post_id = args[0]
-        return _rows(POST_COLUMNS, [(post_id, f"title {post_id}", "c" * 200, CREATED_AT)])
+        return _rows(POST_COLUMNS, [(post_id, f"title {post_id}", "c" * 200, CREATED_AT, 1)])
 
     async def batch(self, stmts: Sequence[tuple[str, Sequence[Any]]]) -> list[ResultSet]:
         """The schema at startup, or several creates: their inserts, then their rows by key."""
@@ -52,7 +52,7 @@ class FakeClient:
         stored = []
         for title, content, key, fingerprint in inserts:
             self._last_id += 1
-            stored.append((self._last_id, title, content, CREATED_AT, key, fingerprint))
+            stored.append((self._last_id, title, content, CREATED_AT, 1, key, fingerprint))
         columns = (*POST_COLUMNS, "idempotency_key", "request_fingerprint")
         return [ResultSet((), [], 1, None) for _ in inserts] + [_rows(columns, stored)]
 
@@ -62,7 +62,7 @@ class FakeClient:
         self._last_id += 1
         return _rows(
             (*POST_COLUMNS, "request_fingerprint"),
-            [(self._last_id, title, content, CREATED_AT, fingerprint)],
+            [(self._last_id, title, content, CREATED_AT, 1, fingerprint)],
         )
 
     async def close(self) -> None:

@@ -41,6 +41,7 @@ DECLTYPES = {
     "title": "TEXT",
     "content": "TEXT",
     "created_at": "TEXT",
+    "version": "INTEGER",
     "idempotency_key": "TEXT",
     "request_fingerprint": "TEXT",
 }
@@ -102,7 +103,7 @@ class FakeSqld:
         if sql.startswith("INSERT"):
             self._last_id += 1
             inserted = dict(zip(INSERTED, args, strict=True))
-            row = {"id": self._last_id, "created_at": CREATED_AT, **inserted}
+            row = {"id": self._last_id, "created_at": CREATED_AT, "version": 1, **inserted}
             stored[row["idempotency_key"]] = row
             returned = _selected(sql) if "RETURNING" in sql else []
             return _result(returned, [row] if returned else [], 1)
@@ -110,7 +111,7 @@ class FakeSqld:
             return _result(_selected(sql), [stored[key] for key in args], 0)
         if sql.startswith("SELECT"):
             post_id = int(args[0])
-            row = {"id": post_id, "title": f"t {post_id}", "content": "c" * 200}
+            row = {"id": post_id, "title": f"t {post_id}", "content": "c" * 200, "version": 1}
             return _result(_selected(sql), [{**row, "created_at": CREATED_AT}], 0)
         return _result([], [], 0)  # BEGIN, COMMIT
 

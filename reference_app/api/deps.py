@@ -25,13 +25,23 @@ async def _posts(request: Request) -> PostsService:
 
 Posts = Annotated[PostsService, Depends(_posts)]
 PostId = Annotated[int, Path(gt=0, le=MAX_ID)]
+# No control characters: HTTP forbids most of them in a header anyway, and the keys of a
+# batch's posts are built with one, so no single create can ever name a batch's post.
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=MAX_IDEMPOTENCY_KEY_CHARS,
-        description="Same key, same body → the same post, stored once",
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Same key, same body → the same post(s), stored once",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Update only if the post is still at this version (its ETag, e.g. "3")',
     ),
 ]
 Include = Annotated[Literal["comments"] | None, Query(description="`comments` embeds comments")]

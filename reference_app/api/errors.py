@@ -20,7 +20,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reference_app.api.schemas import ErrorOut
-from reference_app.domain import DomainError, IdempotencyConflict, PostNotFound
+from reference_app.domain import (
+    DomainError,
+    IdempotencyConflict,
+    PostNotFound,
+    PreconditionFailed,
+)
 from reference_app.resilience.errors import (
     CircuitOpenError,
     ConstraintViolation,
@@ -60,6 +65,7 @@ _FAULT_CAUSES: dict[type[DbError], str] = {
 _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     PostNotFound: (404, "not_found"),
     IdempotencyConflict: (409, "idempotency_conflict"),
+    PreconditionFailed: (412, "precondition_failed"),
     ConstraintViolation: (409, "constraint_violation"),
     PermanentDbError: (500, "database_error"),
     DbTimeoutError: (504, "database_timeout"),
@@ -82,6 +88,7 @@ _DESCRIPTIONS = {
     400: "The body is not JSON (malformed, not UTF-8, or sent as another Content-Type)",
     404: "No such post",
     409: "The Idempotency-Key was used with another body, or the database refused the data",
+    412: "If-Match names a version the post is no longer at: read it again, then reapply",
     413: "The body is longer than the app's limit (APP_MAX_BODY_BYTES); nothing of it was used",
     422: "A field is invalid; `error.fields` names each one",
     503: (

@@ -9,12 +9,14 @@ from reference_app.api.deps import (
     DEFAULT_PAGE_SIZE,
     After,
     IdempotencyKey,
+    IfMatch,
     Include,
     Limit,
     PostId,
     Posts,
 )
 from reference_app.api.errors import documented_errors
+from reference_app.api.etags import etag, versions_named
 from reference_app.api.schemas import (
     BatchCreatedOut,
     CommentIn,
@@ -43,15 +45,30 @@ _READ = documented_errors(422, 503, 504)
 _READ_ONE = documented_errors(404, 422, 503, 504)
 _CREATE = documented_errors(400, 409, 413, 422, 503, 504)
 _UPDATE = documented_errors(400, 404, 409, 413, 422, 503, 504)
+_PATCH = documented_errors(400, 404, 409, 412, 413, 422, 503, 504)
+# The version a post response is at; sent with the post alone (not with its comments,
+# which change without changing it).
+_ETAG_HEADER = {
+    "ETag": {
+        "description": 'The post\'s version, for If-Match on a later PATCH (e.g. "3")',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def _json(record: Post | PostWithComments, status_code: int = status.HTTP_200_OK) -> Response:
-    """The hot routes' body, serialised once by orjson from the domain record.
+    """The hot routes' body, serialised once by orjson from the domain record; a post alone
+    carries its version as ETag.
 
     The record's fields are exactly the documented model's (response_model stays for
     OpenAPI), so FastAPI's validate-then-serialise pass through pydantic is skipped.
     """
-    return Response(orjson.dumps(record), status_code, media_type="application/json")
+    headers = None if isinstance(record, PostWithComments) else {"ETag": etag(record.version)}
+    return Response(orjson.dumps(record), status_code, headers, media_type="application/json")
+
+
+def _with_etag(description: str) -> dict[int | str, dict[str, object]]:
+    return {200: {"description": description, "headers": _ETAG_HEADER}}
 
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -61,7 +78,7 @@ router = APIRouter(prefix="/posts", tags=["posts"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostOut,
-    responses=_CREATE,
+    responses={201: {"description": "Created", "headers": _ETAG_HEADER}, **_CREATE},
 )
 async def create_post(
     body: PostIn, posts: Posts, idempotency_key: IdempotencyKey = None
@@ -79,10 +96,11 @@ async def create_post(
 async def create_posts(
     body: PostBatchIn, posts: Posts, idempotency_key: IdempotencyKey = None
 ) -> BatchCreatedOut:
-    """All posts in one round trip and one transaction; a key covers the batch as a whole."""
+    """All posts in one round trip and one transaction, all stored or none; the key covers
+    the batch as a whole (a replay with another body is a 409 and stores nothing)."""
     key = idempotency_key or new_idempotency_key()
-    creates = [CreatePost(item.draft(), f"{key}#{i}") for i, item in enumerate(body.posts)]
-    return BatchCreatedOut(ids=[post.id for post in await posts.create_many(creates)])
+    drafts = [item.draft() for item in body.posts]
+    return BatchCreatedOut(ids=[post.id for post in await posts.create_batch(key, drafts)])
 
 
 @router.get("", response_model=PostPageOut, responses=_READ)
@@ -92,14 +110,27 @@ async def list_posts(
     return await posts.list_page(limit=limit, after=after, with_comments=include == "comments")
 
 
-@router.get("/{post_id}", response_model=PostMaybeWithComments, responses=_READ_ONE)
+@router.get(
+    "/{post_id}",
+    response_model=PostMaybeWithComments,
+    responses={**_with_etag("The post (ETag: its version; none with comments)"), **_READ_ONE},
+)
 async def get_post(post_id: PostId, posts: Posts, include: Include = None) -> Response:
     return _json(await posts.get(post_id, with_comments=include == "comments"))
 
 
-@router.patch("/{post_id}", response_model=PostOut, responses=_UPDATE)
-async def update_post(post_id: PostId, body: PostPatch, posts: Posts) -> Post:
-    return await posts.update(post_id, body.changes())
+@router.patch(
+    "/{post_id}",
+    response_model=PostOut,
+    responses={**_with_etag("The updated post (ETag: its new version)"), **_PATCH},
+)
+async def update_post(
+    post_id: PostId, body: PostPatch, posts: Posts, if_match: IfMatch = None
+) -> Response:
+    """With If-Match, only while the post is at that version (else 412): no update based on
+    an older version overwrites a newer one. Without it, the fields are set whatever the
+    version (a blind write)."""
+    return _json(await posts.update(post_id, body.changes(), versions_named(if_match)))
 
 
 @router.delete(

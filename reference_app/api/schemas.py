@@ -70,6 +70,7 @@ class PostOut(BaseModel):
     title: str
     content: str
     created_at: str
+    version: int = Field(description="1 when created, one more with each update; its ETag")
 
 
 class PostWithCommentsOut(PostOut):

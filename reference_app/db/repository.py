@@ -13,19 +13,28 @@ from reference_app.db.transport import Result, Row, Statement, Transport
 from reference_app.domain import (
     COMMENT_MAX_CHARS,
     CONTENT_MAX_CHARS,
+    FIRST_VERSION,
     TITLE_MAX_CHARS,
     Comment,
     CreatePost,
     IdempotencyConflict,
     Post,
     PostChanges,
+    PostDraft,
     PostPage,
     PostWithComments,
+    PreconditionFailed,
+    batch_fingerprint,
 )
 from reference_app.resilience.errors import DbError
 from reference_app.resilience.pipeline import Pipeline
 
 _NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+# Added after the first release: a database created before gets them by ALTER TABLE at start.
+_VERSION_COLUMN = f"version INTEGER NOT NULL DEFAULT {FIRST_VERSION}"
+_UPDATED_BY_COLUMN = "updated_by TEXT"  # the request key of the update that wrote `version`
+ADDED_POST_COLUMNS = {"version": _VERSION_COLUMN, "updated_by": _UPDATED_BY_COLUMN}
+_POST_COLUMN_NAMES: Statement = ("SELECT name FROM pragma_table_info('posts')", ())
 
 # AUTOINCREMENT so a deleted id is never handed out again (caches and cursors rely on it).
 SCHEMA: tuple[Statement, ...] = (
@@ -36,7 +45,9 @@ SCHEMA: tuple[Statement, ...] = (
             content TEXT NOT NULL CHECK (length(content) <= {CONTENT_MAX_CHARS}),
             idempotency_key TEXT NOT NULL UNIQUE,
             request_fingerprint TEXT NOT NULL,
-            created_at TEXT NOT NULL DEFAULT {_NOW}
+            created_at TEXT NOT NULL DEFAULT {_NOW},
+            {_VERSION_COLUMN},
+            {_UPDATED_BY_COLUMN}
         )""",
         (),
     ),
@@ -52,7 +63,7 @@ SCHEMA: tuple[Statement, ...] = (
     ("CREATE INDEX IF NOT EXISTS comments_by_post ON comments (post_id, id)", ()),
 )
 
-_POST_COLUMNS = "id, title, content, created_at"
+_POST_COLUMNS = "id, title, content, created_at, version"
 _COMMENT_COLUMNS = "id, post_id, body, created_at"
 # One create: inserts the post, or on a key already stored returns that row as it is (DO
 # NOTHING would return no row, so the conflict branch sets a column to its own value).
@@ -68,11 +79,27 @@ _INSERT_POST = (
     "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
 )
+# A batch's posts: each inserted only while the batch's first post is absent or stored by a
+# batch with this very body, so a key replayed with another body stores nothing at all.
+_INSERT_BATCH_POST = (
+    "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
+    "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM posts "
+    "WHERE idempotency_key = ? AND request_fingerprint <> ?) "
+    "ON CONFLICT (idempotency_key) DO NOTHING"
+)
+# A batch key's posts are stored under keys no client can send: a control character
+# separates the parts, and the API refuses control characters in Idempotency-Key.
+_BATCH_KEY_SEPARATOR = "\x1f"
 _PAGE = f"SELECT {_POST_COLUMNS} FROM posts WHERE id > ? ORDER BY id LIMIT ?"
 
 
 def _post(row: Row) -> Post:
-    return Post(row["id"], row["title"], row["content"], row["created_at"])
+    return Post(row["id"], row["title"], row["content"], row["created_at"], row["version"])
+
+
+def batch_post_key(batch_key: str, index: int) -> str:
+    """The stored key of a batch's `index`-th post; never a key a single create can have."""
+    return f"batch{_BATCH_KEY_SEPARATOR}{batch_key}{_BATCH_KEY_SEPARATOR}{index}"
 
 
 def _comment(row: Row) -> Comment:
@@ -80,7 +107,37 @@ def _comment(row: Row) -> Comment:
 
 
 def _with_comments(post: Post, comments: list[Comment]) -> PostWithComments:
-    return PostWithComments(post.id, post.title, post.content, post.created_at, comments)
+    return PostWithComments(
+        post.id, post.title, post.content, post.created_at, post.version, comments
+    )
+
+
+def _missing_post_columns(columns: Result) -> list[str]:
+    present = {row["name"] for row in columns.rows}
+    return [sql for name, sql in ADDED_POST_COLUMNS.items() if name not in present]
+
+
+def _keyed_update(
+    post_id: int, changes: PostChanges, request_key: str, if_version: frozenset[int] | None
+) -> Statement:
+    condition, versions = "", sorted(if_version or ())
+    if if_version is not None:
+        named = f"version IN ({', '.join('?' * len(versions))}) OR " if versions else ""
+        condition = f" AND ({named}updated_by = ?)"
+    return (
+        "UPDATE posts SET title = coalesce(?, title), content = coalesce(?, content), "
+        "version = version + (updated_by IS NOT ?), updated_by = ? "
+        f"WHERE id = ?{condition} RETURNING {_POST_COLUMNS}",
+        (
+            changes.title,
+            changes.content,
+            request_key,
+            request_key,
+            post_id,
+            *versions,
+            *([request_key] if if_version is not None else []),
+        ),
+    )
 
 
 class PostsRepository:
@@ -94,7 +151,20 @@ class PostsRepository:
         self._replica = replica  # serves get_post when set: local, as old as its last sync
 
     async def create_schema(self) -> None:
-        await self._batch(SCHEMA, idempotent=True)
+        """The tables, then the columns a table made by an earlier release lacks (SQLite has
+        no ADD COLUMN IF NOT EXISTS); up to date, that is still one round trip."""
+        *_, columns = await self._batch([*SCHEMA, _POST_COLUMN_NAMES], idempotent=True)
+        missing = _missing_post_columns(columns)
+        if not missing:
+            return
+        alters: list[Statement] = [(f"ALTER TABLE posts ADD COLUMN {c}", ()) for c in missing]
+        try:
+            await self._batch(alters, idempotent=True)
+        except Exception:
+            # Another process starting at the same moment may have added them first. Whatever
+            # the error's form (the naive mode's are unconverted), judged by the outcome.
+            if _missing_post_columns(await self._execute(_POST_COLUMN_NAMES, idempotent=True)):
+                raise
 
     async def ping(self) -> None:
         """Straight to the transport: readiness reports the database, not our breaker."""
@@ -131,6 +201,36 @@ class PostsRepository:
             self._created(create, stored[create.idempotency_key], fingerprint)
             for create, fingerprint in zip(creates, fingerprints, strict=True)
         ]
+
+    async def create_batch(
+        self, batch_key: str, drafts: Sequence[PostDraft]
+    ) -> list[Post] | IdempotencyConflict:
+        """All posts stored in one transaction and one round trip, or none.
+
+        The key covers the batch as a whole: a replay with the same body returns the posts
+        stored the first time; one with another body (or another number of posts) stores
+        nothing and is a conflict, decided inside the same transaction. Each stored post
+        carries the batch's fingerprint, so the first post of a stored batch says which body
+        the key was used with.
+        """
+        fingerprint = batch_fingerprint(drafts)
+        keys = [batch_post_key(batch_key, i) for i in range(len(drafts))]
+        guard = (keys[0], fingerprint)
+        inserts: list[Statement] = [
+            (_INSERT_BATCH_POST, (d.title, d.content, key, fingerprint, *guard))
+            for d, key in zip(drafts, keys, strict=True)
+        ]
+        select = (
+            f"SELECT {_POST_COLUMNS}, idempotency_key, request_fingerprint FROM posts "
+            f"WHERE idempotency_key IN ({', '.join('?' * len(keys))})",
+            keys,
+        )
+        results = await self._batch([*inserts, select], idempotent=True)
+        stored = {row["idempotency_key"]: row for row in results[-1].rows}
+        rows = [stored.get(key) for key in keys]
+        if any(row is None or row["request_fingerprint"] != fingerprint for row in rows):
+            return IdempotencyConflict(batch_key)
+        return [_post(row) for row in rows if row is not None]
 
     @staticmethod
     def _created(create: CreatePost, row: Row, fingerprint: str) -> Post | IdempotencyConflict:
@@ -182,17 +282,42 @@ class PostsRepository:
         items = [_with_comments(post, by_post.get(post.id, [])) for post in posts[:limit]]
         return PostPage(items, posts[limit - 1].id if len(posts) > limit else None)
 
-    async def update_post(self, post_id: int, changes: PostChanges) -> Post | None:
-        # Setting fields to given values is idempotent, so this write may be retried.
-        result = await self._execute(
-            (
-                "UPDATE posts SET title = coalesce(?, title), content = coalesce(?, content) "
-                f"WHERE id = ? RETURNING {_POST_COLUMNS}",
+    async def update_post(
+        self,
+        post_id: int,
+        changes: PostChanges,
+        *,
+        request_key: str | None = None,
+        if_version: frozenset[int] | None = None,
+    ) -> Post | PreconditionFailed | None:
+        """Apply `changes` and add one to the version; None when there is no such post.
+
+        Without `request_key` this is the guide's plain UPDATE. With it, the key is stored
+        with the version it produced, so a retry whose first attempt landed (answer lost)
+        re-sets the same values without adding to the version again. `if_version` (If-Match)
+        makes the update conditional: the post must still be at one of those versions, or at
+        the one this same request produced; an update based on a version that someone else
+        has since replaced is refused, and its caller must read the post again.
+        """
+        if request_key is None:
+            statement: Statement = (
+                "UPDATE posts SET title = coalesce(?, title), content = coalesce(?, content), "
+                f"version = version + 1 WHERE id = ? RETURNING {_POST_COLUMNS}",
                 (changes.title, changes.content, post_id),
-            ),
-            idempotent=True,
+            )
+        else:
+            statement = _keyed_update(post_id, changes, request_key, if_version)
+        # Setting fields to given values (and the version once per request key) is idempotent.
+        result = await self._execute(statement, idempotent=True)
+        if result.rows:
+            return _post(result.rows[0])
+        if if_version is None:
+            return None
+        # Refused or missing: only on this path, one more read says which.
+        current = await self._execute(
+            ("SELECT version FROM posts WHERE id = ?", (post_id,)), idempotent=True
         )
-        return _post(result.rows[0]) if result.rows else None
+        return PreconditionFailed(post_id, current.rows[0]["version"]) if current.rows else None
 
     async def delete_post(self, post_id: int) -> bool:
         """Delete a post and its comments atomically; False when there was no such post.

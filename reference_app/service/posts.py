@@ -17,9 +17,11 @@ from reference_app.domain import (
     IdempotencyConflict,
     Post,
     PostChanges,
+    PostDraft,
     PostNotFound,
     PostPage,
     PostWithComments,
+    PreconditionFailed,
     new_idempotency_key,
 )
 from reference_app.resilience.batcher import WriteBatcher
@@ -47,7 +49,8 @@ class PostsService:
 
     `batching` must flush with `flush_creates` over the same repository. Without
     `honour_idempotency_keys` every create gets a fresh key, so a retried create stores
-    a second row, as the guide's plain INSERT does.
+    a second row, as the guide's plain INSERT does; and every update is the guide's plain
+    UPDATE, If-Match ignored.
     """
 
     def __init__(
@@ -85,9 +88,18 @@ class PostsService:
         return _unwrap(result)
 
     async def create_many(self, creates: Sequence[CreatePost]) -> list[Post]:
-        """All in one round trip and one transaction: all stored, or none."""
+        """Independent keyed creates in one round trip and one transaction."""
         keyed = [self._keyed(create) for create in creates]
         return [_unwrap(result) for result in await self._repository.create_posts(keyed)]
+
+    async def create_batch(self, batch_key: str, drafts: Sequence[PostDraft]) -> list[Post]:
+        """One key for the whole batch: all stored or none, a replay answered as the first."""
+        if not self._honour_keys:
+            batch_key = new_idempotency_key()
+        stored = await self._repository.create_batch(batch_key, drafts)
+        if isinstance(stored, IdempotencyConflict):
+            raise stored
+        return stored
 
     async def get(self, post_id: int, *, with_comments: bool) -> Post | PostWithComments:
         found: Post | PostWithComments | None
@@ -108,14 +120,24 @@ class PostsService:
             limit=limit, after=after, with_comments=with_comments
         )
 
-    async def update(self, post_id: int, changes: PostChanges) -> Post:
+    async def update(
+        self, post_id: int, changes: PostChanges, if_version: frozenset[int] | None = None
+    ) -> Post:
+        """`if_version` (None: any) are the versions If-Match named; see `update_post`."""
         try:
-            updated = await self._repository.update_post(post_id, changes)
+            if self._honour_keys:
+                updated = await self._repository.update_post(
+                    post_id, changes, request_key=new_idempotency_key(), if_version=if_version
+                )
+            else:
+                updated = await self._repository.update_post(post_id, changes)
         finally:
             # Also after a failure: a write that timed out may still have been applied.
             await self._invalidate(post_id)
         if updated is None:
             raise PostNotFound(post_id)
+        if isinstance(updated, PreconditionFailed):
+            raise updated
         return updated
 
     async def delete(self, post_id: int) -> None:

@@ -12,6 +12,7 @@ from chaos.checker import (
     duplicated_writes,
     error_shapes,
     latency_bound,
+    lost_updates,
     lost_writes,
     observation_needed_s,
     read_your_writes,
@@ -21,7 +22,16 @@ from chaos.checker import (
     rejected_writes,
     token_rotation,
 )
-from chaos.history import Outcome, PostStep, RequestRecord, Step, StoredPost, WriteRecord
+from chaos.history import (
+    Outcome,
+    PostStep,
+    RequestRecord,
+    Step,
+    StoredPost,
+    UpdateRecord,
+    WriteRecord,
+    edit_content,
+)
 
 
 def write(key: str, outcome: Outcome, post_id: int | None = None) -> WriteRecord:
@@ -79,6 +89,25 @@ class TestLost:
 
         assert not verdict.passed
 
+    def test_a_post_its_client_deleted_may_be_gone(self) -> None:
+        verdict = lost_writes([write("a", Outcome.ACKED, 1)], [], deleted={"title-a"})
+
+        assert verdict.passed
+        assert verdict.figures["acked"] == 0
+
+    def test_a_post_its_client_updated_keeps_its_title_not_its_first_content(self) -> None:
+        writes = [write("a", Outcome.ACKED, 1), write("b", Outcome.ACKED, 2)]
+
+        verdict = lost_writes(writes, [row(1, "a", "v2"), row(2, "b", "v2")], updated={"title-a"})
+
+        assert not verdict.passed
+        assert verdict.figures["example"] == "b"
+
+    def test_an_updated_post_missing_is_lost(self) -> None:
+        verdict = lost_writes([write("a", Outcome.ACKED, 1)], [], updated={"title-a"})
+
+        assert not verdict.passed
+
 
 class TestRejected:
     def test_a_write_answered_4xx_and_absent_passes(self) -> None:
@@ -105,12 +134,91 @@ class TestDuplicated:
         assert not verdict.passed
         assert verdict.figures == {"duplicated": 1, "extra_rows": 1, "example": "title-a"}
 
+    def test_a_copy_left_after_its_client_deleted_the_acknowledged_one_fails(self) -> None:
+        """A read-your-writes client deletes the id it got; a twin under another id stays."""
+        verdict = duplicated_writes([write("a", Outcome.ACKED, 1)], [row(2, "a")])
+
+        assert not verdict.passed
+        assert verdict.figures["extra_rows"] == 1
+
+    def test_an_unacknowledged_create_may_be_stored_once_not_twice(self) -> None:
+        writes = [write("a", Outcome.INDETERMINATE), write("b", Outcome.INDETERMINATE)]
+
+        verdict = duplicated_writes(writes, [row(1, "a"), row(2, "b"), row(3, "b")])
+
+        assert verdict.figures == {"duplicated": 1, "extra_rows": 1, "example": "title-b"}
+
     def test_rows_of_other_runs_are_not_counted(self) -> None:
         verdict = duplicated_writes(
             [write("a", Outcome.ACKED, 1)], [row(1, "a"), row(2, "x"), row(3, "x")]
         )
 
         assert verdict.passed
+
+
+def update(token: str, based_on: str, outcome: Outcome = Outcome.ACKED) -> UpdateRecord:
+    return UpdateRecord("shared", token, based_on, outcome)
+
+
+def shared(content: str) -> list[StoredPost]:
+    return [StoredPost(1, "shared", content)]
+
+
+class TestLostUpdates:
+    def test_updates_each_based_on_the_last_pass(self) -> None:
+        updates = [update("a1", "c"), update("b1", "a1"), update("a2", "b1")]
+
+        verdict = lost_updates(updates, shared(edit_content("a2", "b1")))
+
+        assert verdict.passed
+        assert verdict.figures["acked"] == 3
+
+    def test_a_retry_that_overwrote_a_newer_acknowledged_update_fails(self) -> None:
+        """a1 is based on c, lands, its answer is lost; b1 is based on a1 and acknowledged;
+        a1's retry is applied again on top: b1 is gone though nothing was based on it."""
+        updates = [update("a1", "c"), update("b1", "a1")]
+
+        verdict = lost_updates(updates, shared(edit_content("a1", "c")))
+
+        assert not verdict.passed
+        assert verdict.figures["lost"] == 1
+        assert verdict.figures["example"] == "b1"
+
+    def test_two_updates_on_one_version_both_acknowledged_lose_one(self) -> None:
+        updates = [update("a1", "c"), update("b1", "c")]
+
+        verdict = lost_updates(updates, shared(edit_content("b1", "c")))
+
+        assert verdict.figures["lost"] == 1
+
+    def test_an_indeterminate_update_may_be_in_the_chain_or_not(self) -> None:
+        updates = [
+            update("a1", "c", Outcome.INDETERMINATE),
+            update("b1", "a1"),
+            update("a2", "c", Outcome.INDETERMINATE),
+        ]
+
+        assert lost_updates(updates, shared(edit_content("b1", "a1"))).passed
+
+    def test_a_refused_update_found_applied_fails(self) -> None:
+        updates = [update("a1", "c"), update("b1", "a1", Outcome.FAILED)]
+
+        verdict = lost_updates(updates, shared(edit_content("b1", "a1")))
+
+        assert not verdict.passed
+        assert verdict.figures["refused_applied"] == 1
+
+    def test_a_missing_post_loses_every_acknowledged_update(self) -> None:
+        verdict = lost_updates([update("a1", "c"), update("b1", "a1")], [])
+
+        assert verdict.figures["lost"] == 2
+
+    def test_a_cycle_in_the_bases_ends_the_walk(self) -> None:
+        updates = [update("a1", "b1"), update("b1", "a1"), update("x", "c")]
+
+        verdict = lost_updates(updates, shared(edit_content("a1", "b1")))
+
+        assert verdict.figures["lost"] == 1
 
 
 class TestRecovered:

@@ -13,6 +13,7 @@ def scenario(
     base: dict[str, dict[str, Any]] = {
         "lost": {"passed": True, "lost": 0, "acked": 500},
         "duplicated": {"passed": True, "duplicated": 0},
+        "lost_update": {"passed": True, "lost": 0, "refused_applied": 0, "acked": 20},
         "latency": {"passed": True, "during_p99_ms": 9.0, "during_bound_ms": 1100.0},
         "errors": {"passed": True, "status_500_or_other": 0, "status_503": 0, "unanswered": 0},
         "availability": {"passed": True, "during_success_rate": 1.0, "during_minimum": None},
@@ -73,6 +74,15 @@ def test_a_failed_token_rotation_says_which_failures_were_not_the_refusal() -> N
     }
 
     assert key_figures(rotation) == "215 failures not the refusal (500)"
+
+
+def test_lost_updates_are_data_loss_too() -> None:
+    kill = scenario("kill_app", "naive", "fail", lost_update={"passed": False, "lost": 2})
+    refused = scenario("outage", "hardened", lost_update={"passed": False, "refused_applied": 1})
+
+    assert data_cell(kill) == "2 updates lost"
+    assert data_cell(refused) == "1 refused updates applied"
+    assert key_figures(kill) == ""  # nothing else failed: the data column says it all
 
 
 def test_latency_and_availability_failures_name_the_phase_and_the_bound() -> None:

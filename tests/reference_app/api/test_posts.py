@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import httpx
@@ -54,13 +55,13 @@ async def test_create_read_update_delete(
     client = app.client
 
     created = await create(client, "first")
-    assert set(created) == {"id", "title", "content", "created_at"}
+    assert set(created) == {"id", "title", "content", "created_at", "version"}
     post_id = created["id"]
     assert (await client.get(f"/posts/{post_id}")).json() == created
 
     patched = await client.patch(f"/posts/{post_id}", json={"title": "renamed"})
     assert patched.status_code == 200
-    assert patched.json() == {**created, "title": "renamed"}
+    assert patched.json() == {**created, "title": "renamed", "version": created["version"] + 1}
     assert (await client.get(f"/posts/{post_id}")).json()["title"] == "renamed"
 
     assert (await client.delete(f"/posts/{post_id}")).status_code == 204
@@ -145,6 +146,105 @@ async def test_batch_create_is_one_round_trip_and_replays_by_key(app: InProcessA
     assert len(set(ids)) == 500
     assert replayed.json() == {"ids": ids}
     assert app.round_trips - before == 2
+
+
+async def titles_after(client: httpx.AsyncClient, after: int) -> list[str]:
+    page = (await client.get("/posts", params={"after": after, "limit": 100})).json()
+    return [item["title"] for item in page["items"]]
+
+
+async def test_a_batch_replayed_with_another_body_is_409_and_stores_nothing(
+    app: InProcessApp,
+) -> None:
+    """The issue's replay: the first post changed and a second one added."""
+    start, key = await last_id(app.client), uuid.uuid4().hex
+    first = {"posts": [{"title": "first", "content": "c"}]}
+    changed = {
+        "posts": [{"title": "first, changed", "content": "c"}, {"title": "second", "content": "c"}]
+    }
+
+    stored = await app.client.post("/posts/batch", json=first, headers={"Idempotency-Key": key})
+    replayed = await app.client.post("/posts/batch", json=changed, headers={"Idempotency-Key": key})
+
+    assert stored.status_code == 201
+    assert replayed.status_code == 409
+    assert replayed.json()["error"]["code"] == "idempotency_conflict"
+    assert await titles_after(app.client, start) == ["first"]
+
+
+async def test_a_single_create_never_gets_a_batchs_post(app: InProcessApp) -> None:
+    """Batch items were once stored under `<key>#<i>`, a key any client can send."""
+    key = uuid.uuid4().hex
+    body = {"posts": [{"title": "one", "content": "c"}, {"title": "two", "content": "c"}]}
+    batch = await app.client.post("/posts/batch", json=body, headers={"Idempotency-Key": key})
+
+    alone = await create(app.client, "two", **{"Idempotency-Key": f"{key}#1"})
+
+    assert batch.status_code == 201
+    assert alone["id"] not in batch.json()["ids"]
+
+
+async def test_an_idempotency_key_with_a_control_character_is_422(app: InProcessApp) -> None:
+    response = await app.client.post(
+        "/posts", json={"title": "t", "content": "c"}, headers={"Idempotency-Key": "a\x1fb"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "Idempotency-Key"
+
+
+async def test_a_patch_with_if_match_applies_only_at_that_version(app: InProcessApp) -> None:
+    created = await app.client.post("/posts", json={"title": "t", "content": "v1"})
+    url, etag = f"/posts/{created.json()['id']}", created.headers["ETag"]
+
+    applied = await app.client.patch(url, json={"content": "v2"}, headers={"If-Match": etag})
+    stale = await app.client.patch(url, json={"content": "lost"}, headers={"If-Match": etag})
+    read = await app.client.get(url)
+
+    assert etag == '"1"'
+    assert (applied.status_code, applied.headers["ETag"]) == (200, '"2"')
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    assert (read.json()["content"], read.headers["ETag"]) == ("v2", '"2"')
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [("*", 200), ('"7", "1"', 200), ('W/"1"', 412), ("garbage", 412)],
+)
+async def test_if_match_takes_a_list_or_any_and_compares_strongly(
+    app: InProcessApp, if_match: str, status: int
+) -> None:
+    created = await create(app.client, "t")
+
+    patched = await app.client.patch(
+        f"/posts/{created['id']}", json={"title": "u"}, headers={"If-Match": if_match}
+    )
+
+    assert patched.status_code == status
+
+
+async def test_a_patch_with_if_match_on_a_missing_post_is_404(app: InProcessApp) -> None:
+    missing = await app.client.patch(
+        "/posts/999999999", json={"title": "u"}, headers={"If-Match": '"1"'}
+    )
+
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_naive_mode_ignores_if_match_as_the_guides_update_does(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, start_app: StartApp
+) -> None:
+    url = database_url(backend, tmp_path, request)
+    app = await start_app(functional_settings(mode=AppMode.NAIVE, database_url=url))
+    created = await create(app.client, "t")
+
+    patched = await app.client.patch(
+        f"/posts/{created['id']}", json={"title": "u"}, headers={"If-Match": '"99"'}
+    )
+
+    assert (patched.status_code, patched.headers["ETag"]) == (200, '"2"')
 
 
 async def test_concurrent_creates_share_round_trips(app: InProcessApp) -> None:

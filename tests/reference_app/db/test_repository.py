@@ -12,7 +12,14 @@ from harness.stack import LocalTurso, Sqld, sqld
 from reference_app.db.repository import PostsRepository
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Result, Statement, Transport
-from reference_app.domain import CreatePost, IdempotencyConflict, Post, PostDraft
+from reference_app.domain import (
+    CreatePost,
+    IdempotencyConflict,
+    Post,
+    PostChanges,
+    PostDraft,
+    PreconditionFailed,
+)
 from reference_app.resilience.errors import ConstraintViolation, TransientDbError
 from reference_app.resilience.pipeline import Pipeline
 from reference_app.resilience.retry import RetryPolicy
@@ -243,3 +250,234 @@ async def test_one_create_is_one_statement_and_several_are_one_batch(tmp_path: P
         await transport.close()
 
     assert calls == ["execute", "batch"]
+
+
+def drafts(*contents: str) -> list[PostDraft]:
+    return [PostDraft(f"batch post {i}", content) for i, content in enumerate(contents)]
+
+
+async def stored_contents(transport: Transport, contents: Sequence[str]) -> int:
+    """How many posts hold one of `contents` (each test's contents are its own)."""
+    result = await transport.execute(
+        (
+            f"SELECT count(*) AS n FROM posts WHERE content IN ({', '.join('?' * len(contents))})",
+            list(contents),
+        )
+    )
+    return int(result.rows[0]["n"])
+
+
+async def test_a_batch_replayed_with_its_body_returns_the_posts_stored_the_first_time(
+    any_database: Transport,
+) -> None:
+    repository = retrying(any_database)
+    key, contents = unique_key(), [unique_key(), unique_key()]
+
+    first = await repository.create_batch(key, drafts(*contents))
+    again = await repository.create_batch(key, drafts(*contents))
+
+    assert isinstance(first, list)
+    assert [post.content for post in first] == contents
+    assert again == first
+    assert await stored_contents(any_database, contents) == 2
+
+
+@pytest.mark.parametrize("grown", [False, True], ids=["same size", "one more post"])
+async def test_a_batch_replayed_with_another_body_conflicts_and_stores_nothing(
+    any_database: Transport, grown: bool
+) -> None:
+    """The issue's case: the first post changed, plus a second one; nothing of it is stored."""
+    repository = retrying(any_database)
+    key, first, changed, added = unique_key(), unique_key(), unique_key(), unique_key()
+    [stored] = await repository.create_batch(key, drafts(first))  # type: ignore[misc]
+
+    replayed = await repository.create_batch(
+        key, drafts(changed, added) if grown else drafts(changed)
+    )
+
+    assert isinstance(replayed, IdempotencyConflict)
+    assert replayed.key == key
+    assert await stored_contents(any_database, [changed, added]) == 0
+    assert await repository.get_post(stored.id) == stored
+
+
+async def test_a_batch_whose_answer_was_lost_is_retried_and_stored_once(
+    any_database: Transport,
+) -> None:
+    flaky = LosesTheFirstAnswer(any_database)
+    contents = [unique_key(), unique_key()]
+
+    posts = await retrying(flaky).create_batch(unique_key(), drafts(*contents))
+
+    assert flaky.lost == 1
+    assert [post.content for post in posts] == contents  # type: ignore[union-attr]
+    assert await stored_contents(any_database, contents) == 2
+
+
+async def test_batch_keys_and_single_create_keys_never_meet(any_database: Transport) -> None:
+    """A batch's posts are not found by any single create's key, nor the reverse; the old
+    item keys `<key>#<i>` made a single create with `K#1` return batch K's second post."""
+    repository = retrying(any_database)
+    key = unique_key()
+    single = create(f"{key}#0", "single")
+    [alone] = await repository.create_posts([single])
+    batch = await repository.create_batch(key, [single.draft, PostDraft("t", "second")])
+    [after] = await repository.create_posts([create(f"{key}#1", "second")])
+
+    assert isinstance(alone, Post)
+    assert isinstance(batch, list)
+    assert isinstance(after, Post)
+    assert batch[0].id != alone.id
+    assert after.id != batch[1].id
+
+
+async def stored_version(transport: Transport, post_id: int) -> tuple[int, str]:
+    result = await transport.execute(
+        ("SELECT version, content FROM posts WHERE id = ?", (post_id,))
+    )
+    return result.rows[0]["version"], result.rows[0]["content"]
+
+
+async def test_an_update_at_the_version_it_names_applies_and_adds_one(
+    any_database: Transport,
+) -> None:
+    repository = retrying(any_database)
+    [post] = await repository.create_posts([create(unique_key())])
+    assert isinstance(post, Post)
+
+    updated = await repository.update_post(
+        post.id, PostChanges(content="new"), request_key=unique_key(), if_version=frozenset({1})
+    )
+
+    assert isinstance(updated, Post)
+    assert (updated.version, updated.content) == (post.version + 1, "new")
+    assert await stored_version(any_database, post.id) == (2, "new")
+
+
+async def test_an_update_based_on_a_replaced_version_is_refused(any_database: Transport) -> None:
+    repository = retrying(any_database)
+    [post] = await repository.create_posts([create(unique_key())])
+    assert isinstance(post, Post)
+    await repository.update_post(post.id, PostChanges(content="newer"), request_key=unique_key())
+
+    refused = await repository.update_post(
+        post.id, PostChanges(content="stale"), request_key=unique_key(), if_version=frozenset({1})
+    )
+    missing = await repository.update_post(
+        post.id + 10**9, PostChanges(content="x"), request_key=unique_key(), if_version=frozenset()
+    )
+
+    assert isinstance(refused, PreconditionFailed)
+    assert refused.version == 2
+    assert missing is None
+    assert await stored_version(any_database, post.id) == (2, "newer")
+
+
+class AnotherUpdateLandsInBetween(LosesTheFirstAnswer):
+    """The first call lands, then another client's update is applied and acknowledged,
+    then the first call's answer is lost: the app retries it after that other update."""
+
+    def __init__(self, transport: Transport, other: PostsRepository, post_id: int) -> None:
+        super().__init__(transport)
+        self._other, self._post_id = other, post_id
+
+    async def execute(self, statement: Statement) -> Result:
+        result = await self._transport.execute(statement)
+        if self.lost == 0:
+            await self._other.update_post(
+                self._post_id, PostChanges(content="acknowledged"), request_key=unique_key()
+            )
+        self._lose_the_first()
+        return result
+
+
+async def test_a_retried_update_whose_first_attempt_landed_succeeds_once(
+    any_database: Transport,
+) -> None:
+    repository = retrying(any_database)
+    [post] = await repository.create_posts([create(unique_key())])
+    assert isinstance(post, Post)
+    flaky = LosesTheFirstAnswer(any_database)
+
+    updated = await retrying(flaky).update_post(
+        post.id, PostChanges(content="mine"), request_key=unique_key(), if_version=frozenset({1})
+    )
+
+    assert flaky.lost == 1
+    assert isinstance(updated, Post)
+    assert (updated.version, updated.content) == (2, "mine")
+    assert await stored_version(any_database, post.id) == (2, "mine")
+
+
+async def test_a_retried_update_never_overwrites_a_newer_acknowledged_one(
+    any_database: Transport,
+) -> None:
+    repository = retrying(any_database)
+    [post] = await repository.create_posts([create(unique_key())])
+    assert isinstance(post, Post)
+    flaky = AnotherUpdateLandsInBetween(any_database, repository, post.id)
+
+    retried = await retrying(flaky).update_post(
+        post.id, PostChanges(content="mine"), request_key=unique_key(), if_version=frozenset({1})
+    )
+
+    assert flaky.lost == 1
+    assert isinstance(retried, PreconditionFailed)
+    assert await stored_version(any_database, post.id) == (3, "acknowledged")
+
+
+# The posts table as the first release created it, before versions.
+FIRST_RELEASE_POSTS = """CREATE TABLE posts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    request_fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)"""
+
+
+class AnotherProcessAltersFirst:
+    """Lets another process's start add the columns just before this one's ALTER runs."""
+
+    def __init__(self, transport: Transport, other: PostsRepository) -> None:
+        self._transport, self._other = transport, other
+        self.raced = False
+
+    async def execute(self, statement: Statement) -> Result:
+        return await self._transport.execute(statement)
+
+    async def batch(self, statements: Sequence[Statement]) -> list[Result]:
+        if statements[0][0].startswith("ALTER") and not self.raced:
+            self.raced = True
+            await self._other.create_schema()
+        return await self._transport.batch(statements)
+
+
+async def test_a_database_of_the_first_release_gets_versions_at_start(tmp_path: Path) -> None:
+    """Two processes starting together on it: the second's ALTER fails, and that is fine."""
+    url = f"file:{tmp_path / 'old.db'}"
+    old, first, second = (Transport.open(url, None, round_trips=RoundTripCounter()) for _ in "abc")
+    try:
+        await old.batch(
+            [
+                (FIRST_RELEASE_POSTS, ()),
+                (
+                    "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
+                    "VALUES ('old', 'old', 'old', 'f')",
+                    (),
+                ),
+            ]
+        )
+        racing = AnotherProcessAltersFirst(second, retrying(first))
+        await retrying(racing).create_schema()  # type: ignore[arg-type]
+        updated = await retrying(second).update_post(
+            1, PostChanges(content="new"), request_key="k", if_version=frozenset({1})
+        )
+    finally:
+        for transport in (old, first, second):
+            await transport.close()
+
+    assert racing.raced
+    assert isinstance(updated, Post)
+    assert (updated.title, updated.content, updated.version) == ("old", "new", 2)
