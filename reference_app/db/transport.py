@@ -3,11 +3,14 @@
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
 timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
-cover WebSocket faults too.
+cover WebSocket faults too. Over WebSocket it also retires a connection that stopped answering
+(`retire_unanswered_connection`), which libsql-client itself would keep forever.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import ssl
@@ -21,6 +24,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 from libsql_client import Client, LibsqlError, ResultSet, create_client
+from libsql_client.hrana.client import HranaClient
+from libsql_client.hrana.conn import HranaConn
 from libsql_client.http import HttpClient
 
 from reference_app.db.roundtrips import RoundTripCounter
@@ -56,11 +61,16 @@ _TRANSIENT_CODE_PREFIXES = (
 _BUSY_CODE_PREFIXES = ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
-# libsql-client raises on a refusal without the response's headers; the session's response
-# class (HTTP) or a trace hook (WebSocket) keeps the one the retry policy needs. Both run in
-# the task that awaits the call, so the value is seen by that call alone.
+# libsql-client raises on an HTTP refusal without the response's headers; the session's response
+# class keeps the one the retry policy needs, in the task that awaits the call, so the value is
+# seen by that call alone. A refused WebSocket upgrade runs in the client's own connect task,
+# where a context variable set would never reach the caller; its WSServerHandshakeError, which
+# the client hands to every call waiting on that connection, carries the headers instead.
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _server_retry_after_s: ContextVar[float | None] = ContextVar("server_retry_after_s", default=None)
+# The WebSocket connection the current task's last call went out on: the one to retire when
+# that call got no answer in time.
+_call_connection: ContextVar[HranaConn | None] = ContextVar("call_connection", default=None)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -82,6 +92,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 def _note_refusal(status: int, headers: Mapping[str, str]) -> None:
     if status in _RETRY_AFTER_STATUSES:
         _server_retry_after_s.set(parse_retry_after(headers.get("Retry-After")))
+
+
+def _refusal_retry_after_s(error: BaseException) -> float | None:
+    """The server's Retry-After for this failed call: an HTTP refusal's, or a refused upgrade's."""
+    noted = _server_retry_after_s.get()
+    if noted is not None:
+        return noted
+    if isinstance(error, aiohttp.WSServerHandshakeError) and error.status in _RETRY_AFTER_STATUSES:
+        return parse_retry_after((error.headers or {}).get("Retry-After"))
+    return None
 
 
 class _RefusalAwareResponse(aiohttp.ClientResponse):
@@ -107,7 +127,7 @@ class _CountingConnector(aiohttp.TCPConnector):
 
 
 def _watch_session(client: Client, round_trips: RoundTripCounter) -> None:
-    """Count the client's new connections and keep a refusal's Retry-After.
+    """Count the client's new connections, and keep an HTTP refusal's Retry-After.
 
     The HTTP client gets a session whose connector and response class do both: aiohttp's
     tracing, which the WebSocket client keeps, costs ~12-16 µs of CPU per HTTP call
@@ -129,20 +149,17 @@ def _watch_session(client: Client, round_trips: RoundTripCounter) -> None:
     async def on_connect(*_: object) -> None:
         round_trips.record_connect()
 
-    async def on_request_end(
-        _session: aiohttp.ClientSession, _context: object, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        _note_refusal(params.response.status, params.response.headers)
-
     tracing = aiohttp.TraceConfig()
     tracing.on_connection_create_end.append(on_connect)
-    tracing.on_request_end.append(on_request_end)
     tracing.freeze()
     session.trace_configs.append(tracing)  # read per request, so adding it now takes effect
 
 
 # libsql-client's codes for a URL it cannot use: no request was ever sent.
 _BAD_URL_CODES = frozenset({"URL_SCHEME_NOT_SUPPORTED", "URL_INVALID", "URL_PARAM_NOT_SUPPORTED"})
+# The code a retired connection's waiting calls fail with: a lost connection, so transient.
+_RETIRED = "HRANA_WEBSOCKET_ERROR"
+_RETIRED_CLOSE_TIMEOUT_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +213,18 @@ def _classify_libsql(error: LibsqlError) -> DbError:
     return PermanentDbError(message)
 
 
+async def _close_retired(conn: HranaConn, grace_s: float) -> None:
+    try:
+        await asyncio.sleep(grace_s)
+    finally:
+        # A call still waiting gets a lost-connection error (retried), not "client closed".
+        conn._set_exception(LibsqlError("connection retired: it stopped answering", _RETIRED))
+        # A silent peer never answers the close handshake: cut the socket rather than wait.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
+                await conn.close()
+
+
 def _to_result(result_set: ResultSet) -> Result:
     rows = [row.asdict() for row in result_set.rows]
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
@@ -208,6 +237,7 @@ class Transport:
         self._client = client
         self._round_trips = round_trips
         self._raw_errors = raw_errors
+        self._retiring: set[asyncio.Task[None]] = set()
 
     @classmethod
     def open(
@@ -241,17 +271,41 @@ class Transport:
         return [_to_result(rs) for rs in await self._call("batch", self._client.batch(stmts))]
 
     async def close(self) -> None:
+        for retiring in self._retiring:
+            retiring.cancel()  # closes its connection now rather than after the grace
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         await self._client.close()
+
+    def retire_unanswered_connection(self, grace_s: float) -> None:
+        """After this task's call got no answer in time: the next call opens a new WebSocket.
+
+        libsql-client replaces a connection only once it has failed, so a half-open socket
+        (a peer or a middlebox gone without a reset) would take every later call down with it.
+        Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
+        then each has an answer or has timed out itself); it is closed after that. Only the
+        connection the call went out on is retired, and only while it is still the client's:
+        many calls timing out on one dead socket replace it once.
+        """
+        conn = _call_connection.get()
+        if not isinstance(self._client, HranaClient) or conn is None:
+            return
+        if self._client._conn is not conn or conn.exception is not None:
+            return
+        self._client._conn = self._client._open_conn()
+        closing = asyncio.create_task(_close_retired(conn, grace_s))
+        self._retiring.add(closing)
+        closing.add_done_callback(self._retiring.discard)
 
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()
         outcome = "cancelled"
         _server_retry_after_s.set(None)
+        _call_connection.set(self._current_connection())
         try:
             result = await pending
         except Exception as error:
             converted = classify(error)
-            converted.retry_after_s = _server_retry_after_s.get()
+            converted.retry_after_s = _refusal_retry_after_s(error)
             outcome = "transient" if isinstance(converted, TransientDbError) else "permanent"
             if self._raw_errors:
                 raise
@@ -261,3 +315,10 @@ class Transport:
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)
+
+    def _current_connection(self) -> HranaConn | None:
+        """The WebSocket connection a call made now goes out on (a failed one is replaced)."""
+        if not isinstance(self._client, HranaClient):
+            return None
+        conn = self._client._conn
+        return conn if conn.exception is None else None

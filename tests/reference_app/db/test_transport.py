@@ -199,3 +199,54 @@ async def test_an_untrusted_certificate_is_unreachable_not_transient(
                 await transport.execute(("SELECT 1", ()))
         finally:
             await transport.close()
+
+
+@pytest.mark.integration
+async def test_a_refused_websocket_upgrade_carries_the_servers_retry_after(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # The server closes each socket after 0.3 s, then refuses upgrades for 5 s.
+    args = ["--ws-close-after-s", "0.3", "--ws-refuse-after-close-s", "5", "--retry-after-s", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            with pytest.raises(TransientDbError) as raised:
+                for _ in range(50):  # until the server has closed the socket
+                    await transport.execute(("SELECT 1", ()))
+                    await asyncio.sleep(0.05)
+        finally:
+            await transport.close()
+
+    assert isinstance(raised.value.__cause__, aiohttp.WSServerHandshakeError)
+    assert raised.value.maybe_applied is False
+    assert raised.value.retry_after_s == 2.0
+
+
+SILENT_AFTER_S = 0.3
+ATTEMPT_TIMEOUT_S = 0.3
+
+
+@pytest.mark.integration
+async def test_a_websocket_that_went_silent_is_retired_after_a_timeout(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # Each socket goes half-open (reads, never answers, never closes) 0.3 s after its upgrade.
+    args = ["--ws-silent-after-s", str(SILENT_AFTER_S)]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        counter = RoundTripCounter()
+        transport = Transport.open(server.ws_url, None, round_trips=counter)
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(SILENT_AFTER_S)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+                    await transport.execute(("SELECT 1", ()))
+            transport.retire_unanswered_connection(grace_s=ATTEMPT_TIMEOUT_S)
+            async with asyncio.timeout(ATTEMPT_TIMEOUT_S):  # a fresh socket answers at once
+                result = await transport.execute(("SELECT 1 AS one", ()))
+        finally:
+            await transport.close()
+
+    assert result.rows == [{"one": 1}]
+    assert counter.connects == 2
