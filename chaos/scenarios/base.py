@@ -63,6 +63,9 @@ class Scenario:
     lock_holder: LockHolder | None = None
     # Kills or pauses of the database or app processes during the fault window.
     process_faults: tuple[ProcessFault, ...] = ()
+    # A fault of the one long-lived WebSocket a libsql:// URL opens, with no meaning over
+    # http (TRANSPORT=http): skipped there, saying so.
+    ws_only: bool = False
 
     @property
     def injects_faults(self) -> bool:
@@ -117,6 +120,7 @@ class Scenario:
             ),
             lock_holder=self.lock_holder or other.lock_holder,
             process_faults=self.process_faults + other.process_faults,
+            ws_only=self.ws_only or other.ws_only,
         )
 
 
