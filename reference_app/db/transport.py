@@ -35,6 +35,7 @@ from reference_app.resilience.errors import (
     DbError,
     DbTimeoutError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnreachableDbError,
 )
@@ -157,7 +158,7 @@ def _watch_session(client: Client, round_trips: RoundTripCounter) -> None:
 
 # libsql-client's codes for a URL it cannot use: no request was ever sent.
 _BAD_URL_CODES = frozenset({"URL_SCHEME_NOT_SUPPORTED", "URL_INVALID", "URL_PARAM_NOT_SUPPORTED"})
-# The code a retired connection's waiting calls fail with: a lost connection, so transient.
+# The code a retired connection's waiting calls fail with: a lost connection.
 _RETIRED = "HRANA_WEBSOCKET_ERROR"
 _RETIRED_CLOSE_TIMEOUT_S = 0.1
 
@@ -213,16 +214,24 @@ def _classify_libsql(error: LibsqlError) -> DbError:
     return PermanentDbError(message)
 
 
-async def _close_retired(conn: HranaConn, grace_s: float) -> None:
-    try:
-        await asyncio.sleep(grace_s)
-    finally:
-        # A call still waiting gets a lost-connection error (retried), not "client closed".
-        conn._set_exception(LibsqlError("connection retired: it stopped answering", _RETIRED))
-        # A silent peer never answers the close handshake: cut the socket rather than wait.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
-                await conn.close()
+class _ConnectionRetired(LibsqlError):
+    """What the calls waiting on a retired WebSocket are failed with."""
+
+    def __init__(self) -> None:
+        super().__init__("connection retired: a call on it got no answer in time", _RETIRED)
+
+
+async def _close_retired(conn: HranaConn) -> None:
+    # A silent peer never answers the close handshake: cut the socket rather than wait.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
+            await conn.close()
+
+
+def _retired(error: BaseException) -> DbError | None:
+    if isinstance(error, _ConnectionRetired):
+        return RetiredConnectionError(str(error))
+    return None
 
 
 def _to_result(result_set: ResultSet) -> Result:
@@ -271,18 +280,16 @@ class Transport:
         return [_to_result(rs) for rs in await self._call("batch", self._client.batch(stmts))]
 
     async def close(self) -> None:
-        for retiring in self._retiring:
-            retiring.cancel()  # closes its connection now rather than after the grace
-        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*self._retiring)
         await self._client.close()
 
-    def retire_unanswered_connection(self, grace_s: float) -> None:
+    def retire_unanswered_connection(self) -> None:
         """After this task's call got no answer in time: the next call opens a new WebSocket.
 
         libsql-client replaces a connection only once it has failed, so a half-open socket
         (a peer or a middlebox gone without a reset) would take every later call down with it.
-        Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
-        then each has an answer or has timed out itself); it is closed after that. Only the
+        The calls still waiting on the old socket fail at once with RetiredConnectionError,
+        to be retried on the new one rather than each wait out its own timeout. Only the
         connection the call went out on is retired, and only while it is still the client's:
         many calls timing out on one dead socket replace it once.
         """
@@ -292,7 +299,8 @@ class Transport:
         if self._client._conn is not conn or conn.exception is not None:
             return
         self._client._conn = self._client._open_conn()
-        closing = asyncio.create_task(_close_retired(conn, grace_s))
+        conn._set_exception(_ConnectionRetired())
+        closing = asyncio.create_task(_close_retired(conn))
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
 
@@ -304,7 +312,7 @@ class Transport:
         try:
             result = await pending
         except Exception as error:
-            converted = classify(error)
+            converted = _retired(error) or classify(error)
             converted.retry_after_s = _refusal_retry_after_s(error)
             outcome = "transient" if isinstance(converted, TransientDbError) else "permanent"
             if self._raw_errors:

@@ -3,7 +3,8 @@
 DbError                      a database call failed (converted once, in db.transport.classify)
 ├── TransientDbError         may succeed if tried again: refused, reset, 5xx/429, busy, expired
 │   ├── DbTimeoutError       one attempt ran past its timeout
-│   └── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
+│   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
+│   └── RetiredConnectionError  lost with a WebSocket the app retired after another call's timeout
 ├── PermanentDbError         the database answered, and will again: bad SQL, closed client
 │   └── ConstraintViolation  the database refused the data
 └── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL,
@@ -47,6 +48,14 @@ class DbBusyError(TransientDbError):
 
     def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
         super().__init__(message, maybe_applied=False, retry_after_s=retry_after_s)
+
+
+class RetiredConnectionError(TransientDbError):
+    """The call was waiting on a WebSocket the app retired when another call on it timed out.
+
+    That timeout was counted; the calls lost with the same socket are one fault, not more, so
+    the breaker does not count them. Retried at once, they go out on the fresh socket.
+    """
 
 
 class PermanentDbError(DbError):

@@ -24,6 +24,7 @@ from reference_app.resilience.errors import (
     DbError,
     DbTimeoutError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnreachableDbError,
 )
@@ -238,10 +239,14 @@ async def test_a_websocket_that_went_silent_is_retired_after_a_timeout(
         try:
             await transport.execute(("SELECT 1", ()))
             await asyncio.sleep(SILENT_AFTER_S)
+            # Another caller's call waits on the same silent socket, with no timeout of its own.
+            waiting = asyncio.create_task(transport.execute(("SELECT 2", ())))
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
                     await transport.execute(("SELECT 1", ()))
-            transport.retire_unanswered_connection(grace_s=ATTEMPT_TIMEOUT_S)
+            transport.retire_unanswered_connection()
+            with pytest.raises(RetiredConnectionError):  # failed at once, to be retried
+                await asyncio.wait_for(waiting, 0.1)
             async with asyncio.timeout(ATTEMPT_TIMEOUT_S):  # a fresh socket answers at once
                 result = await transport.execute(("SELECT 1 AS one", ()))
         finally:
