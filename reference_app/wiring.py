@@ -51,11 +51,13 @@ def build_pipeline(
     An attempt that times out retires `transport`'s WebSocket connection, so that the retry
     goes out on a fresh one rather than on a socket that may be half-open.
     """
+    attempt_timeout_s = _ms(settings.db_attempt_timeout_ms)
 
-    def on_timeout() -> None:
+    def on_timeout() -> bool:
         metrics.observe_attempt_timeout()
-        if transport is not None:
-            transport.retire_unanswered_connection()
+        if transport is None:
+            return False
+        return transport.retire_unanswered_connection(grace_s=attempt_timeout_s)
 
     retry = RetryPolicy(
         max_attempts=settings.retry_max_attempts,
@@ -73,9 +75,7 @@ def build_pipeline(
         retry=retry if settings.retry_enabled else None,
         breaker=breaker if settings.breaker_enabled else None,
         limiter=limiter if settings.limiter_enabled else None,
-        attempt_timeout_s=(
-            _ms(settings.db_attempt_timeout_ms) if settings.timeouts_enabled else None
-        ),
+        attempt_timeout_s=attempt_timeout_s if settings.timeouts_enabled else None,
         on_timeout=on_timeout,
     )
 

@@ -221,11 +221,16 @@ class _ConnectionRetired(LibsqlError):
         super().__init__("connection retired: a call on it got no answer in time", _RETIRED)
 
 
-async def _close_retired(conn: HranaConn) -> None:
-    # A silent peer never answers the close handshake: cut the socket rather than wait.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
-            await conn.close()
+async def _close_retired(conn: HranaConn, grace_s: float) -> None:
+    try:
+        await asyncio.sleep(grace_s)
+    finally:
+        # A call still waiting (one with no timeout of its own) is failed, to be retried.
+        conn._set_exception(_ConnectionRetired())
+        # A silent peer never answers the close handshake: cut the socket rather than wait.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
+                await conn.close()
 
 
 def _retired(error: BaseException) -> DbError | None:
@@ -280,29 +285,33 @@ class Transport:
         return [_to_result(rs) for rs in await self._call("batch", self._client.batch(stmts))]
 
     async def close(self) -> None:
-        await asyncio.gather(*self._retiring)
+        for retiring in self._retiring:
+            retiring.cancel()  # closes its connection now rather than after the grace
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         await self._client.close()
 
-    def retire_unanswered_connection(self) -> None:
+    def retire_unanswered_connection(self, grace_s: float) -> bool:
         """After this task's call got no answer in time: the next call opens a new WebSocket.
 
         libsql-client replaces a connection only once it has failed, so a half-open socket
         (a peer or a middlebox gone without a reset) would take every later call down with it.
-        The calls still waiting on the old socket fail at once with RetiredConnectionError,
-        to be retried on the new one rather than each wait out its own timeout. Only the
-        connection the call went out on is retired, and only while it is still the client's:
-        many calls timing out on one dead socket replace it once.
+        Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
+        then each has its answer or has timed out itself), then it is closed. Only the
+        connection the call went out on is retired, and only once: True when an earlier
+        call's timeout had retired it already (the same fault, seen again).
         """
         conn = _call_connection.get()
         if not isinstance(self._client, HranaClient) or conn is None:
-            return
-        if self._client._conn is not conn or conn.exception is not None:
-            return
+            return False
+        if conn.exception is not None:
+            return False  # it failed on its own, and libsql-client replaces it
+        if self._client._conn is not conn:
+            return True  # only a retired connection is replaced while it has not failed
         self._client._conn = self._client._open_conn()
-        conn._set_exception(_ConnectionRetired())
-        closing = asyncio.create_task(_close_retired(conn))
+        closing = asyncio.create_task(_close_retired(conn, grace_s))
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
+        return False
 
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()

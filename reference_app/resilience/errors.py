@@ -4,7 +4,7 @@ DbError                      a database call failed (converted once, in db.trans
 ├── TransientDbError         may succeed if tried again: refused, reset, 5xx/429, busy, expired
 │   ├── DbTimeoutError       one attempt ran past its timeout
 │   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
-│   └── RetiredConnectionError  lost with a WebSocket the app retired after another call's timeout
+│   └── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
 ├── PermanentDbError         the database answered, and will again: bad SQL, closed client
 │   └── ConstraintViolation  the database refused the data
 └── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL,
@@ -51,10 +51,11 @@ class DbBusyError(TransientDbError):
 
 
 class RetiredConnectionError(TransientDbError):
-    """The call was waiting on a WebSocket the app retired when another call on it timed out.
+    """The call timed out, or was failed, on a WebSocket the app had already retired when an
+    earlier call on it timed out.
 
-    That timeout was counted; the calls lost with the same socket are one fault, not more, so
-    the breaker does not count them. Retried at once, they go out on the fresh socket.
+    That first timeout was counted; the calls lost with the same socket are one fault, not
+    more, so the breaker does not count them. Retried, they go out on the fresh socket.
     """
 
 
