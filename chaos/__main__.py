@@ -150,6 +150,19 @@ def _without_local_only(
     return [s for s in scenarios if s.runs_on_sqld], None
 
 
+def _without_ws_only(scenarios: list[Scenario], settings: HarnessSettings) -> list[Scenario]:
+    """Over http, the scenarios that fault the one long-lived WebSocket are skipped, saying so."""
+    ws_only = [s.name for s in scenarios if s.ws_only]
+    if settings.transport == "ws" or not ws_only:
+        return scenarios
+    print(
+        f"chaos: skipping {', '.join(ws_only)} over http: they fault the one long-lived"
+        " WebSocket a libsql:// URL opens, which http does not have (TRANSPORT=ws runs them)",
+        file=sys.stderr,
+    )
+    return [s for s in scenarios if not s.ws_only]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     with stop_on_signals():
@@ -174,6 +187,9 @@ def _run(args: argparse.Namespace) -> int:
     if refusal:
         print(f"chaos: {refusal}", file=sys.stderr)
         return 2
+    scenarios = _without_ws_only(scenarios, settings)
+    if not scenarios:
+        return 0
     unreachable = [
         s.name
         for s in scenarios

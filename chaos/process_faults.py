@@ -2,8 +2,9 @@
 
 `kill` sends SIGKILL (no chance to clean up, as a crash or an OOM kill) and, after the
 downtime, starts the same command again: same database file, same port, so the proxy in
-front still points at it. `pause` sends SIGSTOP and later SIGCONT: a stalled server that
-still holds its connections open but answers nothing.
+front still points at it. `terminate` does the same after a SIGTERM, as a deploy restarts a
+server: it closes its open connections on the way out. `pause` sends SIGSTOP and later
+SIGCONT: a stalled server that still holds its connections open but answers nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 from harness.processes import ManagedProcess
 
 Target = Literal["database", "app"]
-Action = Literal["kill", "pause"]
+Action = Literal["kill", "terminate", "pause"]
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,14 @@ class ProcessFault:
 async def apply(fault: ProcessFault, process: ManagedProcess, window_start: float) -> None:
     """Wait for the fault's moment, inflict it, and undo it; cancelled, a pause is undone."""
     await asyncio.sleep(max(0.0, window_start + fault.start_s - time.monotonic()))
-    if fault.action == "kill":
-        await _killed_for(process, fault.duration_s)
-    else:
+    if fault.action == "pause":
         await _paused_for(process, fault.duration_s)
+    else:
+        await _down_for(process, fault.duration_s, graceful=fault.action == "terminate")
 
 
-async def _killed_for(process: ManagedProcess, seconds: float) -> None:
-    await asyncio.to_thread(process.kill)
+async def _down_for(process: ManagedProcess, seconds: float, *, graceful: bool) -> None:
+    await asyncio.to_thread(process.stop if graceful else process.kill)
     # Cancelled here (the run is being stopped), it stays down: the stack goes anyway.
     await asyncio.sleep(seconds)
     # Same command, same data, same port; returns once the process answers again.

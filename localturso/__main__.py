@@ -93,8 +93,15 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--stream-expiry-s", type=float)
     parser.add_argument("--max-body-bytes", type=int)
     parser.add_argument("--max-concurrent-requests", type=int)
-    parser.add_argument("--retry-after-s", type=int, help="Retry-After on 429 (sqld sends none)")
+    parser.add_argument(
+        "--retry-after-s", type=int, help="Retry-After on 429 and refused upgrades (sqld: none)"
+    )
     parser.add_argument("--max-connections", type=int)
+    parser.add_argument("--ws-silent-after-s", type=float, help="each WebSocket then goes silent")
+    parser.add_argument("--ws-close-after-s", type=float, help="each WebSocket is then closed")
+    parser.add_argument(
+        "--ws-refuse-after-close-s", type=float, help="then upgrades are refused with 503"
+    )
     parser.add_argument("--busy-timeout-ms", type=int)
     parser.add_argument("--log-level")
     parser.add_argument("--tls-cert", help="PEM certificate; with --tls-key serves HTTPS")

@@ -18,6 +18,7 @@ from localturso.database import Database
 from localturso.errors import ServerError, overloaded, unauthorized
 from localturso.http import HttpApi
 from localturso.settings import Settings
+from localturso.socket_faults import SocketFaults
 from localturso.streams import StreamRegistry
 from localturso.websocket import serve_websocket
 
@@ -105,9 +106,12 @@ def create_app(settings: Settings) -> ASGIApp:
     api = HttpApi(database, streams, settings.max_body_bytes)
     jwt_key = load_public_key(settings.auth_jwt_key_file) if settings.auth_jwt_key_file else None
     auth = Authenticator(settings.token, jwt_key)
+    socket_faults = SocketFaults.from_settings(settings)
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await serve_websocket(websocket, database, auth, settings.max_ws_pending_requests)
+        await serve_websocket(
+            websocket, database, auth, settings.max_ws_pending_requests, socket_faults
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

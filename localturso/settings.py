@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=256, ge=1)
     # Requests a single WebSocket may have in flight before we stop reading from it.
     max_ws_pending_requests: int = Field(default=128, ge=1)
+    # WebSocket faults for chaos scenarios (localturso/socket_faults.py); sqld has none of them.
+    # Each socket goes silent (half-open), or is closed, this long after its upgrade.
+    ws_silent_after_s: float | None = Field(default=None, gt=0)
+    ws_close_after_s: float | None = Field(default=None, gt=0)
+    # After closing one for its age, upgrades are refused (503, Retry-After) this long.
+    ws_refuse_after_close_s: float | None = Field(default=None, gt=0)
     busy_timeout_ms: int = Field(default=5000, ge=0)
     shutdown_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "info"

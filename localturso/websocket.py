@@ -34,6 +34,7 @@ from localturso.protocol import (
     expect_int32,
     request_type,
 )
+from localturso.socket_faults import WS_CLOSE_SERVICE_RESTART, SocketFaults
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,10 @@ class HranaSocket:
         database: Database,
         auth: Authenticator,
         max_pending: int,
+        faults: SocketFaults | None = None,
     ) -> None:
         self._ws = websocket
+        self._faults = faults or SocketFaults()
         self._version = version
         self._database = database
         self._auth = auth
@@ -134,16 +137,47 @@ class HranaSocket:
         # Stop reading new requests while this many are unanswered (TCP back-pressure).
         self._pending = asyncio.Semaphore(max_pending)
         self._closing = False
+        self._silent = False  # half-open: nothing more is sent, not even a close
 
     async def serve(self) -> None:
         sender = asyncio.create_task(self._send_loop())
         try:
-            await self._receive_loop()
+            await self._receive_for_lifetime()
         finally:
             self._release_streams()
             if not sender.done():
                 self._outbox.put_nowait((WS_CLOSE_NORMAL, GOODBYE))
             await sender
+
+    async def _receive_for_lifetime(self) -> None:
+        """Serve until the client goes; with a socket fault set, only until the fault is due."""
+        lifetime_s = self._faults.lifetime_s
+        if lifetime_s is None:
+            await self._receive_loop()
+            return
+        try:
+            async with asyncio.timeout(lifetime_s):
+                await self._receive_loop()
+            return
+        except TimeoutError:
+            pass
+        if self._faults.goes_silent:
+            await self._ignore_until_disconnect()
+            return
+        self._closing = True
+        self._outbox.put_nowait((WS_CLOSE_SERVICE_RESTART, "connection recycled"))
+        self._faults.closed_one()
+
+    async def _ignore_until_disconnect(self) -> None:
+        """Half-open: whatever comes is read and dropped, nothing is answered, until it goes."""
+        self._silent = True
+        while True:
+            try:
+                message = await self._ws.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            if message["type"] == "websocket.disconnect":
+                return
 
     async def _receive_loop(self) -> None:
         while not self._closing:
@@ -176,8 +210,11 @@ class HranaSocket:
             while True:
                 item = await self._outbox.get()
                 if isinstance(item, tuple):
-                    await self._ws.close(code=item[0], reason=item[1])
+                    if not self._silent:
+                        await self._ws.close(code=item[0], reason=item[1])
                     return
+                if self._silent:
+                    continue
                 await self._ws.send_text(item)
         except (WebSocketDisconnect, RuntimeError, OSError):
             # The client went away; whatever was still queued has nobody to go to.
@@ -444,12 +481,20 @@ def _closed(released: asyncio.Future[None]) -> asyncio.Future[dict[str, Any]]:
 
 
 async def serve_websocket(
-    websocket: WebSocket, database: Database, auth: Authenticator, max_pending: int
+    websocket: WebSocket,
+    database: Database,
+    auth: Authenticator,
+    max_pending: int,
+    faults: SocketFaults | None = None,
 ) -> None:
+    refusal = faults.refusal() if faults else None
+    if refusal is not None:
+        await websocket.send_denial_response(refusal)
+        return
     negotiated = negotiate(list(websocket.scope.get("subprotocols", [])))
     if negotiated is None:
         await websocket.close(code=WS_CLOSE_UNSUPPORTED)
         return
     version, subprotocol = negotiated
     await websocket.accept(subprotocol=subprotocol)
-    await HranaSocket(websocket, version, database, auth, max_pending).serve()
+    await HranaSocket(websocket, version, database, auth, max_pending, faults).serve()

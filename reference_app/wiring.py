@@ -57,8 +57,22 @@ def auth_token(settings: Settings, tokens: TokenFile | None) -> str | None:
         raise RuntimeError(f"TURSO_AUTH_TOKEN_FILE: cannot read {tokens.path}: {error}") from None
 
 
-def build_pipeline(settings: Settings, metrics: AppMetrics) -> Pipeline:
-    """The hardened pipeline, with each policy present only if its switch is on."""
+def build_pipeline(
+    settings: Settings, metrics: AppMetrics, transport: Transport | None = None
+) -> Pipeline:
+    """The hardened pipeline, with each policy present only if its switch is on.
+
+    An attempt that times out retires `transport`'s WebSocket connection, so that the retry
+    goes out on a fresh one rather than on a socket that may be half-open.
+    """
+    attempt_timeout_s = _ms(settings.db_attempt_timeout_ms)
+
+    def on_timeout() -> bool:
+        metrics.observe_attempt_timeout()
+        if transport is None:
+            return False
+        return transport.retire_unanswered_connection(grace_s=attempt_timeout_s)
+
     retry = RetryPolicy(
         max_attempts=settings.retry_max_attempts,
         base_delay_s=_ms(settings.retry_base_delay_ms),
@@ -75,10 +89,8 @@ def build_pipeline(settings: Settings, metrics: AppMetrics) -> Pipeline:
         retry=retry if settings.retry_enabled else None,
         breaker=breaker if settings.breaker_enabled else None,
         limiter=limiter if settings.limiter_enabled else None,
-        attempt_timeout_s=(
-            _ms(settings.db_attempt_timeout_ms) if settings.timeouts_enabled else None
-        ),
-        on_timeout=metrics.observe_attempt_timeout,
+        attempt_timeout_s=attempt_timeout_s if settings.timeouts_enabled else None,
+        on_timeout=on_timeout,
     )
 
 
@@ -181,7 +193,7 @@ async def hardened_runtime(
     )
     async with contextlib.AsyncExitStack() as resources:
         resources.push_async_callback(transport.close)
-        pipeline = build_pipeline(settings, metrics)
+        pipeline = build_pipeline(settings, metrics, transport)
         # Under the pipeline like any call: a database that blips at start does not stop the app.
         with deadline_scope(Deadline.after(_ms(settings.startup_timeout_ms))):
             await PostsRepository(transport, pipeline).create_schema()

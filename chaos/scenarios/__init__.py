@@ -22,11 +22,16 @@ from chaos.scenarios import (
     reset_peer,
     reset_peer_churn,
     reset_peer_intermittent,
+    restart_database,
     slicer,
     slow_close,
+    stream_expiry,
     token_rotation,
     write_lock,
     write_lock_file,
+    ws_half_open,
+    ws_reset_in_flight,
+    ws_upgrade_refused,
 )
 from chaos.scenarios.base import Expectation, Fault, Outage, Scenario
 
@@ -57,6 +62,11 @@ SCENARIOS: dict[str, Scenario] = {
         pause_database,
         kill_app,
         token_rotation,
+        ws_reset_in_flight,
+        ws_half_open,
+        restart_database,
+        stream_expiry,
+        ws_upgrade_refused,
     )
 }
 

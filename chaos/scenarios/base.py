@@ -70,6 +70,9 @@ class Scenario:
     process_faults: tuple[ProcessFault, ...] = ()
     # The database server's token key replaced during the fault window.
     token_rotation: TokenRotation | None = None
+    # A fault of the one long-lived WebSocket a libsql:// URL opens, with no meaning over
+    # http (TRANSPORT=http): skipped there, saying so.
+    ws_only: bool = False
 
     @property
     def injects_faults(self) -> bool:
@@ -135,6 +138,7 @@ class Scenario:
             lock_holder=self.lock_holder or other.lock_holder,
             process_faults=self.process_faults + other.process_faults,
             token_rotation=self.token_rotation or other.token_rotation,
+            ws_only=self.ws_only or other.ws_only,
         )
 
 

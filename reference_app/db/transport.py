@@ -5,11 +5,14 @@ timeouts, truncated JSON) into TransientDbError, PermanentDbError or Unreachable
 one of their named kinds (auth rejected, disk full, read-only, ...). PermanentDbError, the
 one answered 500, is kept for codes that mean our own SQL is wrong.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
-cover WebSocket faults too.
+cover WebSocket faults too. Over WebSocket it also retires a connection that stopped answering
+(`retire_unanswered_connection`), which libsql-client itself would keep forever.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -24,6 +27,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 from libsql_client import Client, LibsqlError, ResultSet, create_client
+from libsql_client.hrana.client import HranaClient
+from libsql_client.hrana.conn import HranaConn
 from libsql_client.http import HttpClient
 
 from reference_app.db.roundtrips import RoundTripCounter
@@ -40,6 +45,7 @@ from reference_app.resilience.errors import (
     DbReadOnlyError,
     DbTimeoutError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnknownDbError,
     UnreachableDbError,
@@ -97,11 +103,16 @@ _FAULT_CODE_PREFIXES: tuple[tuple[str, type[DbError]], ...] = (
 _AUTH_HTTP_STATUSES = frozenset({401, 403})
 
 
-# libsql-client raises on a refusal without the response's headers; the session's response
-# class (HTTP) or a trace hook (WebSocket) keeps the one the retry policy needs. Both run in
-# the task that awaits the call, so the value is seen by that call alone.
+# libsql-client raises on an HTTP refusal without the response's headers; the session's response
+# class keeps the one the retry policy needs, in the task that awaits the call, so the value is
+# seen by that call alone. A refused WebSocket upgrade runs in the client's own connect task,
+# where a context variable set would never reach the caller; its WSServerHandshakeError, which
+# the client hands to every call waiting on that connection, carries the headers instead.
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _server_retry_after_s: ContextVar[float | None] = ContextVar("server_retry_after_s", default=None)
+# The WebSocket connection the current task's last call went out on: the one to retire when
+# that call got no answer in time.
+_call_connection: ContextVar[HranaConn | None] = ContextVar("call_connection", default=None)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -123,6 +134,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 def _note_refusal(status: int, headers: Mapping[str, str]) -> None:
     if status in _RETRY_AFTER_STATUSES:
         _server_retry_after_s.set(parse_retry_after(headers.get("Retry-After")))
+
+
+def _refusal_retry_after_s(error: BaseException) -> float | None:
+    """The server's Retry-After for this failed call: an HTTP refusal's, or a refused upgrade's."""
+    noted = _server_retry_after_s.get()
+    if noted is not None:
+        return noted
+    if isinstance(error, aiohttp.WSServerHandshakeError) and error.status in _RETRY_AFTER_STATUSES:
+        return parse_retry_after((error.headers or {}).get("Retry-After"))
+    return None
 
 
 class _RefusalAwareResponse(aiohttp.ClientResponse):
@@ -148,7 +169,7 @@ class _CountingConnector(aiohttp.TCPConnector):
 
 
 def _watch_session(client: Client, round_trips: RoundTripCounter) -> None:
-    """Count the client's new connections and keep a refusal's Retry-After.
+    """Count the client's new connections, and keep an HTTP refusal's Retry-After.
 
     The HTTP client gets a session whose connector and response class do both: aiohttp's
     tracing, which the WebSocket client keeps, costs ~12-16 µs of CPU per HTTP call
@@ -170,20 +191,17 @@ def _watch_session(client: Client, round_trips: RoundTripCounter) -> None:
     async def on_connect(*_: object) -> None:
         round_trips.record_connect()
 
-    async def on_request_end(
-        _session: aiohttp.ClientSession, _context: object, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        _note_refusal(params.response.status, params.response.headers)
-
     tracing = aiohttp.TraceConfig()
     tracing.on_connection_create_end.append(on_connect)
-    tracing.on_request_end.append(on_request_end)
     tracing.freeze()
     session.trace_configs.append(tracing)  # read per request, so adding it now takes effect
 
 
 # libsql-client's codes for a URL it cannot use: no request was ever sent.
 _BAD_URL_CODES = frozenset({"URL_SCHEME_NOT_SUPPORTED", "URL_INVALID", "URL_PARAM_NOT_SUPPORTED"})
+# The code a retired connection's waiting calls fail with: a lost connection.
+_RETIRED = "HRANA_WEBSOCKET_ERROR"
+_RETIRED_CLOSE_TIMEOUT_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +275,31 @@ def _classify_http_status(error: LibsqlError) -> DbError:
     return TransientDbError(message)
 
 
+class _ConnectionRetired(LibsqlError):
+    """What the calls waiting on a retired WebSocket are failed with."""
+
+    def __init__(self) -> None:
+        super().__init__("connection retired: a call on it got no answer in time", _RETIRED)
+
+
+async def _close_retired(conn: HranaConn, grace_s: float) -> None:
+    try:
+        await asyncio.sleep(grace_s)
+    finally:
+        # A call still waiting (one with no timeout of its own) is failed, to be retried.
+        conn._set_exception(_ConnectionRetired())
+        # A silent peer never answers the close handshake: cut the socket rather than wait.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_RETIRED_CLOSE_TIMEOUT_S):
+                await conn.close()
+
+
+def _retired(error: BaseException) -> DbError | None:
+    if isinstance(error, _ConnectionRetired):
+        return RetiredConnectionError(str(error))
+    return None
+
+
 def _to_result(result_set: ResultSet) -> Result:
     rows = [row.asdict() for row in result_set.rows]
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
@@ -295,6 +338,9 @@ class Transport:
         # Clients of replaced tokens, closed at shutdown, not at once: calls still in flight
         # on them then end with the database's answer, not with "client closed".
         self._retired: list[Client] = []
+        self._retiring: set[asyncio.Task[None]] = set()
+        # The WebSocket connection the last successful call went out on.
+        self._answered_on: HranaConn | None = None
 
     @classmethod
     def open(
@@ -340,6 +386,9 @@ class Transport:
         return [_to_result(rs) for rs in await self._call("batch", client.batch(stmts))]
 
     async def close(self) -> None:
+        for retiring in self._retiring:
+            retiring.cancel()  # closes its connection now rather than after the grace
+        await asyncio.gather(*self._retiring, return_exceptions=True)
         for client in (*self._retired, self._client):
             await client.close()
 
@@ -357,15 +406,43 @@ class Transport:
                 )
         return self._client
 
+    def retire_unanswered_connection(self, grace_s: float) -> bool:
+        """After this task's call got no answer in time: the next call opens a new WebSocket.
+
+        libsql-client replaces a connection only once it has failed, so a half-open socket
+        (a peer or a middlebox gone without a reset) would take every later call down with it.
+        Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
+        then each has its answer or has timed out itself), then it is closed. Only the
+        connection the call went out on is retired, and only once: True when an earlier
+        call's timeout had retired it already and its replacement answers (the same fault of
+        one socket, seen again).
+        """
+        conn = _call_connection.get()
+        if not isinstance(self._client, HranaClient) or conn is None:
+            return False
+        if conn.exception is not None:
+            return False  # it failed on its own, and libsql-client replaces it
+        if self._client._conn is not conn:
+            # Retired already (only a retired connection is replaced before it fails). The
+            # same fault seen again, unless the socket that replaced it has not answered
+            # either: then the fault is beyond one socket, and the breaker must hear of it.
+            return self._answered_on is self._client._conn
+        self._client._conn = self._client._open_conn()
+        closing = asyncio.create_task(_close_retired(conn, grace_s))
+        self._retiring.add(closing)
+        closing.add_done_callback(self._retiring.discard)
+        return False
+
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()
         outcome = "cancelled"
         _server_retry_after_s.set(None)
+        _call_connection.set(self._current_connection())
         try:
             result = await pending
         except Exception as error:
-            converted = classify(error)
-            converted.retry_after_s = _server_retry_after_s.get()
+            converted = _retired(error) or classify(error)
+            converted.retry_after_s = _refusal_retry_after_s(error)
             self._round_trips.record_error(converted.kind)
             if isinstance(converted, DbAuthRejected):
                 self._token_rejected = True
@@ -375,6 +452,14 @@ class Transport:
             raise converted from error
         else:
             outcome = "ok"
+            self._answered_on = _call_connection.get()
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)
+
+    def _current_connection(self) -> HranaConn | None:
+        """The WebSocket connection a call made now goes out on (a failed one is replaced)."""
+        if not isinstance(self._client, HranaClient):
+            return None
+        conn = self._client._conn
+        return conn if conn.exception is None else None

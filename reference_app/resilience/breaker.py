@@ -21,6 +21,7 @@ from reference_app.resilience.errors import (
     CircuitOpenError,
     DbBusyError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnreachableDbError,
 )
@@ -75,6 +76,11 @@ class CircuitBreaker:
             # (DbBusyError is a TransientDbError, so it is caught before that clause.)
             if self._current(generation):
                 self._record_success()
+            raise
+        except RetiredConnectionError:
+            # Lost with a socket already judged dead by another call's counted timeout.
+            if self._current(generation):
+                self._probe_in_flight = False
             raise
         except (TransientDbError, UnreachableDbError) as error:
             # Unreachable: no sign the database answered, so never a success.

@@ -5,7 +5,8 @@ DbError                      a database call failed (converted once, in db.trans
 │   ├── DbTimeoutError       one attempt ran past its timeout
 │   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
 │   ├── DbIoError            SQLITE_IOERR/CANTOPEN: the server's storage failed
-│   └── DbProtocolError      a garbled or unexpected message between client and server
+│   ├── DbProtocolError      a garbled or unexpected message between client and server
+│   └── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
 ├── PermanentDbError         the database answered, and will again: our own bad SQL
 │   └── ConstraintViolation  the database refused the data
 └── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL
@@ -84,6 +85,15 @@ class DbProtocolError(TransientDbError):
     """
 
     kind = "protocol_error"
+
+
+class RetiredConnectionError(TransientDbError):
+    """The call timed out, or was failed, on a WebSocket the app had already retired when an
+    earlier call on it timed out.
+
+    That first timeout was counted; the calls lost with the same socket are one fault, not
+    more, so the breaker does not count them. Retried, they go out on the fresh socket.
+    """
 
 
 class PermanentDbError(DbError):

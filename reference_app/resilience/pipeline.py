@@ -17,15 +17,20 @@ from typing import TypeVar
 
 from reference_app.resilience.breaker import CircuitBreaker
 from reference_app.resilience.deadline import Deadline, current_deadline
-from reference_app.resilience.errors import DbTimeoutError, DeadlineExceededError
+from reference_app.resilience.errors import (
+    DbTimeoutError,
+    DeadlineExceededError,
+    RetiredConnectionError,
+)
 from reference_app.resilience.limiter import ConcurrencyLimiter
 from reference_app.resilience.retry import RetryPolicy
 
 T = TypeVar("T")
 
 
-def _ignore_timeout() -> None:
-    """Default observer: nobody is counting attempt timeouts."""
+def _ignore_timeout() -> bool:
+    """Default observer: nobody is counting attempt timeouts, and each one is news."""
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +41,9 @@ class Pipeline:
     breaker: CircuitBreaker | None = None
     limiter: ConcurrencyLimiter | None = None
     attempt_timeout_s: float | None = None
-    on_timeout: Callable[[], None] = _ignore_timeout
+    # Told of each attempt timeout; True: the attempt went out on a connection already
+    # retired for an earlier timeout, the same fault seen again (RetiredConnectionError).
+    on_timeout: Callable[[], bool] = _ignore_timeout
 
     async def run(self, call: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
         """Await `call()` under the policies; `idempotent` allows retrying a maybe-applied write."""
@@ -73,5 +80,8 @@ class Pipeline:
                 raise DeadlineExceededError(
                     f"request deadline passed {budget_s:.3f}s into the database call"
                 ) from None
-            self.on_timeout()
+            if self.on_timeout():
+                raise RetiredConnectionError(
+                    f"database call got no answer within {budget_s:.3f}s on a retired connection"
+                ) from None
             raise DbTimeoutError(f"database call got no answer within {budget_s:.3f}s") from None

@@ -59,3 +59,14 @@ def test_a_local_server_only_scenario_is_refused_on_sqld(
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert error.startswith("chaos: rate_limited_retry_after set the local server's own flags")
+
+
+def test_ws_only_scenarios_are_skipped_over_http_saying_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRANSPORT", "http")
+
+    assert main(["--scenarios", "ws_half_open,ws_upgrade_refused"]) == 0  # nothing left to run
+
+    error = capsys.readouterr().err
+    assert error.startswith("chaos: skipping ws_half_open, ws_upgrade_refused over http")

@@ -85,7 +85,7 @@ def test_hardened_app_keeps_every_invariant_when_the_shared_cache_fails(tmp_path
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
     spec = (
         "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock_file,"
-        "kill_database,pause_database"
+        "kill_database,pause_database,ws_reset_in_flight,restart_database"
     )
     results = {r.scenario: r for r in run("naive", spec, tmp_path)}
 
@@ -100,6 +100,9 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     # Process faults: a killed database is a 500; a stalled one, with no deadline, a stall.
     assert not results["kill_database"].verdict("errors").passed
     assert not results["pause_database"].verdict("latency").passed
+    # The open socket cut under requests in flight, or closed by a restarting server: 500s.
+    assert not results["ws_reset_in_flight"].verdict("errors").passed
+    assert not results["restart_database"].verdict("errors").passed
     assert all(r.verdict("lost").passed for r in results.values())
 
 

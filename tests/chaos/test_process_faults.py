@@ -47,6 +47,20 @@ async def test_a_killed_server_comes_back_on_the_same_port_with_its_data(
     assert rows == [[{"type": "integer", "value": "42"}]]
 
 
+async def test_a_terminated_server_shuts_down_cleanly_and_comes_back(
+    server: LocalTurso,
+) -> None:
+    execute(server, "CREATE TABLE t (x)").raise_for_status()
+    old_pid = server.process.pid
+    fault = ProcessFault("database", "terminate", start_s=0.0, duration_s=0.1)
+
+    await apply(fault, server.process, window_start=0.0)
+
+    assert server.process.pid != old_pid
+    assert "database closed" in server.process.log_tail()  # its shutdown ran: no kill -9
+    execute(server, "SELECT x FROM t").raise_for_status()
+
+
 async def test_a_paused_server_is_stopped_during_the_fault_and_runs_after(
     server: LocalTurso,
 ) -> None:

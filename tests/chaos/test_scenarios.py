@@ -34,6 +34,11 @@ def test_every_scenario_of_the_issue_is_listed() -> None:
         "pause_database",
         "kill_app",
         "token_rotation",
+        "ws_reset_in_flight",
+        "ws_half_open",
+        "restart_database",
+        "stream_expiry",
+        "ws_upgrade_refused",
     }
 
 
@@ -89,3 +94,11 @@ def test_server_flag_scenarios_say_whether_they_run_on_sqld() -> None:
     assert not SCENARIOS["rate_limited_retry_after"].runs_on_sqld  # sqld sends no Retry-After
     assert not SCENARIOS["write_lock_file"].runs_on_sqld  # sqld's file is its own
     assert SCENARIOS["write_lock"].runs_on_sqld
+
+
+def test_only_the_faults_of_a_websocket_are_ws_only_and_on_the_local_server() -> None:
+    ws_only = {s.name for s in SCENARIOS.values() if s.ws_only}
+
+    assert ws_only == {"ws_half_open", "ws_upgrade_refused"}
+    assert not any(SCENARIOS[name].runs_on_sqld for name in ws_only)  # sqld has no such flags
+    assert select("ws_half_open+outage")[0].ws_only

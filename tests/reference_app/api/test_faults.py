@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -89,3 +90,47 @@ async def test_a_frozen_database_is_504_within_the_deadline(
     assert response.status_code == 504
     assert response.json()["error"]["code"] in {"database_timeout", "deadline_exceeded"}
     assert elapsed_s < DEADLINE_MS / 1000 * 1.25
+
+
+# Faults of the one long-lived WebSocket a libsql:// URL opens (localturso's --ws-* flags).
+
+
+async def test_a_websocket_gone_half_open_is_replaced_within_the_deadline(
+    tmp_path: Path, log_dir: Path, start_app: StartApp
+) -> None:
+    # Every socket goes silent 0.5 s after its upgrade: no answer, no close, no reset.
+    args = ["--ws-silent-after-s", "0.5"]
+    with local_turso(tmp_path / "silent.db", log_dir, extra_args=args) as server:
+        app = await start_app(settings(server).model_copy(update={"database_url": server.ws_url}))
+        await asyncio.sleep(0.6)  # the app's socket is half-open now
+        answered = []
+        for _ in range(3):
+            started = time.monotonic()
+            response = await app.client.get("/posts/1")
+            answered.append((response.status_code, time.monotonic() - started))
+
+    # The first attempt times out, the retry goes out on a fresh socket; later ones reuse it.
+    assert [status for status, _ in answered] == [404, 404, 404]
+    assert all(elapsed_s < DEADLINE_MS / 1000 for _, elapsed_s in answered)
+
+
+async def test_a_refused_websocket_upgrade_is_503_with_the_servers_retry_after_at_once(
+    tmp_path: Path, log_dir: Path, start_app: StartApp
+) -> None:
+    # The server closes each socket after 0.5 s, then refuses upgrades: 503, Retry-After: 2.
+    args = ["--ws-close-after-s", "0.5", "--ws-refuse-after-close-s", "5", "--retry-after-s", "2"]
+    with local_turso(tmp_path / "refusing.db", log_dir, extra_args=args) as server:
+        app = await start_app(settings(server).model_copy(update={"database_url": server.ws_url}))
+        await asyncio.sleep(0.6)  # the server has closed the app's socket
+        connects_before = app.app.state.round_trips.connects
+        started = time.monotonic()
+        response = await app.client.get("/posts/1")
+        elapsed_s = time.monotonic() - started
+        upgrades = app.app.state.round_trips.connects - connects_before
+
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) >= 2
+    assert response.json()["error"]["code"] == "database_unavailable"
+    # Answered at once, after a single upgrade: no retry sooner than the server asked.
+    assert upgrades == 1
+    assert elapsed_s < DEADLINE_MS / 1000

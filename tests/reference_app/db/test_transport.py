@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import ssl
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from reference_app.resilience.errors import (
     DbReadOnlyError,
     DbTimeoutError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnknownDbError,
     UnreachableDbError,
@@ -227,3 +229,84 @@ async def test_an_untrusted_certificate_is_unreachable_not_transient(
                 await transport.execute(("SELECT 1", ()))
         finally:
             await transport.close()
+
+
+@pytest.mark.integration
+async def test_a_refused_websocket_upgrade_carries_the_servers_retry_after(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # The server closes each socket after 0.3 s, then refuses upgrades for 5 s.
+    args = ["--ws-close-after-s", "0.3", "--ws-refuse-after-close-s", "5", "--retry-after-s", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(0.4)  # the server has closed the socket
+            with pytest.raises(TransientDbError) as raised:
+                await transport.execute(("SELECT 1", ()))
+        finally:
+            await transport.close()
+
+    assert isinstance(raised.value.__cause__, aiohttp.WSServerHandshakeError)
+    assert raised.value.maybe_applied is False
+    assert raised.value.retry_after_s == 2.0
+
+
+SILENT_AFTER_S = 1.0
+ATTEMPT_TIMEOUT_S = 0.2
+
+
+@pytest.mark.integration
+async def test_a_websocket_that_went_silent_is_retired_after_a_timeout(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # Each socket goes half-open (reads, never answers, never closes) 1 s after its upgrade.
+    args = ["--ws-silent-after-s", str(SILENT_AFTER_S)]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        counter = RoundTripCounter()
+        transport = Transport.open(server.ws_url, None, round_trips=counter)
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(SILENT_AFTER_S)
+            # Another caller's call waits on the same silent socket, with no timeout of its own.
+            waiting = asyncio.create_task(transport.execute(("SELECT 2", ())))
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+                    await transport.execute(("SELECT 1", ()))
+            assert transport.retire_unanswered_connection(grace_s=ATTEMPT_TIMEOUT_S) is False
+            # Timed out again on the retired socket: news, while the new one has not answered.
+            assert transport.retire_unanswered_connection(grace_s=ATTEMPT_TIMEOUT_S) is False
+            # After the grace its socket is closed; the call still waiting on it is failed.
+            with pytest.raises(RetiredConnectionError):
+                await asyncio.wait_for(waiting, ATTEMPT_TIMEOUT_S * 2)
+            async with asyncio.timeout(ATTEMPT_TIMEOUT_S):  # a fresh socket answers at once
+                result = await transport.execute(("SELECT 1 AS one", ()))
+        finally:
+            await transport.close()
+
+    assert result.rows == [{"one": 1}]
+    assert counter.connects == 2
+
+
+@pytest.mark.integration
+async def test_a_timeout_on_a_retired_socket_is_no_news_once_its_replacement_answers(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    args = ["--ws-silent-after-s", str(SILENT_AFTER_S)]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(SILENT_AFTER_S)
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(ATTEMPT_TIMEOUT_S):
+                    await transport.execute(("SELECT 1", ()))
+            assert transport.retire_unanswered_connection(grace_s=ATTEMPT_TIMEOUT_S) is False
+            retired = contextvars.copy_context()  # this task's last call: on the retired socket
+            await transport.execute(("SELECT 1", ()))  # the new socket answers
+
+            again = retired.run(transport.retire_unanswered_connection, ATTEMPT_TIMEOUT_S)
+        finally:
+            await transport.close()
+
+    assert again is True

@@ -14,6 +14,7 @@ from reference_app.resilience.errors import (
     DbError,
     DbFullError,
     PermanentDbError,
+    RetiredConnectionError,
     TransientDbError,
     UnreachableDbError,
 )
@@ -85,6 +86,14 @@ def test_a_locked_database_answers_too_and_never_opens_the_circuit(
 ) -> None:
     for _ in range(THRESHOLD * 2):
         fail(breaker, DbBusyError("database is locked"))
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_calls_lost_with_a_retired_socket_are_not_counted(breaker: CircuitBreaker) -> None:
+    fail(breaker)  # the timeout that retired the socket counts once
+    for _ in range(THRESHOLD * 2):  # the calls that were waiting on it do not
+        fail(breaker, RetiredConnectionError("connection retired"))
 
     assert breaker.state is BreakerState.CLOSED
 

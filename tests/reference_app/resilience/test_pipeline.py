@@ -12,6 +12,7 @@ from reference_app.resilience.errors import (
     CircuitOpenError,
     DbTimeoutError,
     DeadlineExceededError,
+    RetiredConnectionError,
     TransientDbError,
 )
 from reference_app.resilience.limiter import ConcurrencyLimiter
@@ -70,6 +71,13 @@ async def test_an_attempt_past_its_timeout_is_a_transient_timeout() -> None:
         await pipeline.run(asyncio.Event().wait, idempotent=True)
 
     assert len(timeouts) == 1
+
+
+async def test_a_timeout_on_an_already_retired_connection_is_not_a_new_fault() -> None:
+    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=lambda: True)
+
+    with pytest.raises(RetiredConnectionError):
+        await pipeline.run(asyncio.Event().wait, idempotent=True)
 
 
 async def test_each_attempt_holds_a_limiter_slot_only_while_it_runs() -> None:
