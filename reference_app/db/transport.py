@@ -1,9 +1,10 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError, or
-one of their named kinds (auth rejected, disk full, read-only, ...). PermanentDbError, the
-one answered 500, is kept for codes that mean our own SQL is wrong.
+timeouts, truncated JSON, a malformed message) into TransientDbError, PermanentDbError or
+UnreachableDbError, or one of their named kinds (auth rejected, disk full, read-only, ...).
+PermanentDbError, the one answered 500, is kept for codes that mean our own SQL is wrong and
+for any other exception (AppBugError): a bug of ours.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
 cover WebSocket faults too.
 """
@@ -20,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -29,6 +31,7 @@ from libsql_client.http import HttpClient
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.token import TokenFile
 from reference_app.resilience.errors import (
+    AppBugError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -216,9 +219,42 @@ def classify(error: BaseException) -> DbError:
         case aiohttp.ClientError() | OSError() | json.JSONDecodeError():
             # Reset, disconnected, truncated or garbled response: the path failed mid-call.
             return TransientDbError(message)
+        case _ if _raised_reading_a_message(error.__traceback__):
+            # A server message missing a field or of the wrong shape (a KeyError, TypeError or
+            # ValueError in the client's parsing): garbled on the path, as HRANA_PROTO_ERROR.
+            return DbProtocolError(message)
         case _:
-            # Unknown: not retried (it may be a bug), and no proof the database answers.
-            return UnreachableDbError(message)
+            # Raised by our own code or by the client refusing what we passed it: a bug.
+            return AppBugError(message)
+
+
+# libsql-client 0.3.1's functions that read a server message (module, function). Those that
+# convert our arguments (_stmt_to_proto, _value_to_proto, _normalize_value) are not here.
+_MESSAGE_READERS = frozenset(
+    {
+        ("libsql_client.http", "_send"),
+        ("libsql_client.http", "execute"),  # response["result"]
+        ("libsql_client.http", "batch"),
+        ("libsql_client.hrana.conn", "_receive"),
+        ("libsql_client.hrana.conn", "get_result"),
+        ("libsql_client.hrana.convert", "_result_set_from_proto"),
+        ("libsql_client.hrana.convert", "_batch_results_from_proto"),
+        ("libsql_client.hrana.convert", "_value_from_proto"),
+        ("libsql_client.hrana.convert", "_error_from_proto"),
+    }
+)
+
+
+def _raised_reading_a_message(traceback: TracebackType | None) -> bool:
+    """Whether the innermost libsql-client frame of `traceback` was reading a server message."""
+    innermost: tuple[str, str] | None = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("libsql_client."):
+            innermost = (module, frame.f_code.co_name)
+        traceback = traceback.tb_next
+    return innermost in _MESSAGE_READERS
 
 
 def _classify_libsql(error: LibsqlError) -> DbError:

@@ -8,9 +8,12 @@ import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
+from collections.abc import AsyncIterator, Callable
+
 import aiohttp
 import httpx
 import pytest
+from aiohttp import web
 from libsql_client import LibsqlError
 
 from harness.processes import free_port
@@ -19,6 +22,7 @@ from harness.stack import TlsFiles, local_turso
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
+    AppBugError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -89,7 +93,8 @@ def certificate_error() -> aiohttp.ClientConnectorCertificateError:
         ),
         (LibsqlError("something new", "SOMETHING_NEW"), UnknownDbError, True),
         (LibsqlError("database disk image is malformed", "SQLITE_CORRUPT"), UnknownDbError, True),
-        (KeyError("result"), UnreachableDbError, True),
+        (KeyError("result"), AppBugError, True),
+        (TypeError("unsupported operand"), AppBugError, True),
         (certificate_error(), UnreachableDbError, False),
         (ssl.SSLCertVerificationError("certificate verify failed"), UnreachableDbError, False),
         (aiohttp.InvalidURL("http://[::1"), UnreachableDbError, False),
@@ -227,3 +232,87 @@ async def test_an_untrusted_certificate_is_unreachable_not_transient(
                 await transport.execute(("SELECT 1", ()))
         finally:
             await transport.close()
+
+
+@pytest.mark.parametrize("scheme", ["file", "http", "ws"])
+async def test_an_argument_the_client_refuses_is_our_bug_not_the_databases(
+    scheme: str, tmp_path: Path
+) -> None:
+    # http and ws: nobody listens, and the argument is refused before anything is sent.
+    url = f"file:{tmp_path / 't.db'}" if scheme == "file" else f"{scheme}://127.0.0.1:{free_port()}"
+    transport = Transport.open(url, None, round_trips=RoundTripCounter())
+    try:
+        with pytest.raises(AppBugError) as raised:
+            await transport.execute(("SELECT ?", ([1],)))  # type: ignore[list-item]
+    finally:
+        await transport.close()
+
+    assert isinstance(raised.value.__cause__, TypeError)
+
+
+# Hrana answers that parse as JSON but miss a field or have one of the wrong type: libsql-client
+# raises KeyError, TypeError or ValueError (not LibsqlError) while reading them.
+GARBLED_RESULTS: list[object] = [
+    {"cols": []},  # no rows: KeyError
+    {"cols": [], "rows": [[{"type": "integer", "value": "x"}]], "affected_row_count": 0},
+    {"cols": [], "rows": 7, "affected_row_count": 0},  # TypeError
+]
+
+
+@pytest.fixture
+async def garbling_server() -> AsyncIterator[Callable[[object], str]]:
+    """A Hrana-looking server on loopback whose every execute answer has the given result;
+    gives a function that sets the result and returns the server's base URL (http; ws too)."""
+    answer: dict[str, object] = {}
+
+    async def http_execute(_request: web.Request) -> web.Response:
+        return web.json_response({"result": answer["result"]})
+
+    async def ws_session(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(protocols=["hrana2"])
+        await socket.prepare(request)
+        async for message in socket:
+            sent = json.loads(message.data)
+            if sent["type"] == "hello":
+                await socket.send_json({"type": "hello_ok"})
+                continue
+            request_type = sent["request"]["type"]
+            result = answer["result"] if request_type == "execute" else None
+            response = {"type": request_type, "result": result}
+            await socket.send_json(
+                {"type": "response_ok", "request_id": sent["request_id"], "response": response}
+            )
+        return socket
+
+    app = web.Application()
+    app.router.add_post("/v1/execute", http_execute)
+    app.router.add_get("/", ws_session)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+
+    def answering(result: object) -> str:
+        answer["result"] = result
+        return f"127.0.0.1:{port}"
+
+    try:
+        yield answering
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+@pytest.mark.parametrize("result", GARBLED_RESULTS)
+async def test_a_garbled_answer_the_client_cannot_parse_is_a_protocol_fault(
+    scheme: str, result: object, garbling_server: Callable[[object], str]
+) -> None:
+    url = f"{scheme}://{garbling_server(result)}"
+    transport = Transport.open(url, None, round_trips=RoundTripCounter())
+    try:
+        with pytest.raises(DbProtocolError) as raised:
+            await transport.execute(("SELECT 1", ()))
+    finally:
+        await transport.close()
+
+    assert isinstance(raised.value.__cause__, KeyError | TypeError | ValueError)
