@@ -94,7 +94,7 @@ _INTERNAL_MESSAGES = {
 }
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON (malformed, not UTF-8, or sent as another Content-Type)",
+    400: "The body is not JSON (empty, malformed, not UTF-8, or sent as another Content-Type)",
     404: "No such post",
     409: "The Idempotency-Key was used with another body, or the database refused the data",
     412: "If-Match names a version the post is no longer at: read it again, then reapply",
@@ -193,11 +193,16 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 
 
 def _not_json(problem: Mapping[str, Any]) -> str | None:
-    """Why the body is not JSON, or None: FastAPI's own decode error, or a body it kept as
-    bytes because its Content-Type is not JSON."""
+    """Why the body is not JSON, or None: FastAPI's own decode error, a body it kept as bytes
+    because its Content-Type is not JSON, or no body at all (FastAPI's "missing" for the
+    whole body; a JSON `null` is a wrong type instead, a 422)."""
     if problem["type"] == "json_invalid":
         return f"{problem['ctx']['error']} at character {problem['loc'][-1]}"
-    if tuple(problem["loc"]) == ("body",) and isinstance(problem.get("input"), bytes):
+    if tuple(problem["loc"]) != ("body",):
+        return None
+    if problem["type"] == "missing":
+        return "it is empty"
+    if isinstance(problem.get("input"), bytes):
         return "its Content-Type is not application/json"
     return None
 

@@ -92,8 +92,9 @@ BODY_ROUTES = [
         (b"title=t&content=c", "application/json"),
         (b'{"title": "\xff\xfe"}', "application/json"),
         (b'{"title": "t", "content": "c"}', "text/plain"),
+        (b"", "application/json"),
     ],
-    ids=["cut-short", "form", "not-utf-8", "not-sent-as-json"],
+    ids=["cut-short", "form", "not-utf-8", "not-sent-as-json", "empty"],
 )
 async def test_a_body_that_is_not_json_is_a_400(
     app: InProcessApp, method: str, path: str, body: bytes, content_type: str
@@ -106,6 +107,15 @@ async def test_a_body_that_is_not_json_is_a_400(
     error = response.json()["error"]
     assert error["code"] == "invalid_json"
     assert error["message"].startswith("the body is not JSON: ")
+
+
+async def test_a_json_null_body_is_json_of_the_wrong_type_a_422(app: InProcessApp) -> None:
+    response = await app.client.post(
+        "/posts", content=b"null", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body"
 
 
 @pytest.fixture
