@@ -204,7 +204,10 @@ def test_no_character_is_sent_wider_than_the_widest() -> None:
 
 def test_the_largest_valid_batch_fits_the_default_limit() -> None:
     # Every field at its maximum, in the character `json.dumps` writes widest.
-    post = {"title": WIDEST_CHARACTER * TITLE_MAX_CHARS, "content": WIDEST_CHARACTER * CONTENT_MAX_CHARS}
+    post = {
+        "title": WIDEST_CHARACTER * TITLE_MAX_CHARS,
+        "content": WIDEST_CHARACTER * CONTENT_MAX_CHARS,
+    }
     body = json.dumps({"posts": [post] * MAX_BATCH_SIZE}).encode()
 
     assert len(PostBatchIn.model_validate_json(body).posts) == MAX_BATCH_SIZE

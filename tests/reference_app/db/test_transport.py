@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import httpx
