@@ -11,11 +11,13 @@ cover WebSocket faults too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import ssl
 import time
+from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -298,6 +300,14 @@ def _to_result(result_set: ResultSet) -> Result:
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
 
 
+async def _close_quietly(client: Client) -> None:
+    """Close a replaced client, whose calls have all ended: a failure loses nothing."""
+    try:
+        await client.close()
+    except Exception as error:
+        logger.warning("could not close the client of a replaced database token: %s", error)
+
+
 def _client(url: str, auth_token: str | None, round_trips: RoundTripCounter) -> Client:
     client = create_client(url, auth_token=auth_token)
     _watch_session(client, round_trips)
@@ -308,7 +318,8 @@ class Transport:
     """One libsql-client client; every call is counted, timed and (unless raw) converted.
 
     With a token file, a call after the database rejected the token re-reads the file (at most
-    every REREAD_INTERVAL_S) and, if it holds another token, goes out on a new client with it.
+    every REREAD_INTERVAL_S) and, if it holds another token, goes out on a new client with it;
+    the old client is closed once its calls in flight have ended.
     """
 
     def __init__(
@@ -328,9 +339,11 @@ class Transport:
         self._auth_token = auth_token
         self._token_file = token_file
         self._token_rejected = False
-        # Clients of replaced tokens, closed at shutdown, not at once: calls still in flight
-        # on them then end with the database's answer, not with "client closed".
-        self._retired: list[Client] = []
+        # A client of a replaced token is closed once its last call in flight has ended, not at
+        # once: those calls end with the database's answer, not with "client closed".
+        self._in_flight: Counter[Client] = Counter()
+        self._retired: set[Client] = set()
+        self._closing: set[asyncio.Task[None]] = set()
 
     @classmethod
     def open(
@@ -367,15 +380,21 @@ class Transport:
     async def execute(self, statement: Statement) -> Result:
         sql, args = statement
         client = self._current_client()
-        return _to_result(await self._call("execute", client.execute(sql, list(args))))
+        return _to_result(
+            await self._call("execute", self._on(client, client.execute(sql, list(args))))
+        )
 
     async def batch(self, statements: Sequence[Statement]) -> list[Result]:
         """All statements in one round trip and one transaction: one failing rolls back all."""
         stmts = [(sql, list(args)) for sql, args in statements]
         client = self._current_client()
-        return [_to_result(rs) for rs in await self._call("batch", client.batch(stmts))]
+        return [
+            _to_result(rs)
+            for rs in await self._call("batch", self._on(client, client.batch(stmts)))
+        ]
 
     async def close(self) -> None:
+        await asyncio.gather(*self._closing)
         for client in (*self._retired, self._client):
             await client.close()
 
@@ -385,13 +404,38 @@ class Transport:
             # A small file, read at most every REREAD_INTERVAL_S: not worth a thread.
             token = self._token_file.reread(self._auth_token)
             if token is not None:
-                self._retired.append(self._client)
+                self._retire(self._client)
                 self._client = _client(self._url, token, self._round_trips)
                 self._auth_token, self._token_rejected = token, False
                 logger.warning(
                     "database token rejected; using the new one in %s", self._token_file.path
                 )
         return self._client
+
+    async def _on(self, client: Client, pending: Awaitable[T]) -> T:
+        """`pending`, a call on `client`, counted in flight until it ends."""
+        self._in_flight[client] += 1
+        try:
+            return await pending
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+                if client in self._retired:
+                    self._close_retired(client)
+
+    def _retire(self, client: Client) -> None:
+        self._retired.add(client)
+        if not self._in_flight[client]:
+            self._close_retired(client)
+
+    def _close_retired(self, client: Client) -> None:
+        # In a task: a call must not wait for another client's close (a WebSocket's close
+        # handshake waits for the peer). Shutdown waits for it.
+        self._retired.discard(client)
+        closing = asyncio.create_task(_close_quietly(client))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()

@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
+import psutil
 import pytest
 from aiohttp import web
-from libsql_client import LibsqlError
+from libsql_client import Client, LibsqlError, create_client
 
+from harness.auth import READ_WRITE_CLAIMS, JwtAuth
 from harness.processes import free_port
 from harness.settings import HarnessSettings
 from harness.stack import TlsFiles, local_turso
+from reference_app.db import transport as transport_module
 from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.token import TokenFile
 from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
     AppBugError,
@@ -315,3 +320,129 @@ async def test_a_garbled_answer_the_client_cannot_parse_is_a_protocol_fault(
         await transport.close()
 
     assert isinstance(raised.value.__cause__, KeyError | TypeError | ValueError)
+
+
+ROTATIONS = 4
+
+
+def open_sockets_to(port: int) -> int:
+    """This process's established TCP connections to `port` on loopback."""
+    return sum(
+        1
+        for connection in psutil.Process().net_connections(kind="tcp")
+        if connection.raddr
+        and connection.raddr.port == port
+        and connection.status == psutil.CONN_ESTABLISHED
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_the_client_of_a_replaced_token_is_closed_not_kept(
+    scheme: str, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Client] = []
+
+    def recorded(url: str, **kwargs: Any) -> Client:
+        made.append(create_client(url, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(transport_module, "create_client", recorded)
+    key = JwtAuth.generate()
+    expired = [key.sign({**READ_WRITE_CLAIMS, "exp": 1, "n": n}) for n in range(ROTATIONS)]
+    tokens = TokenFile(tmp_path / "token", min_interval_s=0)
+    with local_turso(tmp_path / "db.sqlite", log_dir, jwt_auth=key) as server:
+        transport = Transport.open(
+            server.url(scheme), expired[0], round_trips=RoundTripCounter(), token_file=tokens
+        )
+        try:
+            # Each token is refused (it has expired), so the next call takes the next one.
+            for token in [*expired[1:], key.token]:
+                with pytest.raises(DbAuthRejected):
+                    await transport.execute(("SELECT 1", ()))
+                tokens.path.write_text(token)
+            await transport.execute(("SELECT 1", ()))
+            open_clients = await open_clients_once_closed(made, in_use=1)
+            sockets = open_sockets_to(server.port)
+        finally:
+            await transport.close()
+
+    assert len(made) == ROTATIONS + 1
+    assert open_clients == 1
+    assert sockets == 1
+
+
+async def open_clients_once_closed(
+    made: Sequence[Client | GatedClient], *, in_use: int, limit: int = 100
+) -> int:
+    """How many of `made` are open, once those being closed (in tasks) are: at most `limit`
+    turns of the loop, 10 ms apart, for all but the `in_use` ones to close."""
+    for _ in range(limit):
+        if sum(not client.closed for client in made) <= in_use:
+            break
+        await asyncio.sleep(0.01)
+    return sum(not client.closed for client in made)
+
+
+class GatedClient:
+    """A real file: client whose calls wait while `gate` is clear, and that refuses its token
+    (as the database would) once `refusal` is set."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = asyncio.Event()
+        self.refusal: LibsqlError | None = None
+
+    async def execute(self, *args: Any) -> Any:
+        if self.refusal is not None:
+            raise self.refusal
+        self.waiting.set()
+        await self.gate.wait()
+        return await self._client.execute(*args)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._client.closed
+
+
+async def test_a_replaced_client_is_closed_once_its_calls_in_flight_have_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[GatedClient] = []
+
+    def gated(url: str, **kwargs: Any) -> GatedClient:
+        made.append(GatedClient(create_client(url, **kwargs)))
+        return made[-1]
+
+    monkeypatch.setattr(transport_module, "create_client", gated)
+    tokens = TokenFile(tmp_path / "token", min_interval_s=0)
+    tokens.path.write_text("old")
+    transport = Transport.open(
+        f"file:{tmp_path / 't.db'}", "old", round_trips=RoundTripCounter(), token_file=tokens
+    )
+    try:
+        [old] = made
+        old.gate.clear()
+        in_flight = asyncio.create_task(transport.execute(("SELECT 1 AS x", ())))
+        await old.waiting.wait()
+        old.refusal = LibsqlError("The JWT has expired", "AUTH_JWT_EXPIRED")
+        with pytest.raises(DbAuthRejected):
+            await transport.execute(("SELECT 1", ()))
+        tokens.path.write_text("new")
+        await transport.execute(("SELECT 1", ()))  # on a new client: the old one is replaced
+        open_while_in_flight = not old.closed
+        old.gate.set()
+        answered = await in_flight
+        open_after = await open_clients_once_closed([old], in_use=0)
+    finally:
+        await transport.close()
+
+    assert len(made) == 2
+    assert open_while_in_flight
+    assert answered.rows == [{"x": 1}]
+    assert open_after == 0
