@@ -404,7 +404,7 @@ class Transport:
             # A small file, read at most every REREAD_INTERVAL_S: not worth a thread.
             token = self._token_file.reread(self._auth_token)
             if token is not None:
-                self._retire(self._client)
+                self._retire_client(self._client)
                 self._client = _client(self._url, token, self._round_trips)
                 self._auth_token, self._token_rejected = token, False
                 logger.warning(
@@ -422,14 +422,14 @@ class Transport:
             if not self._in_flight[client]:
                 del self._in_flight[client]
                 if client in self._retired:
-                    self._close_retired(client)
+                    self._close_replaced_client(client)
 
-    def _retire(self, client: Client) -> None:
+    def _retire_client(self, client: Client) -> None:
         self._retired.add(client)
         if not self._in_flight[client]:
-            self._close_retired(client)
+            self._close_replaced_client(client)
 
-    def _close_retired(self, client: Client) -> None:
+    def _close_replaced_client(self, client: Client) -> None:
         # In a task: a call must not wait for another client's close (a WebSocket's close
         # handshake waits for the peer). Shutdown waits for it.
         self._retired.discard(client)
