@@ -2,8 +2,9 @@
 
 This is the only place the app's errors become HTTP: DB unreachable, a named database fault
 (token rejected, disk full, read-only, I/O, protocol, closed client, an unknown code) or breaker
-open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours (bad SQL), never a fault
-of the database or the path to it, and never carries a traceback.
+open → 503 with Retry-After, deadline → 504; a 500 means a bug of ours (bad SQL, or our code
+failing around a call), never a fault of the database or the path to it; it is logged with its
+traceback, which its body never carries.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from reference_app.domain import (
     PreconditionFailed,
 )
 from reference_app.resilience.errors import (
+    AppBugError,
     CircuitOpenError,
     ConstraintViolation,
     DbAuthRejected,
@@ -68,6 +70,7 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
     PreconditionFailed: (412, "precondition_failed"),
     ConstraintViolation: (409, "constraint_violation"),
     PermanentDbError: (500, "database_error"),
+    AppBugError: (500, "internal_error"),
     DbTimeoutError: (504, "database_timeout"),
     TransientDbError: (503, "database_unavailable"),
     UnreachableDbError: (503, "database_unreachable"),
@@ -84,8 +87,14 @@ _STATUS_AND_CODE: dict[type[Exception], tuple[int, str]] = {
 }
 
 
+# A 500's own text would show our internals; the log has them, with the traceback.
+_INTERNAL_MESSAGES = {
+    "database_error": "the database rejected the statement",
+    "internal_error": "unexpected server error",
+}
+
 _DESCRIPTIONS = {
-    400: "The body is not JSON (malformed, not UTF-8, or sent as another Content-Type)",
+    400: "The body is not JSON (empty, malformed, not UTF-8, or sent as another Content-Type)",
     404: "No such post",
     409: "The Idempotency-Key was used with another body, or the database refused the data",
     412: "If-Match names a version the post is no longer at: read it again, then reapply",
@@ -173,7 +182,7 @@ async def _app_error(_request: Request, error: Exception) -> JSONResponse:
         # A fault that needs someone (a token, a disk): named, but no traceback, which
         # would only show our own call stack.
         logger.warning("%s: %s (%s)", code, cause, error)
-    message = "the database rejected the statement" if status == 500 else str(error)
+    message = _INTERNAL_MESSAGES.get(code, str(error))
     retry_after_s = _retry_after_s(error) if status == 503 else None
     return error_response(status, code, message, retry_after_s=retry_after_s)
 
@@ -184,11 +193,16 @@ def _field_name(location: tuple[int | str, ...]) -> str:
 
 
 def _not_json(problem: Mapping[str, Any]) -> str | None:
-    """Why the body is not JSON, or None: FastAPI's own decode error, or a body it kept as
-    bytes because its Content-Type is not JSON."""
+    """Why the body is not JSON, or None: FastAPI's own decode error, a body it kept as bytes
+    because its Content-Type is not JSON, or no body at all (FastAPI's "missing" for the
+    whole body; a JSON `null` is a wrong type instead, a 422)."""
     if problem["type"] == "json_invalid":
         return f"{problem['ctx']['error']} at character {problem['loc'][-1]}"
-    if tuple(problem["loc"]) == ("body",) and isinstance(problem.get("input"), bytes):
+    if tuple(problem["loc"]) != ("body",):
+        return None
+    if problem["type"] == "missing":
+        return "it is empty"
+    if isinstance(problem.get("input"), bytes):
         return "its Content-Type is not application/json"
     return None
 
@@ -221,7 +235,7 @@ async def _body_too_large(_request: Request, error: Exception) -> JSONResponse:
 
 async def _unexpected_error(_request: Request, error: Exception) -> JSONResponse:
     logger.error("unhandled error", exc_info=error)
-    return error_response(500, "internal_error", "unexpected server error")
+    return error_response(500, "internal_error", _INTERNAL_MESSAGES["internal_error"])
 
 
 def install_error_handlers(app: FastAPI, *, catch_all: bool) -> None:

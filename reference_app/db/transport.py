@@ -1,9 +1,10 @@
 """The only module that calls libsql-client, and the one place its exceptions are converted.
 
 `classify` turns anything the client can raise (LibsqlError codes, aiohttp and OS errors,
-timeouts, truncated JSON) into TransientDbError, PermanentDbError or UnreachableDbError, or
-one of their named kinds (auth rejected, disk full, read-only, ...). PermanentDbError, the
-one answered 500, is kept for codes that mean our own SQL is wrong.
+timeouts, truncated JSON, a malformed message) into TransientDbError, PermanentDbError or
+UnreachableDbError, or one of their named kinds (auth rejected, disk full, read-only, ...).
+PermanentDbError, the one answered 500, is kept for codes that mean our own SQL is wrong and
+for any other exception (AppBugError): a bug of ours.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
 cover WebSocket faults too. Over WebSocket it also retires a connection that stopped answering
 (`retire_unanswered_connection`), which libsql-client itself would keep forever.
@@ -18,11 +19,13 @@ import logging
 import re
 import ssl
 import time
+from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -34,6 +37,7 @@ from libsql_client.http import HttpClient
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.token import TokenFile
 from reference_app.resilience.errors import (
+    AppBugError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -234,9 +238,42 @@ def classify(error: BaseException) -> DbError:
         case aiohttp.ClientError() | OSError() | json.JSONDecodeError():
             # Reset, disconnected, truncated or garbled response: the path failed mid-call.
             return TransientDbError(message)
+        case _ if _raised_reading_a_message(error.__traceback__):
+            # A server message missing a field or of the wrong shape (a KeyError, TypeError or
+            # ValueError in the client's parsing): garbled on the path, as HRANA_PROTO_ERROR.
+            return DbProtocolError(message)
         case _:
-            # Unknown: not retried (it may be a bug), and no proof the database answers.
-            return UnreachableDbError(message)
+            # Raised by our own code or by the client refusing what we passed it: a bug.
+            return AppBugError(message)
+
+
+# libsql-client 0.3.1's functions that read a server message (module, function). Those that
+# convert our arguments (_stmt_to_proto, _value_to_proto, _normalize_value) are not here.
+_MESSAGE_READERS = frozenset(
+    {
+        ("libsql_client.http", "_send"),
+        ("libsql_client.http", "execute"),  # response["result"]
+        ("libsql_client.http", "batch"),
+        ("libsql_client.hrana.conn", "_receive"),
+        ("libsql_client.hrana.conn", "get_result"),
+        ("libsql_client.hrana.convert", "_result_set_from_proto"),
+        ("libsql_client.hrana.convert", "_batch_results_from_proto"),
+        ("libsql_client.hrana.convert", "_value_from_proto"),
+        ("libsql_client.hrana.convert", "_error_from_proto"),
+    }
+)
+
+
+def _raised_reading_a_message(traceback: TracebackType | None) -> bool:
+    """Whether the innermost libsql-client frame of `traceback` was reading a server message."""
+    innermost: tuple[str, str] | None = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("libsql_client."):
+            innermost = (module, frame.f_code.co_name)
+        traceback = traceback.tb_next
+    return innermost in _MESSAGE_READERS
 
 
 def _classify_libsql(error: LibsqlError) -> DbError:
@@ -305,6 +342,14 @@ def _to_result(result_set: ResultSet) -> Result:
     return Result(rows, result_set.rows_affected, result_set.last_insert_rowid)
 
 
+async def _close_quietly(client: Client) -> None:
+    """Close a replaced client, whose calls have all ended: a failure loses nothing."""
+    try:
+        await client.close()
+    except Exception as error:
+        logger.warning("could not close the client of a replaced database token: %s", error)
+
+
 def _client(url: str, auth_token: str | None, round_trips: RoundTripCounter) -> Client:
     client = create_client(url, auth_token=auth_token)
     _watch_session(client, round_trips)
@@ -315,7 +360,8 @@ class Transport:
     """One libsql-client client; every call is counted, timed and (unless raw) converted.
 
     With a token file, a call after the database rejected the token re-reads the file (at most
-    every REREAD_INTERVAL_S) and, if it holds another token, goes out on a new client with it.
+    every REREAD_INTERVAL_S) and, if it holds another token, goes out on a new client with it;
+    the old client is closed once its calls in flight have ended.
     """
 
     def __init__(
@@ -335,9 +381,12 @@ class Transport:
         self._auth_token = auth_token
         self._token_file = token_file
         self._token_rejected = False
-        # Clients of replaced tokens, closed at shutdown, not at once: calls still in flight
-        # on them then end with the database's answer, not with "client closed".
-        self._retired: list[Client] = []
+        # A client of a replaced token is closed once its last call in flight has ended, not at
+        # once: those calls end with the database's answer, not with "client closed".
+        self._in_flight: Counter[Client] = Counter()
+        self._retired: set[Client] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        # WebSockets retired after a timeout, each closed after its grace.
         self._retiring: set[asyncio.Task[None]] = set()
         # The WebSocket connection the last successful call went out on.
         self._answered_on: HranaConn | None = None
@@ -377,18 +426,24 @@ class Transport:
     async def execute(self, statement: Statement) -> Result:
         sql, args = statement
         client = self._current_client()
-        return _to_result(await self._call("execute", client.execute(sql, list(args))))
+        return _to_result(
+            await self._call("execute", self._on(client, client.execute(sql, list(args))))
+        )
 
     async def batch(self, statements: Sequence[Statement]) -> list[Result]:
         """All statements in one round trip and one transaction: one failing rolls back all."""
         stmts = [(sql, list(args)) for sql, args in statements]
         client = self._current_client()
-        return [_to_result(rs) for rs in await self._call("batch", client.batch(stmts))]
+        return [
+            _to_result(rs)
+            for rs in await self._call("batch", self._on(client, client.batch(stmts)))
+        ]
 
     async def close(self) -> None:
         for retiring in self._retiring:
             retiring.cancel()  # closes its connection now rather than after the grace
         await asyncio.gather(*self._retiring, return_exceptions=True)
+        await asyncio.gather(*self._closing)
         for client in (*self._retired, self._client):
             await client.close()
 
@@ -398,7 +453,7 @@ class Transport:
             # A small file, read at most every REREAD_INTERVAL_S: not worth a thread.
             token = self._token_file.reread(self._auth_token)
             if token is not None:
-                self._retired.append(self._client)
+                self._retire_client(self._client)
                 self._client = _client(self._url, token, self._round_trips)
                 self._auth_token, self._token_rejected = token, False
                 logger.warning(
@@ -432,6 +487,31 @@ class Transport:
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
         return False
+
+    async def _on(self, client: Client, pending: Awaitable[T]) -> T:
+        """`pending`, a call on `client`, counted in flight until it ends."""
+        self._in_flight[client] += 1
+        try:
+            return await pending
+        finally:
+            self._in_flight[client] -= 1
+            if not self._in_flight[client]:
+                del self._in_flight[client]
+                if client in self._retired:
+                    self._close_replaced_client(client)
+
+    def _retire_client(self, client: Client) -> None:
+        self._retired.add(client)
+        if not self._in_flight[client]:
+            self._close_replaced_client(client)
+
+    def _close_replaced_client(self, client: Client) -> None:
+        # In a task: a call must not wait for another client's close (a WebSocket's close
+        # handshake waits for the peer). Shutdown waits for it.
+        self._retired.discard(client)
+        closing = asyncio.create_task(_close_quietly(client))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     async def _call(self, operation: str, pending: Awaitable[T]) -> T:
         started = time.perf_counter()

@@ -8,7 +8,8 @@ DbError                      a database call failed (converted once, in db.trans
 │   ├── DbProtocolError      a garbled or unexpected message between client and server
 │   └── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
 ├── PermanentDbError         the database answered, and will again: our own bad SQL
-│   └── ConstraintViolation  the database refused the data
+│   ├── ConstraintViolation  the database refused the data
+│   └── AppBugError          our code failed around the call (a bad argument, a typo): a bug
 └── UnreachableDbError       no answer, and retrying cannot help: certificate rejected, bad URL
     ├── DbAuthRejected       the database refused the app's token (401/403, Hrana AUTH_*)
     ├── DbFullError          SQLITE_FULL: the database's disk or quota is full
@@ -106,6 +107,16 @@ class ConstraintViolation(PermanentDbError):
     """The database rejected the data (UNIQUE, CHECK, NOT NULL, ...)."""
 
     kind = "constraint"
+
+
+class AppBugError(PermanentDbError):
+    """Our own code failed during the call, not the database nor the path (a 500).
+
+    Not retried (it would fail the same way), and no fault of the database: the breaker
+    counts it as an answer, so one broken route cannot open the circuit for every route.
+    """
+
+    kind = "app_bug"
 
 
 class UnreachableDbError(DbError):

@@ -62,8 +62,8 @@ def request_head(headers: str) -> bytes:
     ).encode()
 
 
-def test_a_50_mb_body_is_refused_from_its_content_length_before_it_is_sent(app: App) -> None:
-    total = 50 * MIB
+def test_a_100_mb_body_is_refused_from_its_content_length_before_it_is_sent(app: App) -> None:
+    total = 100 * MIB
     slices = (SLICE for _ in range(total // len(SLICE)))
 
     head = request_head(f"Content-Length: {total}\r\n")

@@ -8,6 +8,7 @@ cannot (a full disk, an I/O error, a garbled message, a closed client, an unknow
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -168,6 +169,43 @@ async def test_our_own_bad_sql_stays_a_500(
 
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "database_error"
+
+
+async def test_a_bug_of_ours_is_a_logged_500_not_retried_nor_a_database_fault(
+    faulty: list[FaultyClient],
+    start_app: StartApp,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = await start_app(
+        functional_settings(
+            database_url=f"file:{tmp_path / 'app.db'}",
+            cache_enabled=False,
+            retry_max_attempts=3,
+            retry_base_delay_ms=1,
+            breaker_failure_threshold=2,
+            breaker_cooldown_ms=60_000,
+        )
+    )
+    [client] = faulty
+    # What libsql-client raises for an argument of a type it cannot send (a list).
+    client.fault = TypeError("memoryview: a bytes-like object is required, not 'list'")
+
+    with caplog.at_level(logging.ERROR):
+        broken = [await app.client.get("/posts/1") for _ in range(3)]
+    client.fault = None
+    healthy = await app.client.get("/posts/1")
+
+    assert [r.status_code for r in broken] == [500] * 3
+    assert [r.json()["error"] for r in broken] == [
+        {"code": "internal_error", "message": "unexpected server error"}
+    ] * 3
+    assert client.calls == 3  # never retried
+    assert healthy.status_code == 404  # the breaker did not open
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
+    assert len(logged) == 3
+    assert "TypeError: memoryview" in caplog.text  # the traceback, with the cause
+    assert metric((await app.client.get("/metrics")).text, "app_bug") == 3
 
 
 # Real servers from here on.

@@ -92,8 +92,9 @@ BODY_ROUTES = [
         (b"title=t&content=c", "application/json"),
         (b'{"title": "\xff\xfe"}', "application/json"),
         (b'{"title": "t", "content": "c"}', "text/plain"),
+        (b"", "application/json"),
     ],
-    ids=["cut-short", "form", "not-utf-8", "not-sent-as-json"],
+    ids=["cut-short", "form", "not-utf-8", "not-sent-as-json", "empty"],
 )
 async def test_a_body_that_is_not_json_is_a_400(
     app: InProcessApp, method: str, path: str, body: bytes, content_type: str
@@ -106,6 +107,15 @@ async def test_a_body_that_is_not_json_is_a_400(
     error = response.json()["error"]
     assert error["code"] == "invalid_json"
     assert error["message"].startswith("the body is not JSON: ")
+
+
+async def test_a_json_null_body_is_json_of_the_wrong_type_a_422(app: InProcessApp) -> None:
+    response = await app.client.post(
+        "/posts", content=b"null", headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body"
 
 
 @pytest.fixture
@@ -178,9 +188,26 @@ async def test_a_body_within_the_limit_is_served(small_limit_app: InProcessApp) 
     assert response.status_code == 201
 
 
+# Outside the BMP: `json.dumps` writes it as a surrogate pair, `\ud83d\ude00`, 12 bytes; no
+# character is written longer (UTF-8 takes at most 4, a BMP escape 6).
+WIDEST_CHARACTER = "\U0001f600"
+
+
+def test_no_character_is_sent_wider_than_the_widest() -> None:
+    widest = len(json.dumps(WIDEST_CHARACTER))
+    samples = ["a", '"', "\x00", "é", "\u4e2d", "\uffff", "\U0010ffff", WIDEST_CHARACTER]
+
+    assert widest == 2 + 12
+    assert all(len(json.dumps(c, ensure_ascii=a)) <= widest for c in samples for a in (True, False))
+    assert all(len(c.encode()) <= 12 for c in samples)
+
+
 def test_the_largest_valid_batch_fits_the_default_limit() -> None:
-    # Every field at its maximum, in characters `json.dumps` writes as 6-byte `\uXXXX`.
-    post = {"title": "é" * TITLE_MAX_CHARS, "content": "é" * CONTENT_MAX_CHARS}
+    # Every field at its maximum, in the character `json.dumps` writes widest.
+    post = {
+        "title": WIDEST_CHARACTER * TITLE_MAX_CHARS,
+        "content": WIDEST_CHARACTER * CONTENT_MAX_CHARS,
+    }
     body = json.dumps({"posts": [post] * MAX_BATCH_SIZE}).encode()
 
     assert len(PostBatchIn.model_validate_json(body).posts) == MAX_BATCH_SIZE

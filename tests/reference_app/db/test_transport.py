@@ -6,20 +6,28 @@ import asyncio
 import contextvars
 import json
 import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
+import psutil
 import pytest
-from libsql_client import LibsqlError
+from aiohttp import web
+from libsql_client import Client, LibsqlError, create_client
 
+from harness.auth import READ_WRITE_CLAIMS, JwtAuth
 from harness.processes import free_port
 from harness.settings import HarnessSettings
 from harness.stack import TlsFiles, local_turso
+from reference_app.db import transport as transport_module
 from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.token import TokenFile
 from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
+    AppBugError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -91,7 +99,8 @@ def certificate_error() -> aiohttp.ClientConnectorCertificateError:
         ),
         (LibsqlError("something new", "SOMETHING_NEW"), UnknownDbError, True),
         (LibsqlError("database disk image is malformed", "SQLITE_CORRUPT"), UnknownDbError, True),
-        (KeyError("result"), UnreachableDbError, True),
+        (KeyError("result"), AppBugError, True),
+        (TypeError("unsupported operand"), AppBugError, True),
         (certificate_error(), UnreachableDbError, False),
         (ssl.SSLCertVerificationError("certificate verify failed"), UnreachableDbError, False),
         (aiohttp.InvalidURL("http://[::1"), UnreachableDbError, False),
@@ -310,3 +319,213 @@ async def test_a_timeout_on_a_retired_socket_is_no_news_once_its_replacement_ans
             await transport.close()
 
     assert again is True
+
+
+@pytest.mark.parametrize("scheme", ["file", "http", "ws"])
+async def test_an_argument_the_client_refuses_is_our_bug_not_the_databases(
+    scheme: str, tmp_path: Path
+) -> None:
+    # http and ws: nobody listens, and the argument is refused before anything is sent.
+    url = f"file:{tmp_path / 't.db'}" if scheme == "file" else f"{scheme}://127.0.0.1:{free_port()}"
+    transport = Transport.open(url, None, round_trips=RoundTripCounter())
+    try:
+        with pytest.raises(AppBugError) as raised:
+            await transport.execute(("SELECT ?", ([1],)))  # type: ignore[list-item]
+    finally:
+        await transport.close()
+
+    assert isinstance(raised.value.__cause__, TypeError)
+
+
+# Hrana answers that parse as JSON but miss a field or have one of the wrong type: libsql-client
+# raises KeyError, TypeError or ValueError (not LibsqlError) while reading them.
+GARBLED_RESULTS: list[object] = [
+    {"cols": []},  # no rows: KeyError
+    {"cols": [], "rows": [[{"type": "integer", "value": "x"}]], "affected_row_count": 0},
+    {"cols": [], "rows": 7, "affected_row_count": 0},  # TypeError
+]
+
+
+@pytest.fixture
+async def garbling_server() -> AsyncIterator[Callable[[object], str]]:
+    """A Hrana-looking server on loopback whose every execute answer has the given result;
+    gives a function that sets the result and returns the server's base URL (http; ws too)."""
+    answer: dict[str, object] = {}
+
+    async def http_execute(_request: web.Request) -> web.Response:
+        return web.json_response({"result": answer["result"]})
+
+    async def ws_session(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(protocols=["hrana2"])
+        await socket.prepare(request)
+        async for message in socket:
+            sent = json.loads(message.data)
+            if sent["type"] == "hello":
+                await socket.send_json({"type": "hello_ok"})
+                continue
+            request_type = sent["request"]["type"]
+            result = answer["result"] if request_type == "execute" else None
+            response = {"type": request_type, "result": result}
+            await socket.send_json(
+                {"type": "response_ok", "request_id": sent["request_id"], "response": response}
+            )
+        return socket
+
+    app = web.Application()
+    app.router.add_post("/v1/execute", http_execute)
+    app.router.add_get("/", ws_session)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+
+    def answering(result: object) -> str:
+        answer["result"] = result
+        return f"127.0.0.1:{port}"
+
+    try:
+        yield answering
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+@pytest.mark.parametrize("result", GARBLED_RESULTS)
+async def test_a_garbled_answer_the_client_cannot_parse_is_a_protocol_fault(
+    scheme: str, result: object, garbling_server: Callable[[object], str]
+) -> None:
+    url = f"{scheme}://{garbling_server(result)}"
+    transport = Transport.open(url, None, round_trips=RoundTripCounter())
+    try:
+        with pytest.raises(DbProtocolError) as raised:
+            await transport.execute(("SELECT 1", ()))
+    finally:
+        await transport.close()
+
+    assert isinstance(raised.value.__cause__, KeyError | TypeError | ValueError)
+
+
+ROTATIONS = 4
+
+
+def open_sockets_to(port: int) -> int:
+    """This process's established TCP connections to `port` on loopback."""
+    return sum(
+        1
+        for connection in psutil.Process().net_connections(kind="tcp")
+        if connection.raddr
+        and connection.raddr.port == port
+        and connection.status == psutil.CONN_ESTABLISHED
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+async def test_the_client_of_a_replaced_token_is_closed_not_kept(
+    scheme: str, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Client] = []
+
+    def recorded(url: str, **kwargs: Any) -> Client:
+        made.append(create_client(url, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(transport_module, "create_client", recorded)
+    key = JwtAuth.generate()
+    expired = [key.sign({**READ_WRITE_CLAIMS, "exp": 1, "n": n}) for n in range(ROTATIONS)]
+    tokens = TokenFile(tmp_path / "token", min_interval_s=0)
+    with local_turso(tmp_path / "db.sqlite", log_dir, jwt_auth=key) as server:
+        transport = Transport.open(
+            server.url(scheme), expired[0], round_trips=RoundTripCounter(), token_file=tokens
+        )
+        try:
+            # Each token is refused (it has expired), so the next call takes the next one.
+            for token in [*expired[1:], key.token]:
+                with pytest.raises(DbAuthRejected):
+                    await transport.execute(("SELECT 1", ()))
+                tokens.path.write_text(token)
+            await transport.execute(("SELECT 1", ()))
+            open_clients = await open_clients_once_closed(made, in_use=1)
+            sockets = open_sockets_to(server.port)
+        finally:
+            await transport.close()
+
+    assert len(made) == ROTATIONS + 1
+    assert open_clients == 1
+    assert sockets == 1
+
+
+async def open_clients_once_closed(
+    made: Sequence[Client | GatedClient], *, in_use: int, limit: int = 100
+) -> int:
+    """How many of `made` are open, once those being closed (in tasks) are: at most `limit`
+    turns of the loop, 10 ms apart, for all but the `in_use` ones to close."""
+    for _ in range(limit):
+        if sum(not client.closed for client in made) <= in_use:
+            break
+        await asyncio.sleep(0.01)
+    return sum(not client.closed for client in made)
+
+
+class GatedClient:
+    """A real file: client whose calls wait while `gate` is clear, and that refuses its token
+    (as the database would) once `refusal` is set."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.waiting = asyncio.Event()
+        self.refusal: LibsqlError | None = None
+
+    async def execute(self, *args: Any) -> Any:
+        if self.refusal is not None:
+            raise self.refusal
+        self.waiting.set()
+        await self.gate.wait()
+        return await self._client.execute(*args)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._client.closed
+
+
+async def test_a_replaced_client_is_closed_once_its_calls_in_flight_have_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[GatedClient] = []
+
+    def gated(url: str, **kwargs: Any) -> GatedClient:
+        made.append(GatedClient(create_client(url, **kwargs)))
+        return made[-1]
+
+    monkeypatch.setattr(transport_module, "create_client", gated)
+    tokens = TokenFile(tmp_path / "token", min_interval_s=0)
+    tokens.path.write_text("old")
+    transport = Transport.open(
+        f"file:{tmp_path / 't.db'}", "old", round_trips=RoundTripCounter(), token_file=tokens
+    )
+    try:
+        [old] = made
+        old.gate.clear()
+        in_flight = asyncio.create_task(transport.execute(("SELECT 1 AS x", ())))
+        await old.waiting.wait()
+        old.refusal = LibsqlError("The JWT has expired", "AUTH_JWT_EXPIRED")
+        with pytest.raises(DbAuthRejected):
+            await transport.execute(("SELECT 1", ()))
+        tokens.path.write_text("new")
+        await transport.execute(("SELECT 1", ()))  # on a new client: the old one is replaced
+        open_while_in_flight = not old.closed
+        old.gate.set()
+        answered = await in_flight
+        open_after = await open_clients_once_closed([old], in_use=0)
+    finally:
+        await transport.close()
+
+    assert len(made) == 2
+    assert open_while_in_flight
+    assert answered.rows == [{"x": 1}]
+    assert open_after == 0
