@@ -54,6 +54,9 @@ class PostChanges:
 
 
 FIRST_VERSION = 1  # a post as created; every update that changes it adds one
+# How long an applied update's request key is remembered so its retries never reapply it:
+# only its own request retries it, and no request lives half as long (Settings caps it).
+UPDATE_KEYS_KEPT_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,8 @@ class IdempotencyConflict(DomainError):
 class PreconditionFailed(DomainError):
     def __init__(self, post_id: int, version: int) -> None:
         super().__init__(
-            f"post {post_id} is at version {version}, which If-Match does not name:"
-            " read it again and reapply the change"
+            f"post {post_id} is at version {version}, which If-Match does not name: it changed"
+            " since that version; read it to see its current state"
         )
         self.post_id = post_id
         self.version = version

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reference_app.domain import UPDATE_KEYS_KEPT_S
 from reference_app.resilience import retry
 
 
@@ -33,6 +34,8 @@ DEFAULT_EMBEDDED_DB_PATH = "reference_app.db"
 # with ~9% to spare; a 100 MB body does not.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE_MS = 2_000
+# An update's retries must end well before its request key is forgotten.
+MAX_REQUEST_DEADLINE_MS = UPDATE_KEYS_KEPT_S * 1000 // 2
 DEFAULT_DB_ATTEMPT_TIMEOUT_MS = 500
 DEFAULT_READINESS_TIMEOUT_MS = 500
 DEFAULT_STARTUP_TIMEOUT_MS = 10_000
@@ -80,7 +83,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
 
     timeouts_enabled: bool = True
-    request_deadline_ms: int = Field(default=DEFAULT_REQUEST_DEADLINE_MS, gt=0)
+    request_deadline_ms: int = Field(
+        default=DEFAULT_REQUEST_DEADLINE_MS, gt=0, le=MAX_REQUEST_DEADLINE_MS
+    )
     db_attempt_timeout_ms: int = Field(default=DEFAULT_DB_ATTEMPT_TIMEOUT_MS, gt=0)
     readiness_timeout_ms: int = Field(default=DEFAULT_READINESS_TIMEOUT_MS, gt=0)
     startup_timeout_ms: int = Field(default=DEFAULT_STARTUP_TIMEOUT_MS, gt=0)

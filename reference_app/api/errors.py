@@ -97,7 +97,7 @@ _DESCRIPTIONS = {
     400: "The body is not JSON (empty, malformed, not UTF-8, or sent as another Content-Type)",
     404: "No such post",
     409: "The Idempotency-Key was used with another body, or the database refused the data",
-    412: "If-Match names a version the post is no longer at: read it again, then reapply",
+    412: "If-Match names a version the post is no longer at: it changed since; read it",
     413: "The body is longer than the app's limit (APP_MAX_BODY_BYTES); nothing of it was used",
     422: "A field is invalid; `error.fields` names each one",
     503: (

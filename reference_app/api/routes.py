@@ -100,7 +100,7 @@ async def create_posts(
     the batch as a whole (a replay with another body is a 409 and stores nothing)."""
     key = idempotency_key or new_idempotency_key()
     drafts = [item.draft() for item in body.posts]
-    return BatchCreatedOut(ids=[post.id for post in await posts.create_batch(key, drafts)])
+    return BatchCreatedOut(ids=await posts.create_batch(key, drafts))
 
 
 @router.get("", response_model=PostPageOut, responses=_READ)

@@ -15,6 +15,7 @@ from reference_app.domain import (
     CONTENT_MAX_CHARS,
     FIRST_VERSION,
     TITLE_MAX_CHARS,
+    UPDATE_KEYS_KEPT_S,
     Comment,
     CreatePost,
     IdempotencyConflict,
@@ -61,6 +62,40 @@ SCHEMA: tuple[Statement, ...] = (
         (),
     ),
     ("CREATE INDEX IF NOT EXISTS comments_by_post ON comments (post_id, id)", ()),
+    # A batch key and the body it was first used with; deleting its posts leaves it, so the
+    # key stays bound to that body. `post_ids` (comma-separated) are the ids first answered.
+    (
+        """CREATE TABLE IF NOT EXISTS batches (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            post_ids TEXT
+        ) WITHOUT ROWID""",
+        (),
+    ),
+    # Every keyed update applied, so that its own retry never applies it a second time.
+    (
+        f"""CREATE TABLE IF NOT EXISTS post_updates (
+            request_key TEXT PRIMARY KEY,
+            post_id INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            applied_at TEXT NOT NULL DEFAULT {_NOW}
+        ) WITHOUT ROWID""",
+        (),
+    ),
+    ("CREATE INDEX IF NOT EXISTS post_updates_by_age ON post_updates (applied_at)", ()),
+    # Recorded by the update's own statement (no transaction needed); records older than any
+    # request can live are dropped as they go (their keys' requests are over).
+    (
+        f"""CREATE TRIGGER IF NOT EXISTS post_update_recorded
+        AFTER UPDATE OF updated_by ON posts WHEN NEW.updated_by IS NOT NULL
+        BEGIN
+            DELETE FROM post_updates WHERE applied_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
+                '-{UPDATE_KEYS_KEPT_S} seconds');
+            INSERT OR IGNORE INTO post_updates (request_key, post_id, version)
+                VALUES (NEW.updated_by, NEW.id, NEW.version);
+        END""",
+        (),
+    ),
 )
 
 _POST_COLUMNS = "id, title, content, created_at, version"
@@ -79,14 +114,25 @@ _INSERT_POST = (
     "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"
 )
-# A batch's posts: each inserted only while the batch's first post is absent or stored by a
-# batch with this very body, so a key replayed with another body stores nothing at all.
+# A batch: its key bound to the body it was first used with (a batch stored before the
+# batches table takes the body of its posts), then its posts, each inserted only when that
+# bound body is this one and no posts were stored for it yet, then the ids it stored.
+_BIND_BATCH_KEY = (
+    "INSERT INTO batches (key, fingerprint) VALUES (?, coalesce((SELECT request_fingerprint "
+    "FROM posts WHERE idempotency_key >= ? AND idempotency_key < ? LIMIT 1), ?)) "
+    "ON CONFLICT (key) DO NOTHING"
+)
 _INSERT_BATCH_POST = (
     "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
-    "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM posts "
-    "WHERE idempotency_key = ? AND request_fingerprint <> ?) "
+    "SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM batches "
+    "WHERE key = ? AND fingerprint = ? AND post_ids IS NULL) "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
+_RECORD_BATCH_IDS = (
+    "UPDATE batches SET post_ids = (SELECT group_concat(id) FROM posts "
+    "WHERE idempotency_key >= ? AND idempotency_key < ?) WHERE key = ? AND post_ids IS NULL"
+)
+_BATCH = "SELECT fingerprint, post_ids FROM batches WHERE key = ?"
 # A batch key's posts are stored under keys no client can send: a control character
 # separates the parts, and the API refuses control characters in Idempotency-Key.
 _BATCH_KEY_SEPARATOR = "\x1f"
@@ -99,7 +145,19 @@ def _post(row: Row) -> Post:
 
 def batch_post_key(batch_key: str, index: int) -> str:
     """The stored key of a batch's `index`-th post; never a key a single create can have."""
-    return f"batch{_BATCH_KEY_SEPARATOR}{batch_key}{_BATCH_KEY_SEPARATOR}{index}"
+    return f"{_batch_keys_from(batch_key)}{index}"
+
+
+def _batch_keys_from(batch_key: str) -> str:
+    return f"batch{_BATCH_KEY_SEPARATOR}{batch_key}{_BATCH_KEY_SEPARATOR}"
+
+
+def _batch_key_range(batch_key: str) -> tuple[str, str]:
+    """Bounds (from, below) holding every stored key of this batch key's posts and no other:
+    the upper one ends in the character after the separator, and keys hold no control
+    characters."""
+    first = _batch_keys_from(batch_key)
+    return first, first[:-1] + chr(ord(_BATCH_KEY_SEPARATOR) + 1)
 
 
 def _comment(row: Row) -> Comment:
@@ -120,23 +178,18 @@ def _missing_post_columns(columns: Result) -> list[str]:
 def _keyed_update(
     post_id: int, changes: PostChanges, request_key: str, if_version: frozenset[int] | None
 ) -> Statement:
-    condition, versions = "", sorted(if_version or ())
+    """Applies the changes unless this request key was applied already (its record is then
+    written by the post_update_recorded trigger, in this same statement)."""
+    versions = sorted(if_version or ())
+    condition = ""
     if if_version is not None:
-        named = f"version IN ({', '.join('?' * len(versions))}) OR " if versions else ""
-        condition = f" AND ({named}updated_by = ?)"
+        condition = f" AND version IN ({', '.join('?' * len(versions))})" if versions else " AND 0"
     return (
         "UPDATE posts SET title = coalesce(?, title), content = coalesce(?, content), "
-        "version = version + (updated_by IS NOT ?), updated_by = ? "
-        f"WHERE id = ?{condition} RETURNING {_POST_COLUMNS}",
-        (
-            changes.title,
-            changes.content,
-            request_key,
-            request_key,
-            post_id,
-            *versions,
-            *([request_key] if if_version is not None else []),
-        ),
+        "version = version + 1, updated_by = ? "
+        f"WHERE id = ?{condition} AND NOT EXISTS "
+        f"(SELECT 1 FROM post_updates WHERE request_key = ?) RETURNING {_POST_COLUMNS}",
+        (changes.title, changes.content, request_key, post_id, *versions, request_key),
     )
 
 
@@ -204,33 +257,36 @@ class PostsRepository:
 
     async def create_batch(
         self, batch_key: str, drafts: Sequence[PostDraft]
-    ) -> list[Post] | IdempotencyConflict:
-        """All posts stored in one transaction and one round trip, or none.
+    ) -> list[int] | IdempotencyConflict:
+        """The ids of all posts stored in one transaction and one round trip, or a conflict.
 
-        The key covers the batch as a whole: a replay with the same body returns the posts
-        stored the first time; one with another body (or another number of posts) stores
-        nothing and is a conflict, decided inside the same transaction. Each stored post
-        carries the batch's fingerprint, so the first post of a stored batch says which body
-        the key was used with.
+        The key covers the batch as a whole and is bound, in that transaction, to the body it
+        was first used with, whatever later happens to its posts. A replay with that body
+        stores nothing and returns the ids answered the first time (even of a post deleted
+        since: the client was told those); one with another body (or another number of
+        posts) stores nothing and is a conflict.
         """
         fingerprint = batch_fingerprint(drafts)
-        keys = [batch_post_key(batch_key, i) for i in range(len(drafts))]
-        guard = (keys[0], fingerprint)
+        keys = (batch_post_key(batch_key, i) for i in range(len(drafts)))
+        stored_keys = _batch_key_range(batch_key)
         inserts: list[Statement] = [
-            (_INSERT_BATCH_POST, (d.title, d.content, key, fingerprint, *guard))
+            (_INSERT_BATCH_POST, (d.title, d.content, key, fingerprint, batch_key, fingerprint))
             for d, key in zip(drafts, keys, strict=True)
         ]
-        select = (
-            f"SELECT {_POST_COLUMNS}, idempotency_key, request_fingerprint FROM posts "
-            f"WHERE idempotency_key IN ({', '.join('?' * len(keys))})",
-            keys,
+        *_, batch = await self._batch(
+            [
+                (_BIND_BATCH_KEY, (batch_key, *stored_keys, fingerprint)),
+                *inserts,
+                (_RECORD_BATCH_IDS, (*stored_keys, batch_key)),
+                (_BATCH, (batch_key,)),
+            ],
+            idempotent=True,
         )
-        results = await self._batch([*inserts, select], idempotent=True)
-        stored = {row["idempotency_key"]: row for row in results[-1].rows}
-        rows = [stored.get(key) for key in keys]
-        if any(row is None or row["request_fingerprint"] != fingerprint for row in rows):
+        [bound] = batch.rows
+        if bound["fingerprint"] != fingerprint:
             return IdempotencyConflict(batch_key)
-        return [_post(row) for row in rows if row is not None]
+        # Inserted in order in one transaction, so the ids ascend with the posts.
+        return sorted(int(post_id) for post_id in bound["post_ids"].split(","))
 
     @staticmethod
     def _created(create: CreatePost, row: Row, fingerprint: str) -> Post | IdempotencyConflict:
@@ -292,12 +348,12 @@ class PostsRepository:
     ) -> Post | PreconditionFailed | None:
         """Apply `changes` and add one to the version; None when there is no such post.
 
-        Without `request_key` this is the guide's plain UPDATE. With it, the key is stored
-        with the version it produced, so a retry whose first attempt landed (answer lost)
-        re-sets the same values without adding to the version again. `if_version` (If-Match)
-        makes the update conditional: the post must still be at one of those versions, or at
-        the one this same request produced; an update based on a version that someone else
-        has since replaced is refused, and its caller must read the post again.
+        Without `request_key` this is the guide's plain UPDATE. With it, the key is recorded
+        with the version it produced, in the same statement, and a recorded key is never
+        applied again: a retry whose first attempt landed (answer lost) changes nothing, even
+        after another client's update, and answers the post as it now is. `if_version`
+        (If-Match) makes the update conditional: the post must still be at one of those
+        versions; an update based on a version someone else has since replaced is refused.
         """
         if request_key is None:
             statement: Statement = (
@@ -307,17 +363,36 @@ class PostsRepository:
             )
         else:
             statement = _keyed_update(post_id, changes, request_key, if_version)
-        # Setting fields to given values (and the version once per request key) is idempotent.
+        # Setting fields to given values is idempotent, and a keyed update is applied once.
         result = await self._execute(statement, idempotent=True)
         if result.rows:
             return _post(result.rows[0])
-        if if_version is None:
+        if request_key is None:
             return None
-        # Refused or missing: only on this path, one more read says which.
+        return await self._not_applied(post_id, request_key, if_version)
+
+    async def _not_applied(
+        self, post_id: int, request_key: str, if_version: frozenset[int] | None
+    ) -> Post | PreconditionFailed | None:
+        """What a keyed update that changed nothing answers, by one more read: the post was
+        missing, its version not one If-Match named, or this request's earlier attempt was
+        applied (its answer lost). That last one answers the post as it is now; with If-Match,
+        only if nobody updated it since, else it is refused like any update on an old version.
+        """
         current = await self._execute(
-            ("SELECT version FROM posts WHERE id = ?", (post_id,)), idempotent=True
+            (
+                f"SELECT {_POST_COLUMNS}, (SELECT version FROM post_updates "
+                "WHERE request_key = ?) AS applied_version FROM posts WHERE id = ?",
+                (request_key, post_id),
+            ),
+            idempotent=True,
         )
-        return PreconditionFailed(post_id, current.rows[0]["version"]) if current.rows else None
+        if not current.rows:
+            return None
+        post = _post(current.rows[0])
+        if if_version is None or post.version == current.rows[0]["applied_version"]:
+            return post
+        return PreconditionFailed(post.id, post.version)
 
     async def delete_post(self, post_id: int) -> bool:
         """Delete a post and its comments atomically; False when there was no such post.

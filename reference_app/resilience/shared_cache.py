@@ -1,7 +1,10 @@
 """A read cache in Redis, shared by every worker process; a Redis fault only costs cache hits.
 
-Keys, for each cached post: `gen:<id>` counts its invalidations and `val:<id>` holds
+Keys, for each cached post: `gen:<id>` counts its invalidations and `v<N>:val:<id>` holds
 "<epoch>|<gen>|<payload>"; one `epoch` is bumped when a worker may have missed an invalidation.
+N is the payload's format: workers of two releases (a rolling deploy) never read each other's
+entries, yet share the counters, so each sees the other's invalidations. A payload that does
+not decode is a miss.
 An entry is served only if both numbers in it are still the current ones, read in one MGET:
 
 - a write bumps the post's gen before it is acknowledged, so no worker serves the old row,
@@ -36,6 +39,8 @@ from redis.exceptions import RedisError
 
 PREFIX = "reference_app:posts:"
 EPOCH_KEY = f"{PREFIX}epoch"
+# Bumped with every change to what `encode` writes (v2: posts carry their version).
+VALUE_PREFIX = f"{PREFIX}v2:val:"
 RETRY_S = 0.05
 # A gen outlives every entry stored under it, so an expired gen never revives an old entry.
 GEN_TTL_FACTOR = 3
@@ -149,7 +154,7 @@ class SharedReadCache(Generic[Value]):
                     for key in keys:
                         pipe.incr(f"{PREFIX}gen:{key}")
                         pipe.pexpire(f"{PREFIX}gen:{key}", self._ttl_ms * GEN_TTL_FACTOR)
-                        pipe.delete(f"{PREFIX}val:{key}")
+                        pipe.delete(f"{VALUE_PREFIX}{key}")
                     await pipe.execute()
         except REDIS_FAULTS as error:
             self._fault(error)
@@ -168,7 +173,7 @@ class SharedReadCache(Generic[Value]):
             self._retrying = None
 
     async def _lookup(self, key: int) -> tuple[bytes, bytes, Value | None] | None:
-        keys = (EPOCH_KEY, f"{PREFIX}gen:{key}", f"{PREFIX}val:{key}")
+        keys = (EPOCH_KEY, f"{PREFIX}gen:{key}", f"{VALUE_PREFIX}{key}")
         try:
             async with asyncio.timeout(self._timeout_s):
                 epoch, gen, raw = await self._redis.mget(keys)
@@ -178,13 +183,16 @@ class SharedReadCache(Generic[Value]):
         epoch, gen = epoch or b"0", gen or b"0"
         if raw is None:
             return epoch, gen, None
-        raw_epoch, raw_gen, payload = raw.split(b"|", 2)
-        current = raw_epoch == epoch and raw_gen == gen
-        return epoch, gen, self._decode(payload) if current else None
+        try:
+            raw_epoch, raw_gen, payload = raw.split(b"|", 2)
+            current = raw_epoch == epoch and raw_gen == gen
+            return epoch, gen, self._decode(payload) if current else None
+        except (ValueError, TypeError):  # not an entry this release can read: loaded again
+            return epoch, gen, None
 
     async def _store(self, key: int, entry: bytes) -> None:
         try:
             async with asyncio.timeout(self._timeout_s):
-                await self._redis.set(f"{PREFIX}val:{key}", entry, px=self._ttl_ms)
+                await self._redis.set(f"{VALUE_PREFIX}{key}", entry, px=self._ttl_ms)
         except REDIS_FAULTS as error:
             self._fault(error)

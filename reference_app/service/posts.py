@@ -92,8 +92,9 @@ class PostsService:
         keyed = [self._keyed(create) for create in creates]
         return [_unwrap(result) for result in await self._repository.create_posts(keyed)]
 
-    async def create_batch(self, batch_key: str, drafts: Sequence[PostDraft]) -> list[Post]:
-        """One key for the whole batch: all stored or none, a replay answered as the first."""
+    async def create_batch(self, batch_key: str, drafts: Sequence[PostDraft]) -> list[int]:
+        """The posts' ids; one key for the whole batch: all stored or none, a replay answered
+        as the first."""
         if not self._honour_keys:
             batch_key = new_idempotency_key()
         stored = await self._repository.create_batch(batch_key, drafts)

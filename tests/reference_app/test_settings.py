@@ -49,6 +49,8 @@ def test_app_variables_configure_mode_and_features(monkeypatch: pytest.MonkeyPat
     [
         ("APP_MODE", "turbo"),
         ("APP_REQUEST_DEADLINE_MS", "0"),
+        # Longer, an update's retry could outlive the record that it was applied.
+        ("APP_REQUEST_DEADLINE_MS", "300001"),
         ("APP_BATCH_MAX_SIZE", "501"),
         ("APP_RETRY_BASE_DELAY_MS", "5000"),
     ],

@@ -172,6 +172,31 @@ async def test_a_batch_replayed_with_another_body_is_409_and_stores_nothing(
     assert await titles_after(app.client, start) == ["first"]
 
 
+async def test_a_batch_key_keeps_its_body_after_its_first_post_is_deleted(
+    app: InProcessApp,
+) -> None:
+    """The key was once judged by its first post alone: with that post deleted, a replay with
+    another body stored it (409 with rows stored, or 201 for one post) and the same body got
+    other ids. Now both other bodies are 409 with nothing stored, and the same body gets the
+    ids first answered, the deleted one included."""
+    start, key = await last_id(app.client), uuid.uuid4().hex
+    headers = {"Idempotency-Key": key}
+    body = {"posts": [{"title": "A", "content": "c"}, {"title": "B", "content": "c"}]}
+    created = await app.client.post("/posts/batch", json=body, headers=headers)
+    ids = created.json()["ids"]
+    assert (await app.client.delete(f"/posts/{ids[0]}")).status_code == 204
+
+    other = {"posts": [{"title": "A2", "content": "c"}, {"title": "C", "content": "c"}]}
+    other_body = await app.client.post("/posts/batch", json=other, headers=headers)
+    one_post = {"posts": [{"title": "D", "content": "c"}]}
+    one_other_post = await app.client.post("/posts/batch", json=one_post, headers=headers)
+    same_body = await app.client.post("/posts/batch", json=body, headers=headers)
+
+    assert (other_body.status_code, one_other_post.status_code) == (409, 409)
+    assert (same_body.status_code, same_body.json()) == (201, {"ids": ids})
+    assert await titles_after(app.client, start) == ["B"]
+
+
 async def test_a_single_create_never_gets_a_batchs_post(app: InProcessApp) -> None:
     """Batch items were once stored under `<key>#<i>`, a key any client can send."""
     key = uuid.uuid4().hex

@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 
 from harness.stack import LocalTurso, Sqld, sqld
-from reference_app.db.repository import PostsRepository
+from reference_app.db.repository import PostsRepository, batch_post_key
 from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.transport import Result, Statement, Transport
 from reference_app.domain import (
+    UPDATE_KEYS_KEPT_S,
     CreatePost,
     IdempotencyConflict,
     Post,
     PostChanges,
     PostDraft,
     PreconditionFailed,
+    batch_fingerprint,
 )
 from reference_app.resilience.errors import ConstraintViolation, TransientDbError
 from reference_app.resilience.pipeline import Pipeline
@@ -267,6 +269,11 @@ async def stored_contents(transport: Transport, contents: Sequence[str]) -> int:
     return int(result.rows[0]["n"])
 
 
+async def contents_of(repository: PostsRepository, ids: Sequence[int]) -> list[str | None]:
+    posts = [await repository.get_post(post_id) for post_id in ids]
+    return [post.content if post else None for post in posts]
+
+
 async def test_a_batch_replayed_with_its_body_returns_the_posts_stored_the_first_time(
     any_database: Transport,
 ) -> None:
@@ -277,7 +284,7 @@ async def test_a_batch_replayed_with_its_body_returns_the_posts_stored_the_first
     again = await repository.create_batch(key, drafts(*contents))
 
     assert isinstance(first, list)
-    assert [post.content for post in first] == contents
+    assert await contents_of(repository, first) == contents
     assert again == first
     assert await stored_contents(any_database, contents) == 2
 
@@ -298,7 +305,60 @@ async def test_a_batch_replayed_with_another_body_conflicts_and_stores_nothing(
     assert isinstance(replayed, IdempotencyConflict)
     assert replayed.key == key
     assert await stored_contents(any_database, [changed, added]) == 0
-    assert await repository.get_post(stored.id) == stored
+    assert await contents_of(repository, [stored]) == [first]
+
+
+@pytest.mark.parametrize("deleted", [0, 1], ids=["first post deleted", "second post deleted"])
+async def test_a_batch_key_stays_bound_to_its_body_after_a_post_of_it_is_deleted(
+    any_database: Transport, deleted: int
+) -> None:
+    """The review's case: with the first post gone, a replay with another body stored posts
+    under the used key (and answered 409, or 201 for a one-post body)."""
+    repository = retrying(any_database)
+    key, contents = unique_key(), [unique_key(), unique_key()]
+    others = [unique_key(), unique_key()]
+    ids = await repository.create_batch(key, drafts(*contents))
+    assert isinstance(ids, list)
+    assert await repository.delete_post(ids[deleted])
+
+    other_body = await repository.create_batch(key, drafts(*others))
+    one_other_post = await repository.create_batch(key, drafts(others[0]))
+    same_body = await repository.create_batch(key, drafts(*contents))
+
+    assert isinstance(other_body, IdempotencyConflict)
+    assert isinstance(one_other_post, IdempotencyConflict)
+    assert await stored_contents(any_database, others) == 0
+    # The ids the client was first told, the deleted one included; nothing stored again.
+    assert same_body == ids
+    assert await stored_contents(any_database, contents) == 1
+
+
+async def test_a_batch_stored_before_batches_were_recorded_keeps_its_body(
+    any_database: Transport,
+) -> None:
+    """A batch stored by the release before (its posts, no batches row; its first post since
+    deleted) is bound to the body its posts carry."""
+    repository = retrying(any_database)
+    key, contents = unique_key(), [unique_key(), unique_key(), unique_key()]
+    body = drafts(*contents)
+    legacy_ids = []
+    for i, draft in enumerate(body):
+        result = await any_database.execute(
+            (
+                "INSERT INTO posts (title, content, idempotency_key, request_fingerprint) "
+                "VALUES (?, ?, ?, ?) RETURNING id",
+                (draft.title, draft.content, batch_post_key(key, i), batch_fingerprint(body)),
+            )
+        )
+        legacy_ids.append(result.rows[0]["id"])
+    await repository.delete_post(legacy_ids[0])
+
+    other_body = await repository.create_batch(key, drafts(contents[0], unique_key()))
+    same_body = await repository.create_batch(key, body)
+
+    assert isinstance(other_body, IdempotencyConflict)
+    assert same_body == legacy_ids[1:]
+    assert await stored_contents(any_database, contents) == 2
 
 
 async def test_a_batch_whose_answer_was_lost_is_retried_and_stored_once(
@@ -310,7 +370,8 @@ async def test_a_batch_whose_answer_was_lost_is_retried_and_stored_once(
     posts = await retrying(flaky).create_batch(unique_key(), drafts(*contents))
 
     assert flaky.lost == 1
-    assert [post.content for post in posts] == contents  # type: ignore[union-attr]
+    assert isinstance(posts, list)
+    assert await contents_of(retrying(any_database), posts) == contents
     assert await stored_contents(any_database, contents) == 2
 
 
@@ -327,8 +388,8 @@ async def test_batch_keys_and_single_create_keys_never_meet(any_database: Transp
     assert isinstance(alone, Post)
     assert isinstance(batch, list)
     assert isinstance(after, Post)
-    assert batch[0].id != alone.id
-    assert after.id != batch[1].id
+    assert batch[0] != alone.id
+    assert after.id != batch[1]
 
 
 async def stored_version(transport: Transport, post_id: int) -> tuple[int, str]:
@@ -384,9 +445,16 @@ class AnotherUpdateLandsInBetween(LosesTheFirstAnswer):
     async def execute(self, statement: Statement) -> Result:
         result = await self._transport.execute(statement)
         if self.lost == 0:
-            await self._other.update_post(
-                self._post_id, PostChanges(content="acknowledged"), request_key=unique_key()
+            # The other client reads the post, then updates it at the version it read.
+            read = await self._other.get_post(self._post_id)
+            assert read is not None
+            acknowledged = await self._other.update_post(
+                self._post_id,
+                PostChanges(content="acknowledged"),
+                request_key=unique_key(),
+                if_version=frozenset({read.version}),
             )
+            assert isinstance(acknowledged, Post)
         self._lose_the_first()
         return result
 
@@ -409,21 +477,62 @@ async def test_a_retried_update_whose_first_attempt_landed_succeeds_once(
     assert await stored_version(any_database, post.id) == (2, "mine")
 
 
+@pytest.mark.parametrize("if_match", [False, True], ids=["blind", "if-match"])
 async def test_a_retried_update_never_overwrites_a_newer_acknowledged_one(
-    any_database: Transport,
+    any_database: Transport, if_match: bool
 ) -> None:
+    """The first attempt lands, its answer is lost, another client's update is acknowledged,
+    then the app retries: the retry changes nothing. Blind, it answers the post as it now is;
+    with If-Match, a 412 that does not invite overwriting the newer update."""
     repository = retrying(any_database)
     [post] = await repository.create_posts([create(unique_key())])
     assert isinstance(post, Post)
     flaky = AnotherUpdateLandsInBetween(any_database, repository, post.id)
 
     retried = await retrying(flaky).update_post(
-        post.id, PostChanges(content="mine"), request_key=unique_key(), if_version=frozenset({1})
+        post.id,
+        PostChanges(content="mine"),
+        request_key=unique_key(),
+        if_version=frozenset({1}) if if_match else None,
     )
 
     assert flaky.lost == 1
-    assert isinstance(retried, PreconditionFailed)
     assert await stored_version(any_database, post.id) == (3, "acknowledged")
+    if if_match:
+        assert isinstance(retried, PreconditionFailed)
+        assert retried.version == 3
+        assert "changed since" in str(retried)
+        assert "reapply" not in str(retried)
+    else:
+        assert isinstance(retried, Post)
+        assert (retried.version, retried.content) == (3, "acknowledged")
+
+
+async def test_an_applied_update_key_is_forgotten_after_its_time(any_database: Transport) -> None:
+    """Every update drops the records older than UPDATE_KEYS_KEPT_S, and only those."""
+    repository = retrying(any_database)
+    [post] = await repository.create_posts([create(unique_key())])
+    assert isinstance(post, Post)
+    old, recent = unique_key(), unique_key()
+    for key, age_s in ((old, UPDATE_KEYS_KEPT_S + 5), (recent, UPDATE_KEYS_KEPT_S - 60)):
+        await any_database.execute(
+            (
+                "INSERT INTO post_updates (request_key, post_id, version, applied_at) VALUES "
+                "(?, ?, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))",
+                (key, post.id, f"-{age_s} seconds"),
+            )
+        )
+
+    newest = unique_key()
+    await repository.update_post(post.id, PostChanges(content="x"), request_key=newest)
+
+    kept = await any_database.execute(
+        (
+            "SELECT request_key FROM post_updates WHERE request_key IN (?, ?, ?)",
+            (old, recent, newest),
+        )
+    )
+    assert {row["request_key"] for row in kept.rows} == {recent, newest}
 
 
 # The posts table as the first release created it, before versions.

@@ -11,7 +11,13 @@ import redis
 
 from harness.settings import HarnessSettings
 from harness.stack import Redis, redis_server
-from reference_app.resilience.shared_cache import EPOCH_KEY, SharedReadCache, connect
+from reference_app.resilience.shared_cache import (
+    EPOCH_KEY,
+    PREFIX,
+    VALUE_PREFIX,
+    SharedReadCache,
+    connect,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +112,47 @@ async def test_a_new_worker_retires_everything_cached_before(server: Redis) -> N
         assert await later.get_or_load(1, load) == "fresh"
     finally:
         await later.close()
+
+
+def current_entry(server: Redis, key: str, payload: bytes) -> None:
+    """Writes an entry with the current epoch and gen of post 1, as another worker would."""
+    with redis.Redis(server.host, server.port) as admin:
+        stamp = b"|".join(admin.get(k) or b"0" for k in (EPOCH_KEY, f"{PREFIX}gen:1"))
+        admin.set(key, stamp + b"|" + payload)
+
+
+async def test_an_entry_of_the_release_before_is_never_read(server: Redis, two_workers) -> None:
+    """A rolling deploy: the release before cached posts without their version under
+    `val:<id>`; read as this release's, it would be served with the wrong version."""
+    first, _ = two_workers
+    current_entry(server, f"{PREFIX}val:1", b"payload of the release before")
+    load = Loader("row")
+
+    assert await first.get_or_load(1, load) == "row"
+    assert load.loads == 1
+
+
+async def test_a_payload_that_does_not_decode_is_a_miss(server: Redis, two_workers) -> None:
+    first, _ = two_workers
+    current_entry(server, f"{VALUE_PREFIX}1", b"\xff not utf-8")
+    load = Loader("row")
+
+    assert await first.get_or_load(1, load) == "row"
+    assert await first.get_or_load(1, load) == "row"
+    assert load.loads == 1  # the entry it stored in its place is served
+
+
+async def test_an_invalidation_by_the_release_before_is_seen(server: Redis, two_workers) -> None:
+    """The release before bumps the same gen counters, so its writes retire our entries."""
+    first, _ = two_workers
+    load = Loader("old")
+    await first.get_or_load(1, load)
+
+    with redis.Redis(server.host, server.port) as admin:
+        admin.incr(f"{PREFIX}gen:1")
+    load.value = "new"
+
+    assert await first.get_or_load(1, load) == "new"
 
 
 def epoch(server: Redis) -> int:
