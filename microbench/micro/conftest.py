@@ -146,6 +146,10 @@ def make_driver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AsgiD
 
 
 def _fake_transport(
-    cls: type[Transport], *_args: Any, round_trips: Any, raw_errors: bool = False
+    cls: type[Transport],
+    *_args: Any,
+    round_trips: Any,
+    raw_errors: bool = False,
+    token_file: Any = None,
 ) -> Transport:
     return cls(FakeClient(), round_trips=round_trips, raw_errors=raw_errors)  # type: ignore[arg-type]
