@@ -16,8 +16,9 @@ from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
 from harness.cli import OneLineParser, make_names, run
+from harness.database import url_transport
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
-from harness.settings import HarnessSettings, new_run_id
+from harness.settings import TRANSPORT_HELP, TRANSPORTS, HarnessSettings, new_run_id, settings_for
 from harness.stack import DatabaseInfo, stack
 from reports import write_index, write_run_report
 from reports.chaos_verdicts import LEGEND, closing_lines, compact_table
@@ -27,6 +28,7 @@ MODES: dict[str, tuple[AppMode, ...]] = {
     "naive": ("naive",),
     "both": ("hardened", "naive"),
 }
+BOTH_TRANSPORTS = "both"
 
 
 def _positive(text: str) -> int:
@@ -38,10 +40,18 @@ def _positive(text: str) -> int:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
-        prog="chaos", description=__doc__, make_variables=make_names("--scenarios", "--mode")
+        prog="chaos",
+        description=__doc__,
+        make_variables=make_names("--scenarios", "--mode", "--transport"),
     )
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
     parser.add_argument("--mode", choices=sorted(MODES), default="both")
+    parser.add_argument(
+        "--transport",
+        choices=(*TRANSPORTS, BOTH_TRANSPORTS),
+        default=None,
+        help=f"{TRANSPORT_HELP}; {BOTH_TRANSPORTS}: each on its own stacks",
+    )
     parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
     parser.add_argument(
         "--observe-s",
@@ -85,7 +95,7 @@ async def run_mode(
     """
     settings = settings or HarnessSettings()
     results = [] if results is None else results
-    log_dir = out_dir / "logs" / config.mode
+    log_dir = out_dir / "logs" / settings.transport / config.mode
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
         for group in stack_groups(scenarios):
@@ -99,7 +109,7 @@ async def run_mode(
                 server_args=first.server_args,
                 sqld_args=first.sqld_args or (),
             ) as live:
-                print(f"chaos: {config.mode} app, database {live.database.describe()}")
+                print(f"chaos: {config.mode} app, database {live.database.describe()}", flush=True)
                 if databases is not None:
                     databases.append(live.database)
                 for scenario in group:
@@ -112,7 +122,8 @@ async def run_mode(
                         verdict += f" ({unexpected})"
                     elif config.mode != "hardened":
                         verdict += " (expected)"
-                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}", flush=True)
+                    mode = f"{config.mode} {settings.transport}"
+                    print(f"{mode:>11} {scenario.name:<28} {verdict}", flush=True)
                     results.append(result)
     return results
 
@@ -159,7 +170,8 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"chaos: SCENARIOS (--scenarios): {error}", file=sys.stderr)
         return 2
-    settings = HarnessSettings()
+    transports = TRANSPORTS if args.transport == BOTH_TRANSPORTS else (args.transport,)
+    settings = settings_for(transports[0])
     if args.app_workers is not None:
         settings = settings.model_copy(update={"app_workers": args.app_workers})
     explicit = args.scenarios != "all"
@@ -190,8 +202,11 @@ def _run(args: argparse.Namespace) -> int:
     results: list[ScenarioResult] = []
     databases: list[DatabaseInfo] = []
     interrupted = False
+    if settings.turso_database_url:
+        # The URL's scheme decides how the app reaches it, not TRANSPORT.
+        transports = (url_transport(settings.turso_database_url),)
     try:
-        for mode in MODES[args.mode]:
+        for transport, mode in itertools.product(transports, MODES[args.mode]):
             config = ChaosConfig(
                 mode=mode,
                 deadline_ms=args.deadline_ms,
@@ -199,8 +214,9 @@ def _run(args: argparse.Namespace) -> int:
                 fault_s=args.fault_s,
                 observe_s=args.observe_s,
             )
+            on = settings.model_copy(update={"transport": transport})
             asyncio.run(
-                run_mode(scenarios, config, out_dir, run_id, databases, results, settings=settings)
+                run_mode(scenarios, config, out_dir, run_id, databases, results, settings=on)
             )
     except KeyboardInterrupt:
         interrupted = True  # the stack is stopped by now; report what finished
@@ -210,6 +226,7 @@ def _run(args: argparse.Namespace) -> int:
         "out": str(out_dir),
         "run_id": run_id,
         "app_workers": settings.app_workers,
+        "transport": transports[0] if len(transports) == 1 else BOTH_TRANSPORTS,
         "interrupted": interrupted,
     }
     if databases:

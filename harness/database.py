@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -50,6 +50,11 @@ def hrana_ws_url(url: str) -> str | None:
     parts = urlsplit(url)
     scheme = WS_SCHEMES.get(parts.scheme)
     return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}" if scheme else None
+
+
+def url_transport(url: str) -> Literal["ws", "http"]:
+    """How the app reaches a database URL: "ws" for libsql:, wss: and ws:, else "http"."""
+    return "ws" if hrana_ws_url(url) else "http"
 
 
 def check_database(url: str, auth_token: str | None) -> None:

@@ -20,7 +20,7 @@ import redis
 
 from harness.auth import JwtAuth
 from harness.cli import UserError
-from harness.database import check_database
+from harness.database import check_database, url_transport
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
@@ -494,10 +494,8 @@ def stack(
             if settings.turso_auth_token:
                 env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
             tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
-            over_ws = settings.turso_database_url.startswith(("wss:", "ws:", "libsql:"))
-            database = DatabaseInfo(
-                "external", "unknown", tls=tls_url, transport="ws" if over_ws else "http"
-            )
+            over = url_transport(settings.turso_database_url)
+            database = DatabaseInfo("external", "unknown", tls=tls_url, transport=over)
         else:
             turso = parts.enter_context(
                 database_server(
