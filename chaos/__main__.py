@@ -158,6 +158,15 @@ def _without_local_only(
     return [s for s in scenarios if s.runs_on_sqld], None
 
 
+def for_mode(scenarios: list[Scenario], mode: AppMode, *, explicit: bool) -> list[Scenario]:
+    """What `mode` runs: the hardened app every scenario; the naive app, for `all`, the
+    faults it is expected to fail and the fault-free baseline. A fault it is expected to
+    survive judges neither app, and skipping those keeps both transports within budget."""
+    if mode == "hardened" or explicit:
+        return scenarios
+    return [s for s in scenarios if not (s.expect.naive_passes and s.injects_faults)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     with stop_on_signals():
@@ -205,6 +214,15 @@ def _run(args: argparse.Namespace) -> int:
     if settings.turso_database_url:
         # The URL's scheme decides how the app reaches it, not TRANSPORT.
         transports = (url_transport(settings.turso_database_url),)
+    survived = [
+        s.name for s in scenarios if s not in for_mode(scenarios, "naive", explicit=explicit)
+    ]
+    if survived and "naive" in MODES[args.mode]:
+        print(
+            f"chaos: the naive app skips {', '.join(survived)}: faults it is expected to"
+            " survive (name them in SCENARIOS to run them)",
+            file=sys.stderr,
+        )
     try:
         for transport, mode in itertools.product(transports, MODES[args.mode]):
             config = ChaosConfig(
@@ -216,7 +234,15 @@ def _run(args: argparse.Namespace) -> int:
             )
             on = settings.model_copy(update={"transport": transport})
             asyncio.run(
-                run_mode(scenarios, config, out_dir, run_id, databases, results, settings=on)
+                run_mode(
+                    for_mode(scenarios, mode, explicit=explicit),
+                    config,
+                    out_dir,
+                    run_id,
+                    databases,
+                    results,
+                    settings=on,
+                )
             )
     except KeyboardInterrupt:
         interrupted = True  # the stack is stopped by now; report what finished
