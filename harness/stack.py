@@ -471,9 +471,10 @@ def stack(
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
-    `tls` makes the local server speak HTTPS; the app reaches it as https:// through
-    the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
-    so with SQLD_BIN set the database link is plain http whatever `tls` says. The app runs
+    The app reaches the database over `settings.transport` (ws or http) through the `turso`
+    proxy. `tls` makes the local server speak TLS; the app then gets a wss:// or https://
+    URL and trusts the certificate through SSL_CERT_FILE. sqld has no TLS, so with SQLD_BIN
+    set the database link is plain ws or http whatever `tls` says. The app runs
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
     starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
     local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
