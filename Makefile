@@ -117,14 +117,18 @@ bench-write-lock: setup
 	mkdir -p results
 	$(PY) -m microbench.write_lock_bench --json results/write_lock_bench.json
 
+# How the app reaches the database for chaos, bench, gate and locust-ui: ws (WebSocket, what a
+# Turso libsql:// URL opens; wss with TLS) or http; chaos also takes both.
+TRANSPORT ?= ws
+
 # The fault matrix; SCENARIOS=outage,latency+reset_peer and MODE=hardened|naive|both pick a part.
 SCENARIOS ?= all
 MODE ?= both
 chaos: setup
-	$(PY) -m chaos --scenarios '$(SCENARIOS)' --mode $(MODE)
+	$(PY) -m chaos --scenarios '$(SCENARIOS)' --mode $(MODE) --transport '$(TRANSPORT)'
 
 # Benchmark: WORKLOAD, PROFILE (local|edge|cross-region), USERS, SPAWN_RATE, DURATION, SHAPE,
-# MODE (hardened|naive), COMPARE (the other mode, run in the same invocation), WORKERS.
+# MODE (hardened|naive), COMPARE (the other mode, run in the same invocation), WORKERS, TRANSPORT.
 WORKLOAD ?= mixed
 PROFILE ?= edge
 USERS ?= 20
@@ -138,28 +142,29 @@ BENCH_MODE = $(if $(filter command line environment,$(origin MODE)),$(MODE),hard
 bench: setup
 	$(PY) -m stackbench --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --duration $(DURATION) --shape $(SHAPE) \
-		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS)
+		--mode $(BENCH_MODE) --compare '$(COMPARE)' --workers $(WORKERS) --transport '$(TRANSPORT)'
 
 # Locust's web UI on 127.0.0.1:$(WEB_PORT) with the chaos panel (/chaos), on the stack `make bench`
-# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE, MODE and WORKERS as for bench.
+# starts; WORKLOAD, SHAPE, PROFILE, USERS, SPAWN_RATE, MODE, WORKERS and TRANSPORT as for bench.
 # Ctrl-C or SIGTERM stops all.
 WEB_PORT ?= 8089
 locust-ui: setup
 	$(PY) -m stackbench.ui --workload $(WORKLOAD) --profile $(PROFILE) --users $(USERS) \
 		--spawn-rate $(SPAWN_RATE) --shape $(SHAPE) --mode $(BENCH_MODE) --web-port $(WEB_PORT) \
-		--workers $(WORKERS)
+		--workers $(WORKERS) --transport '$(TRANSPORT)'
 
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
-# which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each.
+# which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each; both sides over TRANSPORT.
 BASE ?=
 TRIALS ?= 8
 TRIAL_S ?= 6
 gate: setup
-	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S)
+	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S) \
+		--transport '$(TRANSPORT)'
 
 baseline: setup
-	$(PY) -m stackbench.gate --write-baseline
+	$(PY) -m stackbench.gate --write-baseline --transport '$(TRANSPORT)'
 
 # How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
 # on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).

@@ -16,9 +16,10 @@ from chaos.runner import AppMode, ChaosConfig, ScenarioResult, run_scenario
 from chaos.scenarios import select
 from chaos.scenarios.base import Scenario
 from harness.cli import OneLineParser, make_names, run
+from harness.database import url_transport
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
-from harness.settings import HarnessSettings, new_run_id
-from harness.stack import DatabaseInfo, stack
+from harness.settings import TRANSPORT_HELP, TRANSPORTS, HarnessSettings, new_run_id, settings_for
+from harness.stack import DatabaseInfo, Transport, stack
 from reports import write_index, write_run_report
 from reports.chaos_verdicts import LEGEND, closing_lines, compact_table
 
@@ -27,6 +28,7 @@ MODES: dict[str, tuple[AppMode, ...]] = {
     "naive": ("naive",),
     "both": ("hardened", "naive"),
 }
+BOTH_TRANSPORTS = "both"
 
 
 def _positive(text: str) -> int:
@@ -38,10 +40,18 @@ def _positive(text: str) -> int:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
-        prog="chaos", description=__doc__, make_variables=make_names("--scenarios", "--mode")
+        prog="chaos",
+        description=__doc__,
+        make_variables=make_names("--scenarios", "--mode", "--transport"),
     )
     parser.add_argument("--scenarios", default="all", help="comma list, a+b combines; or all")
     parser.add_argument("--mode", choices=sorted(MODES), default="both")
+    parser.add_argument(
+        "--transport",
+        choices=(*TRANSPORTS, BOTH_TRANSPORTS),
+        default=None,
+        help=f"{TRANSPORT_HELP}; {BOTH_TRANSPORTS}: each on its own stacks",
+    )
     parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
     parser.add_argument(
         "--observe-s",
@@ -86,7 +96,7 @@ async def run_mode(
     """
     settings = settings or HarnessSettings()
     results = [] if results is None else results
-    log_dir = out_dir / "logs" / config.mode
+    log_dir = out_dir / "logs" / settings.transport / config.mode
     with tempfile.TemporaryDirectory(prefix="chaos-db-") as db_dir:
         db = Path(db_dir) / "chaos.db"
         for group in stack_groups(scenarios):
@@ -102,7 +112,7 @@ async def run_mode(
                 app_factory=config.app_factory,
                 check_tokens=first.checks_tokens,
             ) as live:
-                print(f"chaos: {config.mode} app, database {live.database.describe()}")
+                print(f"chaos: {config.mode} app, database {live.database.describe()}", flush=True)
                 if databases is not None:
                     databases.append(live.database)
                 for scenario in group:
@@ -115,7 +125,8 @@ async def run_mode(
                         verdict += f" ({unexpected})"
                     elif config.mode != "hardened":
                         verdict += " (expected)"
-                    print(f"{config.mode:>8} {scenario.name:<28} {verdict}", flush=True)
+                    mode = f"{config.mode} {settings.transport}"
+                    print(f"{mode:>11} {scenario.name:<28} {verdict}", flush=True)
                     results.append(result)
     return results
 
@@ -150,10 +161,10 @@ def _without_local_only(
     return [s for s in scenarios if s.runs_on_sqld], None
 
 
-def _without_ws_only(scenarios: list[Scenario], settings: HarnessSettings) -> list[Scenario]:
+def _without_ws_only(scenarios: list[Scenario], transport: Transport) -> list[Scenario]:
     """Over http, the scenarios that fault the one long-lived WebSocket are skipped, saying so."""
     ws_only = [s.name for s in scenarios if s.ws_only]
-    if settings.transport == "ws" or not ws_only:
+    if transport == "ws" or not ws_only:
         return scenarios
     print(
         f"chaos: skipping {', '.join(ws_only)} over http: they fault the one long-lived"
@@ -161,6 +172,18 @@ def _without_ws_only(scenarios: list[Scenario], settings: HarnessSettings) -> li
         file=sys.stderr,
     )
     return [s for s in scenarios if not s.ws_only]
+
+
+def for_mode(scenarios: list[Scenario], mode: AppMode, *, explicit: bool) -> list[Scenario]:
+    """What `mode` runs: the hardened app every scenario; the naive app, for `all`, the
+    faults it is expected to fail and the fault-free baseline. A fault it is expected to
+    survive judges neither app, and skipping those keeps both transports within budget."""
+    if mode == "hardened" or explicit:
+        return scenarios
+    # A server flag is a fault too (stream expiry, a socket closed after a while).
+    return [
+        s for s in scenarios if not (s.expect.naive_passes and (s.injects_faults or s.server_args))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +198,8 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"chaos: SCENARIOS (--scenarios): {error}", file=sys.stderr)
         return 2
-    settings = HarnessSettings()
+    transports = TRANSPORTS if args.transport == BOTH_TRANSPORTS else (args.transport,)
+    settings = settings_for(transports[0])
     if args.app_workers is not None:
         settings = settings.model_copy(update={"app_workers": args.app_workers})
     explicit = args.scenarios != "all"
@@ -187,9 +211,6 @@ def _run(args: argparse.Namespace) -> int:
     if refusal:
         print(f"chaos: {refusal}", file=sys.stderr)
         return 2
-    scenarios = _without_ws_only(scenarios, settings)
-    if not scenarios:
-        return 0
     unreachable = [
         s.name
         for s in scenarios
@@ -209,8 +230,23 @@ def _run(args: argparse.Namespace) -> int:
     results: list[ScenarioResult] = []
     databases: list[DatabaseInfo] = []
     interrupted = False
+    if settings.turso_database_url:
+        # The URL's scheme decides how the app reaches it, not TRANSPORT.
+        transports = (url_transport(settings.turso_database_url),)
+    per_transport = {t: _without_ws_only(scenarios, t) for t in transports}
+    if not any(per_transport.values()):
+        return 0
+    survived = [
+        s.name for s in scenarios if s not in for_mode(scenarios, "naive", explicit=explicit)
+    ]
+    if survived and "naive" in MODES[args.mode]:
+        print(
+            f"chaos: the naive app skips {', '.join(survived)}: faults it is expected to"
+            " survive (name them in SCENARIOS to run them)",
+            file=sys.stderr,
+        )
     try:
-        for mode in MODES[args.mode]:
+        for transport, mode in itertools.product(transports, MODES[args.mode]):
             config = ChaosConfig(
                 mode=mode,
                 deadline_ms=args.deadline_ms,
@@ -218,8 +254,17 @@ def _run(args: argparse.Namespace) -> int:
                 fault_s=args.fault_s,
                 observe_s=args.observe_s,
             )
+            on = settings.model_copy(update={"transport": transport})
             asyncio.run(
-                run_mode(scenarios, config, out_dir, run_id, databases, results, settings=settings)
+                run_mode(
+                    for_mode(per_transport[transport], mode, explicit=explicit),
+                    config,
+                    out_dir,
+                    run_id,
+                    databases,
+                    results,
+                    settings=on,
+                )
             )
     except KeyboardInterrupt:
         interrupted = True  # the stack is stopped by now; report what finished
@@ -229,6 +274,7 @@ def _run(args: argparse.Namespace) -> int:
         "out": str(out_dir),
         "run_id": run_id,
         "app_workers": settings.app_workers,
+        "transport": transports[0] if len(transports) == 1 else BOTH_TRANSPORTS,
         "interrupted": interrupted,
     }
     if databases:

@@ -60,6 +60,7 @@ class ScenarioResult:
     fault_window_s: tuple[float, float] | None = None
     timeline: list[dict[str, float]] = field(default_factory=list)
     expected: str = "pass"  # what this mode should get: the naive app fails most faults
+    transport: str | None = None  # how the app reached the database: ws or http
 
     @property
     def passed(self) -> bool:
@@ -80,6 +81,7 @@ class ScenarioResult:
             "fault_window_s": self.fault_window_s,
             "timeline": self.timeline,
             "expected": self.expected,
+            "transport": self.transport,
         }
 
 
@@ -214,6 +216,7 @@ async def run_scenario(
         fault_window_s=fault_window,
         timeline=timeline((r.finished_s, r.latency_ms, r.succeeded) for r in history.requests),
         expected=expected_verdict(scenario, config.mode),
+        transport=stack.database.transport,
     )
 
 

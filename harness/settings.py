@@ -10,6 +10,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# How the app reaches the database; each command's --transport (make's TRANSPORT) picks one.
+TRANSPORTS = ("ws", "http")
+TRANSPORT_HELP = "ws (WebSocket, what libsql:// opens) or http; default TRANSPORT, else ws"
 
 
 class HarnessSettings(BaseSettings):
@@ -62,6 +65,11 @@ class HarnessSettings(BaseSettings):
         if value is None or value == "":
             return None
         return Path(str(value)).expanduser().resolve()
+
+
+def settings_for(transport: str | None) -> HarnessSettings:
+    """The environment's settings, with a command's --transport (when given) over TRANSPORT."""
+    return HarnessSettings(transport=transport) if transport else HarnessSettings()
 
 
 def new_run_id() -> str:

@@ -20,7 +20,7 @@ import redis
 
 from harness.auth import JwtAuth
 from harness.cli import UserError
-from harness.database import check_database
+from harness.database import check_database, url_transport
 from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
 from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
@@ -515,9 +515,10 @@ def stack(
 ) -> Iterator[Stack]:
     """Start every part in dependency order with readiness checks; stop all on exit.
 
-    `tls` makes the local server speak HTTPS; the app reaches it as https:// through
-    the `turso` proxy and trusts the certificate through SSL_CERT_FILE. sqld has no TLS,
-    so with SQLD_BIN set the database link is plain http whatever `tls` says. The app runs
+    The app reaches the database over `settings.transport` (ws or http) through the `turso`
+    proxy. `tls` makes the local server speak TLS; the app then gets a wss:// or https://
+    URL and trusts the certificate through SSL_CERT_FILE. sqld has no TLS, so with SQLD_BIN
+    set the database link is plain ws or http whatever `tls` says. The app runs
     `settings.app_workers` workers; `shared_cache` (default: with more than one worker)
     starts redis-server and gives the app its URL (APP_REDIS_URL). `server_args` go to the
     local database server (`--max-concurrent-requests 4`, say), `sqld_args` to sqld.
@@ -543,10 +544,8 @@ def stack(
             if settings.turso_auth_token:
                 env["TURSO_AUTH_TOKEN"] = settings.turso_auth_token
             tls_url = settings.turso_database_url.startswith(("https:", "wss:", "libsql:"))
-            over_ws = settings.turso_database_url.startswith(("wss:", "ws:", "libsql:"))
-            database = DatabaseInfo(
-                "external", "unknown", tls=tls_url, transport="ws" if over_ws else "http"
-            )
+            over = url_transport(settings.turso_database_url)
+            database = DatabaseInfo("external", "unknown", tls=tls_url, transport=over)
         else:
             turso = parts.enter_context(
                 database_server(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import ssl
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reference_app.api import health, routes
 from reference_app.api.errors import install_error_handlers
@@ -28,6 +30,47 @@ from reference_app.metrics import AppMetrics
 from reference_app.settings import Settings
 from reference_app.wiring import hardened_runtime, naive_runtime
 
+FIX_CERTIFICATE = (
+    "set SSL_CERT_FILE to the server's certificate, a PEM file (for the local server,"
+    " .certs/localturso.pem from `make setup`)"
+)
+
+
+def untrusted_certificate(error: BaseException) -> str | None:
+    """Why the database's certificate was rejected ("self-signed certificate"), if that is
+    what `error` comes from, however deep the client wrapped it; else None."""
+    seen: set[int] = set()
+    reason = None
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, ssl.SSLCertVerificationError):
+            # aiohttp's wrapper is one too; the ssl module's own, deeper, says why.
+            reason = getattr(found, "verify_message", None) or reason or "verification failed"
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    return reason
+
+
+class StartupFailureLine:
+    """A startup that failed for a reason the app can name is that one line in the log,
+    not Starlette's traceback: uvicorn logs what the lifespan's failure message says."""
+
+    def __init__(self, app: ASGIApp, reasons: list[str]) -> None:
+        self.app = app
+        self.reasons = reasons  # the lifespan appends to it when it knows why it failed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_named(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.reasons:
+                message = {**message, "message": self.reasons[-1]}
+            await send(message)
+
+        await self.app(scope, receive, send_named)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -35,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     round_trips = RoundTripCounter(
         metrics.observe_db_call, metrics.observe_db_connect, metrics.observe_db_error
     )
+    startup_failures: list[str] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,8 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.naive
             else hardened_runtime(settings, metrics, round_trips)
         )
-        async with runtime as open_posts:
-            app.state.open_posts = open_posts
+        async with contextlib.AsyncExitStack() as resources:
+            try:
+                app.state.open_posts = await resources.enter_async_context(runtime)
+            except Exception as error:
+                if reason := untrusted_certificate(error):
+                    startup_failures.append(
+                        f"cannot reach the database at {settings.effective_database_url}: its"
+                        f" TLS certificate is not trusted ({reason}); {FIX_CERTIFICATE}"
+                    )
+                raise
             # Everything built so far (FastAPI, pydantic, the client) lives as long as the
             # process: keep it out of the cyclic collector's scans, which otherwise walk that
             # whole heap on every full collection while serving.
@@ -70,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: it also times requests the deadline cut short.
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(StartupFailureLine, reasons=startup_failures)
     return app
 
 

@@ -1,5 +1,5 @@
 """A chaos run at a glance (pure: summary.json's scenario dicts in, text out): one short row
-per scenario and mode, a closing line per mode, and what the words in them mean.
+per scenario and mode, a closing line per mode and transport, and what the words in them mean.
 
 The full per-invariant table stays in summary.md and the report.
 """
@@ -164,12 +164,18 @@ def _verdict(scenario: Scenario) -> str:
     return verdict
 
 
+def run_label(scenario: Scenario) -> str:
+    """ "hardened over ws"; just the mode for summaries written before the transport was."""
+    transport = scenario.get("transport")
+    return f"{scenario['mode']} over {transport}" if transport else str(scenario["mode"])
+
+
 def compact_table(scenarios: Sequence[Scenario]) -> str:
     header = ("scenario", "mode", "verdict", "data", "recovery", "key figures")
     rows = [
         (
             s["scenario"],
-            s["mode"],
+            run_label(s),
             _verdict(s),
             data_cell(s),
             _recovery_cell(s),
@@ -186,9 +192,10 @@ def compact_table(scenarios: Sequence[Scenario]) -> str:
     return "\n".join(lines)
 
 
-def mode_outcome(scenarios: Sequence[Scenario], mode: str) -> dict[str, Any]:
-    """Counts for one mode: passed, failed, and (naive) the results not as expected."""
-    mine = [s for s in scenarios if s["mode"] == mode]
+def mode_outcome(scenarios: Sequence[Scenario], label: str) -> dict[str, Any]:
+    """Counts for one mode (and transport, see run_label): passed, failed, and (naive) the
+    results not as expected."""
+    mine = [s for s in scenarios if run_label(s) == label]
     unexpected = [
         s["scenario"] for s in mine if "expected" in s and s["passed"] != (s["expected"] == "pass")
     ]
@@ -196,19 +203,20 @@ def mode_outcome(scenarios: Sequence[Scenario], mode: str) -> dict[str, Any]:
     return {"total": len(mine), "failed": failed, "unexpected": unexpected}
 
 
-def closing_line(scenarios: Sequence[Scenario], mode: str) -> str:
-    """ "hardened: 13/13 pass" or "naive: 7/13 fail — expected"."""
-    outcome = mode_outcome(scenarios, mode)
+def closing_line(scenarios: Sequence[Scenario], label: str) -> str:
+    """ "hardened over ws: 13/13 pass" or "naive over http: 7/13 fail — expected"."""
+    outcome = mode_outcome(scenarios, label)
     total, failed = outcome["total"], outcome["failed"]
-    if mode == "hardened":
+    if label.startswith("hardened"):
         if not failed:
-            return f"hardened: {total}/{total} pass"
-        return f"hardened: {failed}/{total} FAIL — the hardened app must pass every scenario"
+            return f"{label}: {total}/{total} pass"
+        return f"{label}: {failed}/{total} FAIL — the hardened app must pass every scenario"
     if not outcome["unexpected"]:
-        return f"{mode}: {failed}/{total} fail — expected"
-    return f"{mode}: {failed}/{total} fail — not as expected: {', '.join(outcome['unexpected'])}"
+        return f"{label}: {failed}/{total} fail — expected"
+    return f"{label}: {failed}/{total} fail — not as expected: {', '.join(outcome['unexpected'])}"
 
 
 def closing_lines(scenarios: Sequence[Scenario]) -> list[str]:
-    modes = list(dict.fromkeys(s["mode"] for s in scenarios))
-    return [closing_line(scenarios, mode) for mode in modes]
+    """One line per mode and transport, in the order they ran."""
+    labels = list(dict.fromkeys(run_label(s) for s in scenarios))
+    return [closing_line(scenarios, label) for label in labels]

@@ -150,9 +150,17 @@ def _server(record: Mapping[str, Any]) -> str:
     return str(database) if database else "not recorded"
 
 
+def _transport(record: Mapping[str, Any]) -> str | None:
+    """How the app reached the database: the record's own `transport` (the gate's baseline
+    file), else its database's; None before the transport was a setting."""
+    database = record.get("database")
+    recorded = database.get("transport") if isinstance(database, Mapping) else None
+    return record.get("transport") or recorded
+
+
 def baseline_differences(baseline: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     """Why a run (one mode's summary.json body) cannot be held against the baseline: each
-    of workload, users, profile, database server and machine that differs, in words.
+    of workload, users, profile, database server, transport and machine that differs, in words.
     Empty when the two are comparable."""
     load, settings = baseline.get("load", {}), run.get("settings", {})
     pairs = {
@@ -163,6 +171,7 @@ def baseline_differences(baseline: Mapping[str, Any], run: Mapping[str, Any]) ->
             run.get("profile", {}).get("name"),
         ),
         "server": (_server(baseline), _server(run)),
+        "transport": (_transport(baseline), _transport(run)),
         "machine": (
             (baseline.get("platform"), baseline.get("cpu_count")),
             (run.get("platform"), run.get("cpu_count")),

@@ -37,11 +37,15 @@ def read_fault_log(path: Path) -> list[dict[str, Any]]:
 
 
 def _database_note(summary: Mapping[str, Any]) -> str:
-    """Which server the run measured; older summaries name only its kind, or nothing."""
+    """Which server the run measured and over which transport; older summaries name only its
+    kind, or nothing. A chaos run's own `transport` ("both", say) comes before its first
+    stack's."""
     database = summary.get("database")
     if isinstance(database, Mapping):
-        tls = "TLS" if database.get("tls") else "plain http/ws, no TLS"
-        text = f"{database.get('version', database.get('server', '?'))} ({tls})"
+        transport = summary.get("transport") or database.get("transport")
+        over = f"over {transport}" if transport else "transport not recorded"
+        tls = "TLS" if database.get("tls") else "no TLS"
+        text = f"{database.get('version', database.get('server', '?'))} ({over}, {tls})"
     else:
         text = str(database or "not recorded")
     return f'<p class="note">Database server: {html.escape(text)}</p>'
@@ -159,7 +163,7 @@ def gate_report(run_dir: Path, record: Mapping[str, Any]) -> str:
         ]
         for side, side_trials in trials.items()
     }
-    parts = [pages.gate_summary(record), "<h2>Per trial</h2>"]
+    parts = [_database_note(record), pages.gate_summary(record), "<h2>Per trial</h2>"]
     if any(p95.values()):
         png = render.per_trial("p95 of all endpoints, per trial", p95, "p95 latency (ms)")
         parts.append(pages.figure_html(pages.Figure("p95 per trial", png)))
@@ -188,7 +192,8 @@ def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
     if (report.parent / GATE_RECORD).exists():
         record = _json(report.parent / GATE_RECORD)
         compared = " vs ".join(str(v) for v in (record.get("compared") or {}).values())
-        what = f"{record.get('verdict', 'no verdict')}; {compared}"
+        over = f"; over {record['transport']}" if record.get("transport") else ""
+        what = f"{record.get('verdict', 'no verdict')}; {compared}{over}"
         return pages.IndexEntry(href, report.parent.name, "gate", what)
     if "scenarios" in summary:
         what = "; ".join(closing_lines(summary["scenarios"]))
@@ -197,7 +202,10 @@ def _entry(results_dir: Path, report: Path) -> pages.IndexEntry:
     settings = next(iter(modes.values()), {}).get("settings", {})
     profile = next(iter(modes.values()), {}).get("profile", {}).get("name", "?")
     kind = "locust-ui" if summary.get("source") == "locust-ui" else "bench"
-    what = f"{', '.join(modes)}; {settings.get('workload', 'workload from the UI')}; {profile}"
+    database = next(iter(modes.values()), {}).get("database", {})
+    over = f"; over {database['transport']}" if database.get("transport") else ""
+    workload = settings.get("workload", "workload from the UI")
+    what = f"{', '.join(modes)}; {workload}; {profile}{over}"
     return pages.IndexEntry(href, report.parent.name, kind, what)
 
 

@@ -1,7 +1,7 @@
 """`python -m stackbench`: benchmark the app under a network profile and write results/<run-id>/.
 
 Flags mirror the Makefile's variables (WORKLOAD, PROFILE, USERS, SPAWN_RATE, DURATION,
-MODE, COMPARE, WORKERS, SHAPE).
+MODE, COMPARE, WORKERS, SHAPE, TRANSPORT).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from harness.cpu import format_cpu_line
 from harness.hdr import AGGREGATED, endpoint_summaries, service_time_summaries
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.network import PROFILES, NetworkProfile, apply_profile, round_trip_ms
-from harness.settings import HarnessSettings, new_run_id
+from harness.settings import TRANSPORT_HELP, TRANSPORTS, HarnessSettings, new_run_id, settings_for
 from harness.stack import TlsFiles
 from harness.stats import LatencySummary
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
@@ -64,6 +64,7 @@ MAKE_VARIABLES = make_names(
     "--mode",
     "--compare",
     "--workers",
+    "--transport",
 )
 
 
@@ -89,7 +90,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--arrival-rate", type=float, default=50.0, help="open-readers: req/s")
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
     parser.add_argument("--commented-posts", type=non_negative_int, default=200)
-    parser.add_argument("--no-tls", action="store_true", help="plain HTTP to the local server")
+    parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
+    parser.add_argument("--no-tls", action="store_true", help="no TLS to the local server")
     parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
     args = parser.parse_args(argv)
     if args.compare == args.mode:
@@ -151,7 +153,7 @@ def bench_mode(
         "db_round_trip_ms": None if notes else round_trip_ms(profile),
         "endpoints": {name: row.as_dict() for name, row in rows.items()},
         "service_time": {name: row.as_dict() for name, row in service.items()},
-        "settings": {**vars(config), "tls": database.tls},
+        "settings": {**vars(config), "tls": database.tls, "transport": database.transport},
         "profile": {"name": profile.name, "description": profile.description, "notes": notes},
         "database": database.as_dict(),
         "app_workers": settings.app_workers,
@@ -203,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = HarnessSettings()
+    settings = settings_for(args.transport)
     tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     run_id = new_run_id()
     out_dir = args.out or settings.results_dir / run_id
@@ -217,7 +219,7 @@ def _run(args: argparse.Namespace) -> int:
             mode = variant.slug
             print(
                 f"bench: {variant.name} app, {args.workload} workload, {profile.name} profile,"
-                f" {args.duration}s"
+                f" {args.duration}s, database over {settings.transport}"
             )
             try:
                 results[mode], summaries[mode] = bench_mode(

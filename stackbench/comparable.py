@@ -1,7 +1,8 @@
 """Whether a stored baseline was measured under the same conditions as this run.
 
 A stored baseline (`make gate BASE=file`) is only comparable on the same platform, CPU
-count, Python and package versions, and at a similar machine load; otherwise the gate
+count, Python and package versions, over the same transport (when the current conditions
+name one), and at a similar machine load; otherwise the gate
 says "not comparable" instead of judging machine drift as a regression.
 """
 
@@ -33,6 +34,9 @@ def differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> list
         for name, version in sorted(current["packages"].items())
         if old_packages.get(name) != version
     ]
+    if "transport" in current and recorded.get("transport") != current["transport"]:
+        was = recorded.get("transport", "not recorded")
+        reasons.append(f"transport: baseline {was}, now {current['transport']}")
     old_load = recorded.get("load_per_cpu")
     if old_load is None:
         reasons.append("machine load: not recorded in the baseline")

@@ -25,10 +25,17 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from harness.cli import run
+from harness.cli import make_names, run
 from harness.hdr import AGGREGATED
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
-from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
+from harness.settings import (
+    PROJECT_ROOT,
+    TRANSPORT_HELP,
+    TRANSPORTS,
+    HarnessSettings,
+    new_run_id,
+    settings_for,
+)
 from reports import write_index, write_run_report
 from reports.runs import GATE_RECORD
 from stackbench.ab import (
@@ -83,7 +90,11 @@ def fraction(text: str) -> float:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = OneLineParser(prog="gate", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="gate",
+        description=__doc__.splitlines()[0],
+        make_variables=make_names("--transport"),
+    )
     parser.add_argument(
         "--base", default="", help="baseline commit; default the merge base with main; 'file'"
     )
@@ -97,6 +108,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=0.0,
         help="test the gate (A/B only): delay the candidate's responses by this share of p95",
     )
+    parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
 
@@ -167,6 +179,7 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
     load = replace(GATE_LOAD, duration_s=args.trial_s)
     print(f"gate: A = baseline {describe(commit)}")
     print("gate: B = candidate: the working tree")
+    print(f"gate: both apps reach their database over {settings.transport}")
     with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
         server_code = base_dir
         if not settings.turso_database_url and not serves_tls(base_dir):
@@ -191,6 +204,8 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
     return {
         "mode": "a/b",
         "baseline_commit": commit,
+        "transport": settings.transport,
+        "database": sessions[CANDIDATE].live.database.as_dict(),
         "load": asdict(load),
         "trials": trials,
         "injected_p95": args.inject_p95,
@@ -257,11 +272,12 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
         trials = single_side(args, settings, out_dir)
         load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
         profile = {"name": GATE_PROFILE.name}
-        write_json(path, {**before, "load": load, "profile": profile, "trials": trials})
+        body = {"load": load, "profile": profile, "transport": settings.transport}
+        write_json(path, {**before, **body, "trials": trials})
         print(f"gate: baseline of {len(trials)} trials written to {path}")
         return 0
     stored = json.loads(path.read_text())
-    if reasons := differences(stored, before):
+    if reasons := differences(stored, {**before, "transport": settings.transport}):
         return _not_comparable(path, reasons)
     trials = single_side(args, settings, out_dir)
     if reasons := differences(stored, conditions()):
@@ -272,7 +288,8 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
         "B (candidate)": f"the working tree at {provenance()['git_commit']}",
     }
     trials_by_side = {BASELINE: stored["trials"], CANDIDATE: trials}
-    return keep(out_dir, {**result, "compared": compared, "trials": trials_by_side}, settings)
+    record = {**result, "compared": compared, "trials": trials_by_side}
+    return keep(out_dir, {**record, "transport": settings.transport}, settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = HarnessSettings()
+    settings = settings_for(args.transport)
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:

@@ -29,7 +29,14 @@ from harness.cli import (
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.network import PROFILES
 from harness.processes import watched
-from harness.settings import PROJECT_ROOT, HarnessSettings, new_run_id
+from harness.settings import (
+    PROJECT_ROOT,
+    TRANSPORT_HELP,
+    TRANSPORTS,
+    HarnessSettings,
+    new_run_id,
+    settings_for,
+)
 from harness.stack import LOOPBACK, TlsFiles
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 from reports import write_index, write_run_report
@@ -58,6 +65,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             "--mode",
             "--web-port",
             "--workers",
+            "--transport",
         ),
     )
     parser.add_argument("--workload", choices=WORKLOAD_NAMES, default="mixed")
@@ -70,7 +78,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
     parser.add_argument("--web-port", type=positive_int, default=8089)
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
-    parser.add_argument("--no-tls", action="store_true", help="plain HTTP to the local server")
+    parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
+    parser.add_argument("--no-tls", action="store_true", help="no TLS to the local server")
     parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
     return parser.parse_args(argv)
 
@@ -173,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = HarnessSettings()
+    settings = settings_for(args.transport)
     tls = None if args.no_tls else TlsFiles.for_local_server(settings)
     terminal = Terminal()
     run_id = new_run_id()

@@ -19,6 +19,7 @@ OWN_SETTINGS_PREFIXES = (
     "SQLD_",
     "REDIS_",
     "PROMETHEUS_MULTIPROC_DIR",
+    "TRANSPORT",  # the harness's: a test that needs one transport names it
 )
 # Read before the environment is cleaned: only tests that ask for sqld get it; every other
 # stack a test starts runs the local server.

@@ -9,6 +9,7 @@ when one of them is installed.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 import yaml
 
 from harness.network import API_LINK, DB_LINK, PROFILES, Link
-from harness.settings import PROJECT_ROOT
+from harness.settings import PROJECT_ROOT, TRANSPORTS
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
 
 COMPOSE = PROJECT_ROOT / "compose.yaml"
@@ -30,16 +31,18 @@ SQLD_HTTP_PORT = 8080  # the image's default SQLD_HTTP_LISTEN_ADDR
 TOXIPROXY_API_PORT = 8474
 # Images whose own HEALTHCHECK a `service_healthy` condition may rely on.
 IMAGES_WITH_HEALTHCHECK = {SQLD_IMAGE}
-DEFAULTED = re.compile(r"\$\{\w+:-([^}]*)\}")
 
 
-def with_defaults(text: str) -> str:
-    """The file as Compose reads it when none of its variables is set."""
-    return DEFAULTED.sub(r"\1", text)
+VARIABLE = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
 
-def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
-    return yaml.safe_load(with_defaults(path.read_text()))
+def with_defaults(text: str, **variables: str) -> str:
+    """The file as Compose reads it with `variables` set and the rest left at their defaults."""
+    return VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(2)), text)
+
+
+def load_compose(path: Path = COMPOSE, **variables: str) -> dict[str, Any]:
+    return yaml.safe_load(with_defaults(path.read_text(), **variables))
 
 
 def makefile_toxiproxy_version() -> str:
@@ -121,7 +124,10 @@ def wiring_problems(compose: dict[str, Any]) -> list[str]:
     check("turso link upstream", host_port(turso["upstream"]), sqld)
     check("api link upstream", host_port(api["upstream"]), ("app", app_port))
     turso_listen = ("toxiproxy", host_port(turso["listen"])[1])
-    check("app's database", host_port(app["environment"]["TURSO_DATABASE_URL"]), turso_listen)
+    app_db = app["environment"]["TURSO_DATABASE_URL"]
+    check("app's database", host_port(app_db), turso_listen)
+    if urlsplit(app_db).scheme not in TRANSPORTS:
+        problems.append(f"app's database {app_db}: the scheme is no transport {TRANSPORTS}")
 
     seed = services["seed"]
     # Straight to sqld, around every proxy, as `make bench` seeds.
@@ -175,10 +181,21 @@ def test_services_are_wired_as_the_harness_wires_them() -> None:
     assert wiring_problems(load_compose()) == []
 
 
+@pytest.mark.parametrize(("transport", "scheme"), [(None, "ws"), ("ws", "ws"), ("http", "http")])
+def test_the_apps_database_url_follows_transport(transport: str | None, scheme: str) -> None:
+    compose = load_compose(**({"TRANSPORT": transport} if transport else {}))
+
+    assert wiring_problems(compose) == []
+    assert compose["services"]["app"]["environment"]["TURSO_DATABASE_URL"] == (
+        f"{scheme}://toxiproxy:18080"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "value", "problem"),
     [
         (("services", "app", "environment", "TURSO_DATABASE_URL"), "http://sqld:8080", "database"),
+        (("services", "app", "environment", "TURSO_DATABASE_URL"), "wss://toxiproxy:18080", "no"),
         (("services", "locust", "command", 7), "--host=http://app:8000", "Locust's target"),
         (("services", "seed", "command", 3), "500", "not seeded"),
         (("services", "seed", "command", 2), "loadtests.seed", "does not exist"),
@@ -229,3 +246,23 @@ def test_compose_cli_validates_the_file(tmp_path: Path) -> None:
 
     assert good.returncode == 0, good.stderr
     assert bad.returncode != 0
+
+
+def test_compose_cli_resolves_transport_into_the_apps_url() -> None:
+    cli = compose_cli()
+    if cli is None:
+        pytest.skip("no `docker compose` plugin nor docker-compose")
+    resolved = {
+        transport: subprocess.run(
+            [*cli, "-f", str(COMPOSE), "config"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TRANSPORT": transport},
+        )
+        for transport in TRANSPORTS
+    }
+
+    for transport, done in resolved.items():
+        assert done.returncode == 0, done.stderr
+        app = yaml.safe_load(done.stdout)["services"]["app"]
+        assert app["environment"]["TURSO_DATABASE_URL"] == f"{transport}://toxiproxy:18080"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.__main__ import main
+from chaos.__main__ import _without_ws_only, for_mode, main
+from chaos.scenarios import select
 
 
 def test_an_unknown_scenario_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,3 +71,33 @@ def test_ws_only_scenarios_are_skipped_over_http_saying_so(
 
     error = capsys.readouterr().err
     assert error.startswith("chaos: skipping ws_half_open, ws_upgrade_refused over http")
+
+
+def test_with_both_transports_ws_only_scenarios_run_over_ws_alone() -> None:
+    chosen = select("ws_half_open,baseline")
+
+    assert _without_ws_only(chosen, "ws") == chosen
+    assert [s.name for s in _without_ws_only(chosen, "http")] == ["baseline"]
+
+
+def test_the_naive_app_runs_the_faults_it_should_fail_and_the_baseline() -> None:
+    everything = select("all")
+
+    naive = for_mode(everything, "naive", explicit=False)
+
+    assert for_mode(everything, "hardened", explicit=False) == everything
+    assert [s.name for s in naive if s.expect.naive_passes] == ["baseline"]
+    assert {s.name for s in everything if not s.expect.naive_passes} <= {s.name for s in naive}
+    # Named ones run as asked, survivable or not.
+    assert for_mode(select("latency,outage"), "naive", explicit=True) == select("latency,outage")
+
+
+def test_a_bad_transport_names_transport(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--transport", "wss"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "chaos: TRANSPORT (--transport): invalid choice: 'wss' (choose from 'ws', 'http', 'both')\n"
+    )

@@ -1,4 +1,5 @@
-"""A short version of the chaos matrix against the real stack and toxiproxy-server."""
+"""A short version of the chaos matrix against the real stack and toxiproxy-server: every
+scenario over the WebSocket (the default transport), a few over HTTP, the naive app on both."""
 
 from __future__ import annotations
 
@@ -29,10 +30,13 @@ def run(
     tmp_path: Path,
     workers: int = 1,
     app_overrides: dict[str, str] | None = None,
+    transport: str = "ws",
 ) -> list[ScenarioResult]:
     config = ChaosConfig(mode=mode, workload=LIGHT_LOAD, app_overrides=app_overrides or {}, **SHORT)
-    settings = HarnessSettings(app_workers=workers)
-    return asyncio.run(run_mode(select(spec), config, tmp_path, "test", settings=settings))
+    settings = HarnessSettings(app_workers=workers, transport=transport)
+    results = asyncio.run(run_mode(select(spec), config, tmp_path, "test", settings=settings))
+    assert {r.transport for r in results} == {transport}
+    return results
 
 
 def required_redis(binary: Path, settings: HarnessSettings) -> Path:
@@ -82,12 +86,24 @@ def test_hardened_app_keeps_every_invariant_when_the_shared_cache_fails(tmp_path
     assert all(r.verdict("lost").figures["acked"] for r in results)
 
 
+def test_hardened_app_over_http_keeps_every_invariant_under_link_and_process_faults(
+    tmp_path: Path,
+) -> None:
+    results = run(
+        "hardened", "outage,reset_peer,limit_data,kill_database", tmp_path, transport="http"
+    )
+
+    assert failures(results) == {}
+
+
 def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Path) -> None:
     spec = (
         "outage,blackhole,reset_peer,limit_data,rate_limited,write_lock_file,"
         "kill_database,pause_database,ws_reset_in_flight,restart_database"
     )
-    results = {r.scenario: r for r in run("naive", spec, tmp_path)}
+    # Over HTTP: the local server's concurrency limit (rate_limited) answers requests, not
+    # WebSocket messages.
+    results = {r.scenario: r for r in run("naive", spec, tmp_path, transport="http")}
 
     assert not results["outage"].verdict("errors").passed
     assert not results["blackhole"].verdict("latency").passed
@@ -104,6 +120,12 @@ def test_naive_app_breaks_invariants_the_guide_pattern_cannot_keep(tmp_path: Pat
     assert not results["ws_reset_in_flight"].verdict("errors").passed
     assert not results["restart_database"].verdict("errors").passed
     assert all(r.verdict("lost").passed for r in results.values())
+
+
+def test_naive_app_over_the_websocket_turns_a_broken_link_into_500s(tmp_path: Path) -> None:
+    results = run("naive", "outage,reset_peer,kill_database", tmp_path)
+
+    assert [r.verdict("errors").passed for r in results] == [False, False, False]
 
 
 def test_a_per_process_cache_with_two_workers_reads_stale(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The stack's parts: several app workers stopped as one group, and redis-server."""
+"""The stack's parts: several app workers stopped as one group, redis-server, and the app
+reaching the database over the transport TRANSPORT names."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.auth import JwtAuth
 from harness.processes import ManagedProcess, running
-from harness.settings import HarnessSettings
-from harness.stack import LocalTurso, app_process, local_turso, redis_server, write_token
+from harness.settings import HarnessSettings, settings_for
+from harness.stack import (
+    LocalTurso,
+    TlsFiles,
+    app_process,
+    local_turso,
+    redis_server,
+    stack,
+    write_token,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +145,38 @@ def test_a_token_file_is_replaced_whole(tmp_path: Path) -> None:
     assert path.read_text() == "second"
     assert [p.name for p in path.parent.iterdir()] == ["token"]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("transport", "tls", "scheme"),
+    [("ws", False, "ws"), ("http", False, "http"), ("ws", True, "wss"), ("http", True, "https")],
+)
+def test_the_app_reaches_the_database_over_the_transport_named(
+    transport: str, tls: bool, scheme: str, tmp_path: Path, log_dir: Path
+) -> None:
+    settings = settings_for(transport)
+    files = TlsFiles.from_settings(settings) if tls else None
+
+    with stack(log_dir, db=tmp_path / "app.db", app_env={}, settings=settings, tls=files) as live:
+        assert live.app.env["TURSO_DATABASE_URL"].startswith(f"{scheme}://127.0.0.1:")
+        assert live.database.transport == transport
+        assert f"over {transport} (" in live.database.describe()
+        assert live.database.as_dict()["transport"] == transport
+        created = httpx.post(f"{live.api_url}/posts", json={"title": "t", "content": "c"})
+        assert created.status_code == 201
+        # Through the proxy: cut it and the app's own connection (a socket, for ws) fails.
+        with live.toxiproxy.disabled(live.proxies["turso"]):
+            cut_off = httpx.get(f"{live.api_url}/posts/{created.json()['id'] + 1}", timeout=10)
+        assert cut_off.status_code == 503
+
+
+def test_a_commands_transport_flag_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRANSPORT", "http")
+    assert settings_for(None).transport == "http"
+    assert settings_for("ws").transport == "ws"
+    monkeypatch.setenv("TRANSPORT", "carrier-pigeon")  # not even read when the flag is given
+    assert settings_for("http").transport == "http"
+    monkeypatch.delenv("TRANSPORT")
+    assert settings_for(None).transport == "ws"  # what a libsql:// URL opens

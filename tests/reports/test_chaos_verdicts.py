@@ -119,6 +119,24 @@ def test_closing_lines_per_mode() -> None:
     assert closing_lines(scenarios) == ["hardened: 1/1 pass", "naive: 2/3 fail — expected"]
 
 
+def test_closing_lines_per_transport_and_mode_in_the_order_they_ran() -> None:
+    over = [
+        {**OUTAGE_HARDENED, "transport": "ws"},
+        {**OUTAGE_NAIVE, "transport": "ws"},
+        {**OUTAGE_HARDENED, "transport": "http"},
+        {**OUTAGE_NAIVE, "transport": "http"},
+        {**LATENCY_NAIVE, "transport": "http"},
+    ]
+
+    assert closing_lines(over) == [
+        "hardened over ws: 1/1 pass",
+        "naive over ws: 1/1 fail — expected",
+        "hardened over http: 1/1 pass",
+        "naive over http: 1/2 fail — expected",
+    ]
+    assert "hardened over http" in compact_table(over)
+
+
 def test_a_result_not_as_expected_is_named() -> None:
     surprising = scenario("latency", "naive", "pass", errors={"passed": False})
     failing = scenario("outage", "hardened", recovery={"passed": False, "recovery_s": None})

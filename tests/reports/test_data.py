@@ -167,13 +167,14 @@ BASELINE = {
     "load": {"workload": "ycsb-e", "users": 10},
     "profile": {"name": "edge"},
     "database": {"server": "localturso"},
+    "transport": "ws",
     "platform": "Linux-x",
     "cpu_count": 2,
 }
 SAME_RUN = {
     "settings": {"workload": "ycsb-e", "users": 10},
     "profile": {"name": "edge"},
-    "database": {"server": "localturso", "version": "localturso 0.1.0"},
+    "database": {"server": "localturso", "version": "localturso 0.1.0", "transport": "ws"},
     "platform": "Linux-x",
     "cpu_count": 2,
 }
@@ -194,16 +195,24 @@ def test_every_differing_condition_is_named() -> None:
     assert baseline_differences(BASELINE, run) == [
         "workload: baseline ycsb-e, this run mixed",
         "users: baseline 10, this run 20",
+        "transport: baseline ws, this run not recorded",
         "machine: baseline Linux-x with 2 CPUs, this run Linux-x with 8 CPUs",
     ]
 
 
+def test_a_baseline_over_another_transport_is_not_comparable() -> None:
+    run = {**SAME_RUN, "database": {**SAME_RUN["database"], "transport": "http"}}
+
+    assert baseline_differences(BASELINE, run) == ["transport: baseline ws, this run http"]
+
+
 def test_a_condition_the_baseline_never_recorded_is_not_comparable() -> None:
-    old = {k: v for k, v in BASELINE.items() if k not in ("profile", "database")}
+    old = {k: v for k, v in BASELINE.items() if k not in ("profile", "database", "transport")}
 
     assert baseline_differences(old, SAME_RUN) == [
         "profile: baseline not recorded, this run edge",
         "server: baseline not recorded, this run localturso",
+        "transport: baseline not recorded, this run ws",
     ]
 
 

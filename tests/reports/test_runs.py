@@ -161,6 +161,7 @@ def _baseline(tmp_path: Path, workload: str) -> Path:
         "load": {"workload": workload, "users": 5},
         "profile": {"name": "edge"},
         "database": {"server": "localturso"},
+        "transport": "ws",
         "platform": "Linux-x",
         "cpu_count": 2,
         "trials": [trial, trial],
@@ -174,7 +175,7 @@ def _with_endpoints(run_dir: Path) -> Path:
     mode = {
         "profile": {"name": "edge"},
         "settings": {"workload": "readers", "users": 5},
-        "database": {"server": "localturso"},
+        "database": {"server": "localturso", "transport": "ws"},
         "platform": "Linux-x",
         "cpu_count": 2,
         "endpoints": {"GET /a": {"p50_ms": 12.0, "p95_ms": 30.0, "requests": 900}},

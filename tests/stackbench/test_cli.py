@@ -86,3 +86,17 @@ def test_make_names_the_variable_the_user_typed() -> None:
     line = "bench: DURATION (--duration): duration 'soon': use e.g. 30s, 2m, 1h"
     assert line in done.stderr.splitlines()
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "prog"),
+    [("bench", "bench"), ("gate", "gate"), ("locust-ui", "locust-ui"), ("chaos", "chaos")],
+)
+def test_every_stack_command_takes_transport_from_make(target: str, prog: str) -> None:
+    done = _command(["make", "--no-print-directory", "-s", target, "TRANSPORT=wss"])
+
+    assert done.returncode == 2
+    choices = "'ws', 'http', 'both'" if target == "chaos" else "'ws', 'http'"
+    line = f"{prog}: TRANSPORT (--transport): invalid choice: 'wss' (choose from {choices})"
+    assert line in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr

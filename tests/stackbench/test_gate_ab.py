@@ -6,6 +6,7 @@ latency toxic on the candidate's `api` link only) fails.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,9 @@ def test_an_unchanged_tree_passes(tmp_path: Path) -> None:
     assert result.stdout.count("gate: trial ") == int(TRIALS)  # one progress line per trial
     assert "gate: PASS" in result.stdout
     assert "ok" in line(result.stdout, "Aggregated", "p95 ok")
-    assert (tmp_path / "gate.json").exists()
+    record = json.loads((tmp_path / "gate.json").read_text())
+    assert record["transport"] == record["database"]["transport"] == "ws"
+    assert "gate: both apps reach their database over ws" in result.stdout
 
 
 def test_an_injected_twenty_percent_p95_regression_fails(tmp_path: Path) -> None:

@@ -31,6 +31,9 @@ def test_short_bench_writes_summary_and_locust_reports(tmp_path: Path) -> None:
     assert endpoints["Aggregated"]["error_rate"] == 0.0
     assert summary["profile"]["name"] == "edge"
     assert summary["settings"]["tls"] is True
+    # WebSocket by default, as a libsql:// URL opens: wss, with the certificate trusted.
+    assert summary["settings"]["transport"] == summary["database"]["transport"] == "ws"
+    assert ", over ws (TLS)" in result.stdout
     assert {"git_commit", "packages", "cpu_count", "load_generator"} <= set(summary)
     cpu = summary["cpu_per_request"]
     assert set(cpu) == {"app", "database", "toxiproxy", "load generator"}
