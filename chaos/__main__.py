@@ -192,14 +192,21 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
 
 
+def transports_asked(flag: str | None) -> tuple[HarnessSettings, tuple[Transport, ...]]:
+    """The settings and the transports to run: `--transport` (ws, http or both) over the
+    environment's TRANSPORT, which is read when no flag is given."""
+    both = flag == BOTH_TRANSPORTS
+    settings = settings_for(TRANSPORTS[0] if both else flag)
+    return settings, (TRANSPORTS if both else (settings.transport,))
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         scenarios = select(args.scenarios)
     except ValueError as error:
         print(f"chaos: SCENARIOS (--scenarios): {error}", file=sys.stderr)
         return 2
-    transports = TRANSPORTS if args.transport == BOTH_TRANSPORTS else (args.transport,)
-    settings = settings_for(transports[0])
+    settings, transports = transports_asked(args.transport)
     if args.app_workers is not None:
         settings = settings.model_copy(update={"app_workers": args.app_workers})
     explicit = args.scenarios != "all"
@@ -233,9 +240,15 @@ def _run(args: argparse.Namespace) -> int:
     if settings.turso_database_url:
         # The URL's scheme decides how the app reaches it, not TRANSPORT.
         transports = (url_transport(settings.turso_database_url),)
+    ws_only = [s.name for s in scenarios if s.ws_only]
+    if explicit and ws_only and "ws" not in transports:
+        print(
+            f"chaos: {', '.join(ws_only)} fault the one long-lived WebSocket a libsql:// URL"
+            " opens, which http does not have; run them with TRANSPORT=ws or both",
+            file=sys.stderr,
+        )
+        return 2
     per_transport = {t: _without_ws_only(scenarios, t) for t in transports}
-    if not any(per_transport.values()):
-        return 0
     survived = [
         s.name for s in scenarios if s not in for_mode(scenarios, "naive", explicit=explicit)
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaos.__main__ import _without_ws_only, for_mode, main
+from chaos.__main__ import _without_ws_only, for_mode, main, transports_asked
 from chaos.scenarios import select
 
 
@@ -62,15 +62,40 @@ def test_a_local_server_only_scenario_is_refused_on_sqld(
     assert error.startswith("chaos: rate_limited_retry_after set the local server's own flags")
 
 
-def test_ws_only_scenarios_are_skipped_over_http_saying_so(
+def test_ws_only_scenarios_named_over_http_are_refused_saying_why(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("TRANSPORT", "http")
 
-    assert main(["--scenarios", "ws_half_open,ws_upgrade_refused"]) == 0  # nothing left to run
+    assert main(["--scenarios", "ws_half_open,ws_upgrade_refused"]) == 2
 
     error = capsys.readouterr().err
-    assert error.startswith("chaos: skipping ws_half_open, ws_upgrade_refused over http")
+    assert error.startswith("chaos: ws_half_open, ws_upgrade_refused fault the one long-lived")
+    assert "TRANSPORT=ws or both" in error
+
+
+@pytest.mark.parametrize(
+    ("environment", "flag", "expected"),
+    [
+        ("ws", None, ("ws",)),
+        ("http", None, ("http",)),
+        (None, None, ("ws",)),
+        ("http", "ws", ("ws",)),
+        ("http", "both", ("ws", "http")),
+    ],
+)
+def test_the_transport_comes_from_the_flag_else_the_environment(
+    monkeypatch: pytest.MonkeyPatch, environment: str | None, flag: str | None, expected: tuple
+) -> None:
+    if environment is None:
+        monkeypatch.delenv("TRANSPORT", raising=False)
+    else:
+        monkeypatch.setenv("TRANSPORT", environment)
+
+    settings, transports = transports_asked(flag)
+
+    assert transports == expected
+    assert settings.transport == expected[0]
 
 
 def test_with_both_transports_ws_only_scenarios_run_over_ws_alone() -> None:
