@@ -44,13 +44,14 @@ class TokenFile:
     def reread(self, current: str | None) -> str | None:
         """A token other than `current` if the file now holds one; None if not, or not yet due.
 
-        A file that cannot be read just now (a mount swapping it) keeps the current token.
+        A file that cannot be read just now (a mount swapping it, or half written and not yet
+        UTF-8) keeps the current token.
         """
         if self._clock() - self._read_at < self._min_interval_s:
             return None
         try:
             token = self.read()
-        except OSError as error:
+        except (OSError, UnicodeDecodeError) as error:
             logger.warning("cannot re-read the database token from %s: %s", self.path, error)
             return None
         return token if token != current else None

@@ -56,3 +56,15 @@ def test_a_file_unreadable_for_a_moment_keeps_the_current_token(
 
     assert tokens.reread("old") is None
     assert "cannot re-read the database token" in caplog.text
+
+
+def test_a_file_that_is_not_utf8_for_a_moment_keeps_the_current_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "token"
+    path.write_text("old")
+    tokens = TokenFile(path, min_interval_s=0)
+    path.write_bytes(b"\xff\xfe half written")
+
+    assert tokens.reread("old") is None
+    assert "cannot re-read the database token" in caplog.text
