@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from localturso.auth import JWT_EXPIRED, Authenticator
@@ -171,22 +172,22 @@ class HranaSocket:
     async def _ignore_until_disconnect(self) -> None:
         """Half-open: whatever comes is read and dropped, nothing is answered, until it goes."""
         self._silent = True
-        while True:
-            try:
-                message = await self._ws.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if message["type"] == "websocket.disconnect":
-                return
+        while await self._next_message() is not None:
+            pass
+
+    async def _next_message(self) -> Message | None:
+        """The client's next message; None once it has gone."""
+        try:
+            message = await self._ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return None
+        return None if message["type"] == "websocket.disconnect" else message
 
     async def _receive_loop(self) -> None:
         while not self._closing:
             await self._pending.acquire()
-            try:
-                message = await self._ws.receive()
-            except (WebSocketDisconnect, RuntimeError):
-                return
-            if message["type"] == "websocket.disconnect":
+            message = await self._next_message()
+            if message is None:
                 return
             text = message.get("text")
             if text is None:
