@@ -388,8 +388,6 @@ class Transport:
         self._closing: set[asyncio.Task[None]] = set()
         # WebSockets retired after a timeout, each closed after its grace.
         self._retiring: set[asyncio.Task[None]] = set()
-        # The WebSocket connection the last successful call went out on.
-        self._answered_on: HranaConn | None = None
 
     @classmethod
     def open(
@@ -469,8 +467,11 @@ class Transport:
         Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
         then each has its answer or has timed out itself), then it is closed. Only the
         connection the call went out on is retired, and only once: True when an earlier
-        call's timeout had retired it already and its replacement answers (the same fault of
-        one socket, seen again).
+        call's timeout had retired it already (the same fault of one socket, seen again).
+        Calls caught together on a socket that went silent all time out at once; counted
+        each, they would open the breaker while a fresh socket works. A fault beyond one
+        socket (a blackhole) still reaches the breaker: each replacement's own first timeout
+        counts.
         """
         conn = _call_connection.get()
         if not isinstance(self._client, HranaClient) or conn is None:
@@ -478,10 +479,7 @@ class Transport:
         if conn.exception is not None:
             return False  # it failed on its own, and libsql-client replaces it
         if self._client._conn is not conn:
-            # Retired already (only a retired connection is replaced before it fails). The
-            # same fault seen again, unless the socket that replaced it has not answered
-            # either: then the fault is beyond one socket, and the breaker must hear of it.
-            return self._answered_on is self._client._conn
+            return True  # retired already: only a retired connection is replaced before it fails
         self._client._conn = self._client._open_conn()
         closing = asyncio.create_task(_close_retired(conn, grace_s))
         self._retiring.add(closing)
@@ -532,7 +530,6 @@ class Transport:
             raise converted from error
         else:
             outcome = "ok"
-            self._answered_on = _call_connection.get()
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.stack import local_turso
+from reference_app.db.roundtrips import RoundTripCounter
+from reference_app.db.transport import Transport
 from reference_app.metrics import AppMetrics
+from reference_app.resilience.breaker import BreakerState
+from reference_app.resilience.deadline import Deadline, deadline_scope
 from reference_app.settings import CacheBackend, Settings
 from reference_app.wiring import build_pipeline, cache_backend
 from tests.reference_app.conftest import StartApp, database_url
@@ -127,3 +132,39 @@ async def test_new_database_connections_are_counted_per_mode(
     assert naive_new == 5
     exported = (await naive.client.get("/metrics")).text
     assert "app_db_connections_opened_total" in exported
+
+
+SILENT_AFTER_S = 1.0
+
+
+@pytest.mark.integration
+async def test_calls_caught_together_on_a_silent_websocket_are_one_fault_for_the_breaker(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    """Six calls in flight when the socket goes half-open all time out at once: the first
+    retires the socket, the other five are that same fault, and all six retry on a fresh one
+    (counted six times, they had opened the circuit and failed every request for a cool-down).
+    """
+    settings = Settings(db_attempt_timeout_ms=300, breaker_failure_threshold=3)
+    args = ["--ws-silent-after-s", str(SILENT_AFTER_S)]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        pipeline = build_pipeline(settings, AppMetrics(), transport)
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(SILENT_AFTER_S)  # the socket is silent from here on
+            with deadline_scope(Deadline.after(3.0)):
+                results = await asyncio.gather(
+                    *(
+                        pipeline.run(
+                            lambda i=i: transport.execute((f"SELECT {i} AS n", ())), idempotent=True
+                        )
+                        for i in range(6)
+                    )
+                )
+        finally:
+            await transport.close()
+
+    assert [r.rows for r in results] == [[{"n": i}] for i in range(6)]
+    assert pipeline.breaker is not None
+    assert pipeline.breaker.state is BreakerState.CLOSED
