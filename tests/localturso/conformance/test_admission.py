@@ -44,26 +44,28 @@ def limited(
 
 async def _overload(server: DatabaseServer) -> dict[str, Any]:
     """20 streams, each opened with a slow execute, sent at once on one socket; then what
-    came back, how the socket ended, and whether a new socket is still served."""
+    came back, how the socket ended, and whether a new socket is still let in."""
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(server.ws_url, protocols=["hrana3"]) as ws:
             await ws.send_json({"type": "hello", "jwt": None})
             hello = (await ws.receive_json(timeout=REPLY_TIMEOUT_S))["type"]
-            for stream_id in range(STREAMS):
-                open_stream = {"type": "open_stream", "stream_id": stream_id}
-                await ws.send_json(request(2 * stream_id, open_stream))
-                await ws.send_json(request(2 * stream_id + 1, execute(stream_id, SLOW)))
+            # The server may drop the socket while these are still being sent.
+            with contextlib.suppress(aiohttp.ClientConnectionResetError):
+                for stream_id in range(STREAMS):
+                    open_stream = {"type": "open_stream", "stream_id": stream_id}
+                    await ws.send_json(request(2 * stream_id, open_stream))
+                    await ws.send_json(request(2 * stream_id + 1, execute(stream_id, SLOW)))
             executed = 0
             while (
                 reply := await ws.receive(timeout=REPLY_TIMEOUT_S)
             ).type == aiohttp.WSMsgType.TEXT:
                 executed += reply.json()["response"]["type"] == "execute"
             ended = {"how": reply.type.name, "close_code": ws.close_code}
+        # Only the upgrade and hello: sqld may still be opening the dropped socket's streams
+        # for a moment, and then drops a new socket's stream too (seen in 3 of 12 runs).
         async with session.ws_connect(server.ws_url, protocols=["hrana3"]) as fresh:
             await fresh.send_json({"type": "hello", "jwt": None})
-            await fresh.send_json(request(0, {"type": "open_stream", "stream_id": 1}))
-            await fresh.send_json(request(1, execute(1, "SELECT 1")))
-            later = [(await fresh.receive_json(timeout=REPLY_TIMEOUT_S))["type"] for _ in range(3)]
+            later = (await fresh.receive_json(timeout=REPLY_TIMEOUT_S))["type"]
     return {"hello": hello, "executed": executed, "ended": ended, "later": later}
 
 
@@ -76,5 +78,5 @@ def test_a_stream_over_the_limit_ends_its_socket_without_a_close_frame(
     assert real["executed"] < STREAMS
     assert local["executed"] < STREAMS
     assert real["ended"] == {"how": "CLOSED", "close_code": 1006}
-    assert real["later"] == ["hello_ok", "response_ok", "response_ok"]
+    assert real["later"] == "hello_ok"
     assert {**local, "executed": 0} == {**real, "executed": 0}
