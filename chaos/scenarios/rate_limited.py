@@ -3,7 +3,9 @@
 Turso's free tier limits connections and request rates (the guide's gotcha 2); here
 the local server's `--max-concurrent-requests` is set low for the whole run, so the
 app meets 429s from the start. Retried with backoff within the deadline, they end as
-503 with Retry-After when the server stays full, never as a 500.
+503 with Retry-After when the server stays full, never as a 500. Over ws there is no 429:
+a stream opened beyond the limit makes the server (sqld and the local one) drop the whole
+socket, failing every request in flight on it; those end as 503s too.
 """
 
 from chaos.scenarios.base import Scenario
