@@ -5,7 +5,8 @@ the local server's `--max-concurrent-requests` is set low for the whole run, so 
 app meets 429s from the start. Retried with backoff within the deadline, they end as
 503 with Retry-After when the server stays full, never as a 500. Over ws there is no 429:
 a stream opened beyond the limit makes the server (sqld and the local one) drop the whole
-socket, failing every request in flight on it; those end as 503s too.
+socket, failing every call in flight on it; the hardened app halves its DB slots below the
+calls lost, retries them on a new socket, and so settles just below the server's limit.
 """
 
 from chaos.scenarios.base import Scenario
