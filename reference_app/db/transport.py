@@ -486,11 +486,16 @@ class Transport:
             return False  # it failed on its own, and libsql-client replaces it
         if self._client._conn is not conn:
             return True  # retired already: only a retired connection is replaced before it fails
-        self._client._conn = self._client._open_conn()
+        self._replace_connection(self._client, grace_s)
+        return False
+
+    def _replace_connection(self, client: HranaClient, grace_s: float) -> None:
+        """The next call opens a new WebSocket; the old one is closed after `grace_s`."""
+        conn = client._conn
+        client._conn = client._open_conn()
         closing = asyncio.create_task(_close_retired(conn, grace_s))
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
-        return False
 
     async def _on(self, client: Client, pending: Awaitable[T]) -> T:
         """`pending`, a call on `client`, counted in flight until it ends."""
@@ -564,8 +569,14 @@ class Transport:
         return ConnectionLostError(f"{type(error).__name__}: {error}", calls_lost=calls_lost)
 
     def _current_connection(self) -> HranaConn | None:
-        """The WebSocket connection a call made now goes out on (a failed one is replaced)."""
-        if not isinstance(self._client, HranaClient):
+        """The WebSocket connection a call made now goes out on.
+
+        A failed one is replaced here, as libsql-client would inside the call, so that the
+        call is counted on the socket it goes out on (`_calls_on`).
+        """
+        client = self._client
+        if not isinstance(client, HranaClient) or client.closed:
             return None
-        conn = self._client._conn
-        return conn if conn.exception is None else None
+        if client._conn.exception is not None:
+            self._replace_connection(client, grace_s=0.0)
+        return client._conn
