@@ -105,11 +105,11 @@ class ConcurrencyLimiter:
             self._withheld += 1
         else:
             self._semaphore.release()
-        if succeeded:
+        if succeeded and self._limit < self._capacity:  # checked here: the hot path is full
             self._grow_if_due()
 
     def _grow_if_due(self) -> None:
-        if self._limit >= self._capacity or not self._queued:
+        if not self._queued:
             return
         if self._clock() - self._limit_changed_at < GROWTH_INTERVAL_S:
             return
