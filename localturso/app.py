@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from localturso.admission import Admission
 from localturso.auth import Authenticator, load_public_key
 from localturso.database import Database
 from localturso.errors import ServerError, overloaded, unauthorized
@@ -29,22 +30,24 @@ OPEN_PATHS = frozenset({"/health"})
 
 
 class Gate:
-    """In front of every HTTP request: bearer-token auth (401) and the concurrency limit (429)."""
+    """In front of every HTTP request: bearer-token auth (401) and the admission limit (429).
+
+    WebSocket upgrades pass, as in sqld; their requests meet the limit in `HranaSocket`.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         auth: Authenticator,
-        max_concurrent: int,
+        admission: Admission,
         retry_after_s: int | None = None,
     ) -> None:
         self._app = app
         self._auth = auth
-        self._max_concurrent = max_concurrent
+        self._admission = admission
         self._overloaded_headers = (
             [(b"retry-after", str(retry_after_s).encode())] if retry_after_s is not None else []
         )
-        self._in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -54,14 +57,14 @@ class Gate:
         if error is not None:
             await _send_error(send, error)
             return
-        if self._in_flight >= self._max_concurrent:
+        if self._admission.full:
             await _send_error(send, overloaded(), self._overloaded_headers)
             return
-        self._in_flight += 1
+        self._admission.enter()
         try:
             await self._app(scope, receive, send)
         finally:
-            self._in_flight -= 1
+            self._admission.leave()
 
     def _auth_error(self, scope: Scope) -> ServerError | None:
         """sqld's checks and words: a header, the Bearer scheme (any case), a valid token."""
@@ -107,10 +110,16 @@ def create_app(settings: Settings) -> ASGIApp:
     jwt_key = load_public_key(settings.auth_jwt_key_file) if settings.auth_jwt_key_file else None
     auth = Authenticator(settings.token, jwt_key)
     socket_faults = SocketFaults.from_settings(settings)
+    admission = Admission(settings.max_concurrent_requests)
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         await serve_websocket(
-            websocket, database, auth, settings.max_ws_pending_requests, socket_faults
+            websocket,
+            database,
+            auth,
+            settings.max_ws_pending_requests,
+            admission,
+            socket_faults,
         )
 
     @contextlib.asynccontextmanager
@@ -140,4 +149,4 @@ def create_app(settings: Settings) -> ASGIApp:
         WebSocketRoute("/", websocket_endpoint),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
-    return Gate(app, auth, settings.max_concurrent_requests, settings.retry_after_s)
+    return Gate(app, auth, admission, settings.retry_after_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import orjson
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from localturso.admission import Admission
 from localturso.auth import JWT_EXPIRED, Authenticator
 from localturso.database import Database, Worker
 from localturso.engine import SqlConnection
@@ -44,6 +46,10 @@ MAX_STORED_SQLS = 50
 WS_CLOSE_NORMAL = 1000
 WS_CLOSE_INTERNAL = 1011
 GOODBYE = "Thank you for using localturso"
+
+
+class Overloaded(Exception):
+    """A stream was to be opened while the server is at its admission limit."""
 
 
 @dataclass(eq=False)
@@ -122,9 +128,12 @@ class HranaSocket:
         database: Database,
         auth: Authenticator,
         max_pending: int,
+        admission: Admission,
         faults: SocketFaults | None = None,
     ) -> None:
         self._ws = websocket
+        self._admission = admission
+        self._admitted = 0  # this socket's requests counted in `admission`, not yet answered
         self._faults = faults or SocketFaults()
         self._version = version
         self._database = database
@@ -139,6 +148,7 @@ class HranaSocket:
         self._pending = asyncio.Semaphore(max_pending)
         self._closing = False
         self._silent = False  # half-open: nothing more is sent, not even a close
+        self._dropped = False  # over the admission limit: the TCP connection is just closed
 
     async def serve(self) -> None:
         sender = asyncio.create_task(self._send_loop())
@@ -146,9 +156,14 @@ class HranaSocket:
             await self._receive_for_lifetime()
         finally:
             self._release_streams()
-            if not sender.done():
+            self._admission.leave(self._admitted)
+            self._admitted = 0
+            if self._dropped:
+                sender.cancel()
+            elif not sender.done():
                 self._outbox.put_nowait((WS_CLOSE_NORMAL, GOODBYE))
-            await sender
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
 
     async def _receive_for_lifetime(self) -> None:
         """Serve until the client goes; with a socket fault set, only until the fault is due."""
@@ -205,6 +220,9 @@ class HranaSocket:
             except ProtocolError as exc:
                 self._close(exc)
                 return
+            except Overloaded:
+                self._drop()
+                return
 
     async def _send_loop(self) -> None:
         try:
@@ -220,6 +238,12 @@ class HranaSocket:
         except (WebSocketDisconnect, RuntimeError, OSError):
             # The client went away; whatever was still queued has nobody to go to.
             self._closing = True
+
+    def _drop(self) -> None:
+        """As sqld: a stream over the limit ends the whole socket, no close frame, no answers."""
+        log.warning("dropping a WebSocket: Too many concurrent requests")
+        self._closing = True
+        self._dropped = True
 
     def _close(self, error: ProtocolError) -> None:
         log.info("closing a WebSocket after a protocol error: %s", error.message)
@@ -249,7 +273,13 @@ class HranaSocket:
             request = message.get("request")
             if request is None:
                 raise ProtocolError("Request type not recognized", "REQUEST_TYPE_UNKNOWN")
-            self._request(request_id, request_type(request, "request"), request)
+            kind = request_type(request, "request")
+            # sqld applies its limit where a stream gets its connection, so only there.
+            if kind == "open_stream" and self._admission.full:
+                raise Overloaded
+            self._admission.enter()
+            self._admitted += 1
+            self._request(request_id, kind, request)
         else:
             raise ProtocolError("ClientMsg type not recognized", "CLIENT_MSG_TYPE_UNKNOWN")
 
@@ -290,11 +320,17 @@ class HranaSocket:
 
     def _respond_now(self, request_id: int, response: dict[str, Any]) -> None:
         self._send({"type": "response_ok", "request_id": request_id, "response": response})
-        self._pending.release()
+        self._answered()
 
     def _respond_error(self, request_id: int, error: HranaError) -> None:
         self._send({"type": "response_error", "request_id": request_id, "error": error.to_proto()})
+        self._answered()
+
+    def _answered(self) -> None:
         self._pending.release()
+        if self._admitted:  # not when answered after the socket ended (given back then)
+            self._admission.leave()
+            self._admitted -= 1
 
     def _on_done(self, request_id: int, future: asyncio.Future[dict[str, Any]]) -> None:
         if future.cancelled():
@@ -486,6 +522,7 @@ async def serve_websocket(
     database: Database,
     auth: Authenticator,
     max_pending: int,
+    admission: Admission,
     faults: SocketFaults | None = None,
 ) -> None:
     refusal = faults.refusal() if faults else None
@@ -498,4 +535,4 @@ async def serve_websocket(
         return
     version, subprotocol = negotiated
     await websocket.accept(subprotocol=subprotocol)
-    await HranaSocket(websocket, version, database, auth, max_pending, faults).serve()
+    await HranaSocket(websocket, version, database, auth, max_pending, admission, faults).serve()

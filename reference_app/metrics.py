@@ -90,6 +90,13 @@ class AppMetrics:
             namespace=NAMESPACE,
             registry=self.registry,
         )
+        self.db_slots_limit = Gauge(
+            "db_slots_limit",
+            "Concurrency slots open now: fewer than the configured ones while the database"
+            " drops sockets at its admission limit",
+            namespace=NAMESPACE,
+            registry=self.registry,
+        )
         self.batch_size = Histogram(
             "db_write_batch_size",
             "Creates sent to the database in one batched round trip",
@@ -158,6 +165,9 @@ class AppMetrics:
 
     def observe_slots(self, in_use: int) -> None:
         self.db_slots_in_use.set(in_use)
+
+    def observe_slots_limit(self, limit: int) -> None:
+        self.db_slots_limit.set(limit)
 
     def observe_batch(self, size: int) -> None:
         self.batch_size.observe(size)

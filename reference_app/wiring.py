@@ -84,7 +84,12 @@ def build_pipeline(
         cooldown_s=_ms(settings.breaker_cooldown_ms),
         on_state_change=metrics.observe_breaker,
     )
-    limiter = ConcurrencyLimiter(settings.db_max_concurrency, on_change=metrics.observe_slots)
+    limiter = ConcurrencyLimiter(
+        settings.db_max_concurrency,
+        on_change=metrics.observe_slots,
+        on_limit=metrics.observe_slots_limit,
+    )
+    metrics.observe_slots_limit(settings.db_max_concurrency)
     return Pipeline(
         retry=retry if settings.retry_enabled else None,
         breaker=breaker if settings.breaker_enabled else None,

@@ -3,10 +3,13 @@
 Turso's free tier limits connections and request rates (the guide's gotcha 2); here
 the local server's `--max-concurrent-requests` is set low for the whole run, so the
 app meets 429s from the start. Retried with backoff within the deadline, they end as
-503 with Retry-After when the server stays full, never as a 500.
+503 with Retry-After when the server stays full, never as a 500. Over ws there is no 429:
+a stream opened beyond the limit makes the server (sqld and the local one) drop the whole
+socket, failing every call in flight on it; the hardened app halves its DB slots below the
+calls lost, retries them on a new socket, and so settles just below the server's limit.
 """
 
-from chaos.scenarios.base import Scenario
+from chaos.scenarios.base import Expectation, Scenario
 
 MAX_CONCURRENT_REQUESTS = 2
 
@@ -15,4 +18,7 @@ SCENARIO = Scenario(
     f"database server admits {MAX_CONCURRENT_REQUESTS} requests at once, 429 for the rest",
     server_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
     sqld_args=("--max-concurrent-requests", str(MAX_CONCURRENT_REQUESTS)),
+    # The limit holds for the whole run and leaves the app room for one call at a time: that
+    # is enough for this load, so nearly every request must succeed, over http and ws alike.
+    expect=Expectation(min_success_rate=0.99),
 )

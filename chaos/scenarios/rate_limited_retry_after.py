@@ -2,7 +2,8 @@
 
 The hardened app does not retry sooner than it was told: with a 1 s request deadline
 a refused call is answered at once with 503 and the server's Retry-After, instead of
-retrying into a server that asked for a pause.
+retrying into a server that asked for a pause. Over ws a refusal is a dropped socket,
+which carries no Retry-After: there the scenario is rate_limited again.
 """
 
 from chaos.scenarios.base import Scenario

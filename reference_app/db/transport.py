@@ -7,7 +7,8 @@ PermanentDbError, the one answered 500, is kept for codes that mean our own SQL 
 for any other exception (AppBugError): a bug of ours.
 libsql-client 0.3.1 speaks WebSocket through aiohttp's `ws_connect`, so aiohttp's exceptions
 cover WebSocket faults too. Over WebSocket it also retires a connection that stopped answering
-(`retire_unanswered_connection`), which libsql-client itself would keep forever.
+(`retire_unanswered_connection`), which libsql-client itself would keep forever, and tells the
+calls lost with a socket that ended under them how many went with it (ConnectionLostError).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import re
 import ssl
 import time
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from contextvars import ContextVar
@@ -38,6 +40,7 @@ from reference_app.db.roundtrips import RoundTripCounter
 from reference_app.db.token import TokenFile
 from reference_app.resilience.errors import (
     AppBugError,
+    ConnectionLostError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -388,6 +391,9 @@ class Transport:
         self._closing: set[asyncio.Task[None]] = set()
         # WebSockets retired after a timeout, each closed after its grace.
         self._retiring: set[asyncio.Task[None]] = set()
+        # Calls in flight per WebSocket, and the sockets whose loss a call has reported.
+        self._calls_on: Counter[HranaConn] = Counter()
+        self._reported_lost: weakref.WeakSet[HranaConn] = weakref.WeakSet()
 
     @classmethod
     def open(
@@ -480,11 +486,16 @@ class Transport:
             return False  # it failed on its own, and libsql-client replaces it
         if self._client._conn is not conn:
             return True  # retired already: only a retired connection is replaced before it fails
-        self._client._conn = self._client._open_conn()
+        self._replace_connection(self._client, grace_s)
+        return False
+
+    def _replace_connection(self, client: HranaClient, grace_s: float) -> None:
+        """The next call opens a new WebSocket; the old one is closed after `grace_s`."""
+        conn = client._conn
+        client._conn = client._open_conn()
         closing = asyncio.create_task(_close_retired(conn, grace_s))
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
-        return False
 
     async def _on(self, client: Client, pending: Awaitable[T]) -> T:
         """`pending`, a call on `client`, counted in flight until it ends."""
@@ -515,11 +526,14 @@ class Transport:
         started = time.perf_counter()
         outcome = "cancelled"
         _server_retry_after_s.set(None)
-        _call_connection.set(self._current_connection())
+        conn = self._current_connection()
+        _call_connection.set(conn)
+        if conn is not None:
+            self._calls_on[conn] += 1
         try:
             result = await pending
         except Exception as error:
-            converted = _retired(error) or classify(error)
+            converted = _retired(error) or self._lost_with(conn, error) or classify(error)
             converted.retry_after_s = _refusal_retry_after_s(error)
             self._round_trips.record_error(converted.kind)
             if isinstance(converted, DbAuthRejected):
@@ -533,10 +547,36 @@ class Transport:
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)
+            if conn is not None:
+                self._calls_on[conn] -= 1
+                if not self._calls_on[conn]:
+                    del self._calls_on[conn]
+
+    def _lost_with(self, conn: HranaConn | None, error: BaseException) -> DbError | None:
+        """A ConnectionLostError if this call failed because its open WebSocket ended (dropped,
+        reset, cut), not because it never connected or the server refused our token.
+
+        Every call on the socket is failed at once, and the first to get here counts them:
+        the others are still in flight (`_calls_on`) until their own turn.
+        """
+        if conn is None or conn._socket is None or error is not conn.exception:
+            return None  # an answer of the server, or never connected (refused, rejected)
+        if not isinstance(classify(error), TransientDbError):
+            return None  # a hello_error: the server refused our token
+        first = conn not in self._reported_lost
+        self._reported_lost.add(conn)
+        calls_lost = self._calls_on[conn] if first else None
+        return ConnectionLostError(f"{type(error).__name__}: {error}", calls_lost=calls_lost)
 
     def _current_connection(self) -> HranaConn | None:
-        """The WebSocket connection a call made now goes out on (a failed one is replaced)."""
-        if not isinstance(self._client, HranaClient):
+        """The WebSocket connection a call made now goes out on.
+
+        A failed one is replaced here, as libsql-client would inside the call, so that the
+        call is counted on the socket it goes out on (`_calls_on`).
+        """
+        client = self._client
+        if not isinstance(client, HranaClient) or client.closed:
             return None
-        conn = self._client._conn
-        return conn if conn.exception is None else None
+        if client._conn.exception is not None:
+            self._replace_connection(client, grace_s=0.0)
+        return client._conn

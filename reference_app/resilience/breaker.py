@@ -19,12 +19,19 @@ from enum import IntEnum
 from reference_app.resilience.deadline import Clock
 from reference_app.resilience.errors import (
     CircuitOpenError,
+    ConnectionLostError,
     DbBusyError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
     UnreachableDbError,
 )
+
+
+def _lost_with_a_counted_socket(error: Exception) -> bool:
+    """One of the calls a dropped WebSocket took down, after the first, which counted: a
+    socket dropped at the server's admission limit with many calls on it is one fault."""
+    return isinstance(error, ConnectionLostError) and error.calls_lost is None
 
 
 class BreakerState(IntEnum):
@@ -85,7 +92,10 @@ class CircuitBreaker:
         except (TransientDbError, UnreachableDbError) as error:
             # Unreachable: no sign the database answered, so never a success.
             if self._current(generation):
-                self._record_failure(error.kind)
+                if _lost_with_a_counted_socket(error):
+                    self._probe_in_flight = False
+                else:
+                    self._record_failure(error.kind)
             raise
         except BaseException:
             # Cancelled or refused by another policy: no verdict on the database.

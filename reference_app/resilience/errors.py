@@ -6,7 +6,8 @@ DbError                      a database call failed (converted once, in db.trans
 │   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
 │   ├── DbIoError            SQLITE_IOERR/CANTOPEN: the server's storage failed
 │   ├── DbProtocolError      a garbled or unexpected message between client and server
-│   └── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
+│   ├── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
+│   └── ConnectionLostError  the WebSocket it went out on ended under it (dropped, reset)
 ├── PermanentDbError         the database answered, and will again: our own bad SQL
 │   ├── ConstraintViolation  the database refused the data
 │   └── AppBugError          our code failed around the call (a bad argument, a typo): a bug
@@ -95,6 +96,22 @@ class RetiredConnectionError(TransientDbError):
     That first timeout was counted; the calls lost with the same socket are one fault, not
     more, so the breaker does not count them. Retried, they go out on the fresh socket.
     """
+
+
+class ConnectionLostError(TransientDbError):
+    """The WebSocket the call went out on ended under it: dropped, reset or cut.
+
+    sqld drops a whole socket when a stream would pass its admission limit, failing every
+    call in flight on it. `calls_lost` is how many were, told to the first call to see the
+    loss (the limiter learns from it); None for the others, the same fault seen again,
+    which the breaker does not count.
+    """
+
+    kind = "connection_lost"
+
+    def __init__(self, message: str, *, calls_lost: int | None) -> None:
+        super().__init__(message)
+        self.calls_lost = calls_lost
 
 
 class PermanentDbError(DbError):

@@ -27,10 +27,16 @@ def availability(scenario_name: str, history: History) -> bool:
     return next(v for v in results if v.name == "availability").passed
 
 
-@pytest.mark.parametrize("name", ["rate_limited", "rate_limited_retry_after"])
+@pytest.mark.parametrize("name", ["rate_limited_churn", "rate_limited_retry_after"])
 def test_a_server_flag_scenario_is_not_held_to_a_healthy_warm_up(name: str) -> None:
     # The server's flags hold from the start: answered 503s before the window are the fault.
     assert availability(name, history_with_503s(0.05))
+
+
+def test_a_server_flag_scenario_is_held_to_its_own_bound_from_the_start() -> None:
+    # rate_limited leaves room for one call at a time, enough for the load: 99% must succeed.
+    assert not availability("rate_limited", history_with_503s(0.05))
+    assert availability("rate_limited", history_with_503s(0.005))
 
 
 def test_a_window_scenario_still_needs_a_healthy_warm_up() -> None:

@@ -168,3 +168,42 @@ async def test_calls_caught_together_on_a_silent_websocket_are_one_fault_for_the
     assert [r.rows for r in results] == [[{"n": i}] for i in range(6)]
     assert pipeline.breaker is not None
     assert pipeline.breaker.state is BreakerState.CLOSED
+
+
+@pytest.mark.integration
+async def test_a_server_that_drops_the_socket_at_its_admission_limit_is_met_below_it(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    """The server admits 2 requests at once and drops the whole WebSocket when a stream would
+    pass that (as sqld): 8 callers at once, with the default 32 slots, took every socket down
+    with all calls on it. The first drops halve the slots until one call per socket is left
+    in flight; every call then succeeds (those lost with a socket retried), the breaker stays
+    closed, and few sockets are lost.
+    """
+    args = ["--max-concurrent-requests", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        counter = RoundTripCounter()
+        transport = Transport.open(server.ws_url, None, round_trips=counter)
+        pipeline = build_pipeline(Settings(), AppMetrics(), transport)
+
+        async def caller(first: int) -> list[int]:
+            seen = []
+            for n in range(first, first + 10):
+                with deadline_scope(Deadline.after(5.0)):
+                    result = await pipeline.run(
+                        lambda n=n: transport.execute(("SELECT ? AS n", (n,))), idempotent=True
+                    )
+                seen.append(result.rows[0]["n"])
+            return seen
+
+        try:
+            seen = await asyncio.gather(*(caller(10 * i) for i in range(8)))
+        finally:
+            await transport.close()
+
+    assert sorted(n for ns in seen for n in ns) == list(range(80))
+    assert pipeline.breaker is not None
+    assert pipeline.breaker.state is BreakerState.CLOSED
+    assert pipeline.limiter is not None
+    assert pipeline.limiter.limit <= 2
+    assert counter.connects <= 10

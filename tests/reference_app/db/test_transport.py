@@ -27,6 +27,7 @@ from reference_app.db.token import TokenFile
 from reference_app.db.transport import Transport, classify, parse_retry_after
 from reference_app.resilience.errors import (
     AppBugError,
+    ConnectionLostError,
     ConstraintViolation,
     DbAuthRejected,
     DbBusyError,
@@ -294,6 +295,29 @@ async def test_a_websocket_that_went_silent_is_retired_after_a_timeout(
 
     assert result.rows == [{"one": 1}]
     assert counter.connects == 2
+
+
+@pytest.mark.integration
+async def test_calls_lost_with_a_dropped_websocket_are_counted_by_the_first_to_see_it(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # Over its admission limit the server drops the whole socket, every call on it failing.
+    args = ["--max-concurrent-requests", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            outcomes = await asyncio.gather(
+                *(transport.execute(("SELECT 1", ())) for _ in range(6)), return_exceptions=True
+            )
+        finally:
+            await transport.close()
+
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(failed) >= 2
+    assert all(isinstance(error, ConnectionLostError) for error in failed)
+    assert [e.calls_lost for e in failed if e.calls_lost is not None] == [len(failed)]
+    assert all(error.maybe_applied for error in failed)
 
 
 @pytest.mark.parametrize("scheme", ["file", "http", "ws"])

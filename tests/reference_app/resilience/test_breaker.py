@@ -9,6 +9,7 @@ import pytest
 from reference_app.resilience.breaker import BreakerState, CircuitBreaker
 from reference_app.resilience.errors import (
     CircuitOpenError,
+    ConnectionLostError,
     DbAuthRejected,
     DbBusyError,
     DbError,
@@ -96,6 +97,22 @@ def test_calls_lost_with_a_retired_socket_are_not_counted(breaker: CircuitBreake
         fail(breaker, RetiredConnectionError("connection retired"))
 
     assert breaker.state is BreakerState.CLOSED
+
+
+def test_calls_lost_with_one_dropped_socket_count_once(breaker: CircuitBreaker) -> None:
+    # A socket dropped at the server's admission limit fails every call on it at once.
+    fail(breaker, ConnectionLostError("WebSocket was closed", calls_lost=THRESHOLD * 2))
+    for _ in range(THRESHOLD * 2 - 1):
+        fail(breaker, ConnectionLostError("WebSocket was closed", calls_lost=None))
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_sockets_lost_one_after_another_still_open_the_circuit(breaker: CircuitBreaker) -> None:
+    for _ in range(THRESHOLD):
+        fail(breaker, ConnectionLostError("WebSocket was closed", calls_lost=1))
+
+    assert breaker.state is BreakerState.OPEN
 
 
 def test_open_fails_fast_with_the_time_left_as_retry_after(

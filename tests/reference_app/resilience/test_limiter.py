@@ -1,4 +1,5 @@
-"""The concurrency limiter: a bounded number of slots, and no wait past the deadline."""
+"""The concurrency limiter: a bounded number of slots, no wait past the deadline, and fewer
+slots while the database drops sockets at its admission limit."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import asyncio
 import pytest
 
 from reference_app.resilience.deadline import Deadline
-from reference_app.resilience.errors import OverloadedError
-from reference_app.resilience.limiter import ConcurrencyLimiter
+from reference_app.resilience.errors import ConnectionLostError, OverloadedError
+from reference_app.resilience.limiter import GROWTH_INTERVAL_S, ConcurrencyLimiter
 from tests.reference_app.fakes import FakeClock, settle
 
 
@@ -46,3 +47,109 @@ async def test_a_caller_with_no_time_left_is_refused_when_all_slots_are_busy() -
 
     assert raised.value.retry_after_s >= 1
     assert limiter.in_use == 0
+
+
+async def _hold(
+    limiter: ConcurrencyLimiter, calls: int
+) -> tuple[list[asyncio.Task[None]], asyncio.Event]:
+    """`calls` callers asking for a slot and keeping it until the event is set."""
+    release = asyncio.Event()
+
+    async def call() -> None:
+        async with limiter.slot(Deadline.never()):
+            await release.wait()
+
+    tasks = [asyncio.create_task(call()) for _ in range(calls)]
+    await settle()
+    return tasks, release
+
+
+async def _lose_a_socket(limiter: ConcurrencyLimiter, calls_lost: int | None) -> None:
+    with pytest.raises(ConnectionLostError):
+        async with limiter.slot(Deadline.never()):
+            raise ConnectionLostError("WebSocket was closed", calls_lost=calls_lost)
+
+
+async def test_a_socket_lost_with_calls_on_it_halves_the_slots() -> None:
+    limiter = ConcurrencyLimiter(8, clock=FakeClock())
+
+    await _lose_a_socket(limiter, calls_lost=6)
+    tasks, release = await _hold(limiter, 5)
+
+    assert limiter.limit == 3
+    assert limiter.in_use == 3
+    release.set()
+    await asyncio.gather(*tasks)
+
+
+async def test_the_other_calls_lost_with_that_socket_do_not_lower_the_slots_again() -> None:
+    limiter = ConcurrencyLimiter(8, clock=FakeClock())
+
+    await _lose_a_socket(limiter, calls_lost=6)
+    for _ in range(5):
+        await _lose_a_socket(limiter, calls_lost=None)
+
+    assert limiter.limit == 3
+
+
+async def test_slots_held_when_the_socket_is_lost_are_given_up_as_their_calls_end() -> None:
+    limiter = ConcurrencyLimiter(4, clock=FakeClock())
+    tasks, release = await _hold(limiter, 4)
+
+    limiter.connection_lost(4)  # the four calls in flight still hold their slots
+    release.set()
+    await asyncio.gather(*tasks)
+    tasks, release = await _hold(limiter, 4)
+
+    assert limiter.in_use == 2
+    release.set()
+    await asyncio.gather(*tasks)
+
+
+async def test_the_slots_grow_back_one_per_interval_while_calls_queue() -> None:
+    clock = FakeClock()
+    limiter = ConcurrencyLimiter(4, clock=clock)
+    limiter.connection_lost(2)
+    tasks, release = await _hold(limiter, 3)  # one call more than the single slot: it queues
+
+    clock.advance(GROWTH_INTERVAL_S / 2)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert limiter.limit == 1  # too soon
+    clock.advance(GROWTH_INTERVAL_S / 2)
+    tasks, release = await _hold(limiter, 3)
+    release.set()
+    await asyncio.gather(*tasks)
+
+    assert limiter.limit == 2
+
+
+async def test_the_slots_do_not_grow_while_nobody_queues_for_one() -> None:
+    clock = FakeClock()
+    limiter = ConcurrencyLimiter(4, clock=clock)
+    limiter.connection_lost(2)
+
+    for _ in range(3):
+        clock.advance(GROWTH_INTERVAL_S)
+        async with limiter.slot(Deadline.never()):
+            pass
+
+    assert limiter.limit == 1
+
+
+async def test_the_slots_never_grow_past_the_configured_number() -> None:
+    clock = FakeClock()
+    limiter = ConcurrencyLimiter(2, clock=clock)
+    limiter.connection_lost(2)
+
+    for _ in range(4):
+        clock.advance(GROWTH_INTERVAL_S)
+        tasks, release = await _hold(limiter, 3)
+        release.set()
+        await asyncio.gather(*tasks)
+
+    assert limiter.limit == 2
+    tasks, release = await _hold(limiter, 3)
+    assert limiter.in_use == 2
+    release.set()
+    await asyncio.gather(*tasks)
