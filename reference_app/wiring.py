@@ -67,10 +67,10 @@ def build_pipeline(
     """
     attempt_timeout_s = _ms(settings.db_attempt_timeout_ms)
 
-    def on_timeout() -> bool:
+    def on_timeout() -> int:
         metrics.observe_attempt_timeout()
         if transport is None:
-            return False
+            return 1
         return transport.retire_unanswered_connection(grace_s=attempt_timeout_s)
 
     retry = RetryPolicy(

@@ -394,6 +394,8 @@ class Transport:
         # Calls in flight per WebSocket, and the sockets whose loss a call has reported.
         self._calls_on: Counter[HranaConn] = Counter()
         self._reported_lost: weakref.WeakSet[HranaConn] = weakref.WeakSet()
+        # Timeouts on retired WebSockets not yet counted: see retire_unanswered_connection.
+        self._timeouts_set_aside = 0
 
     @classmethod
     def open(
@@ -465,29 +467,35 @@ class Transport:
                 )
         return self._client
 
-    def retire_unanswered_connection(self, grace_s: float) -> bool:
+    def retire_unanswered_connection(self, grace_s: float) -> int:
         """After this task's call got no answer in time: the next call opens a new WebSocket.
+        Returns how many failures of the database the breaker should count for the timeout.
 
         libsql-client replaces a connection only once it has failed, so a half-open socket
         (a peer or a middlebox gone without a reset) would take every later call down with it.
         Calls still waiting on the old socket keep it for `grace_s` (the attempt timeout: by
         then each has its answer or has timed out itself), then it is closed. Only the
-        connection the call went out on is retired, and only once: True when an earlier
-        call's timeout had retired it already (the same fault of one socket, seen again).
-        Calls caught together on a socket that went silent all time out at once; counted
-        each, they would open the breaker while a fresh socket works. A fault beyond one
-        socket (a blackhole) still reaches the breaker: each replacement's own first timeout
-        counts.
+        connection the call went out on is retired, and only once.
+
+        Calls caught together on a socket that went silent all time out at once. Counted
+        each, they would open the breaker although a fresh socket works, so a timeout on a
+        socket already retired counts 0 and is set aside. Once a call on a fresh socket is
+        answered, those were one socket's fault and are forgotten; if the fresh socket times
+        out too before answering anything, the fault is beyond one socket (a blackhole), and
+        its timeout counts for itself and for every one set aside.
         """
         conn = _call_connection.get()
         if not isinstance(self._client, HranaClient) or conn is None:
-            return False
+            return 1
         if conn.exception is not None:
-            return False  # it failed on its own, and libsql-client replaces it
+            return 1  # it failed on its own, and libsql-client replaces it
         if self._client._conn is not conn:
-            return True  # retired already: only a retired connection is replaced before it fails
+            # Retired already: only a retired connection is replaced before it fails.
+            self._timeouts_set_aside += 1
+            return 0
         self._replace_connection(self._client, grace_s)
-        return False
+        failures, self._timeouts_set_aside = 1 + self._timeouts_set_aside, 0
+        return failures
 
     def _replace_connection(self, client: HranaClient, grace_s: float) -> None:
         """The next call opens a new WebSocket; the old one is closed after `grace_s`."""
@@ -544,6 +552,8 @@ class Transport:
             raise converted from error
         else:
             outcome = "ok"
+            if isinstance(self._client, HranaClient) and conn is self._client._conn:
+                self._timeouts_set_aside = 0  # a fresh socket answers: one socket's fault
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)

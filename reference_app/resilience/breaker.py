@@ -21,6 +21,7 @@ from reference_app.resilience.errors import (
     CircuitOpenError,
     ConnectionLostError,
     DbBusyError,
+    DbTimeoutError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -32,6 +33,11 @@ def _lost_with_a_counted_socket(error: Exception) -> bool:
     """One of the calls a dropped WebSocket took down, after the first, which counted: a
     socket dropped at the server's admission limit with many calls on it is one fault."""
     return isinstance(error, ConnectionLostError) and error.calls_lost is None
+
+
+def _failures(error: Exception) -> int:
+    """How many failures of the database `error` stands for (several timeouts found late)."""
+    return error.failures if isinstance(error, DbTimeoutError) else 1
 
 
 class BreakerState(IntEnum):
@@ -95,7 +101,7 @@ class CircuitBreaker:
                 if _lost_with_a_counted_socket(error):
                     self._probe_in_flight = False
                 else:
-                    self._record_failure(error.kind)
+                    self._record_failure(error.kind, _failures(error))
             raise
         except BaseException:
             # Cancelled or refused by another policy: no verdict on the database.
@@ -134,11 +140,11 @@ class CircuitBreaker:
         if self._state is not BreakerState.CLOSED:
             self._transition(BreakerState.CLOSED)
 
-    def _record_failure(self, kind: str) -> None:
+    def _record_failure(self, kind: str, failures: int) -> None:
         # Named in the fail-fast answers, so a client sees e.g. auth_rejected behind them.
         self._last_failure = kind
         self._probe_in_flight = False
-        self._failures += 1
+        self._failures += failures
         if self._state is BreakerState.HALF_OPEN or self._failures >= self._threshold:
             self._opened_at = self._clock()
             self._transition(BreakerState.OPEN)

@@ -52,9 +52,17 @@ class TransientDbError(DbError):
 
 
 class DbTimeoutError(TransientDbError):
-    """An attempt got no answer within its timeout (the server may still have applied it)."""
+    """An attempt got no answer within its timeout (the server may still have applied it).
+
+    `failures` is how many failures of the database the breaker counts for it: more than one
+    when earlier timeouts, set aside as one socket's fault, turn out to be the database's.
+    """
 
     kind = "timeout"
+
+    def __init__(self, message: str, *, failures: int = 1) -> None:
+        super().__init__(message)
+        self.failures = failures
 
 
 class DbBusyError(TransientDbError):

@@ -28,9 +28,9 @@ from reference_app.resilience.retry import RetryPolicy
 T = TypeVar("T")
 
 
-def _ignore_timeout() -> bool:
-    """Default observer: nobody is counting attempt timeouts, and each one is news."""
-    return False
+def _ignore_timeout() -> int:
+    """Default observer: nobody is counting attempt timeouts, and each one is one failure."""
+    return 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +41,10 @@ class Pipeline:
     breaker: CircuitBreaker | None = None
     limiter: ConcurrencyLimiter | None = None
     attempt_timeout_s: float | None = None
-    # Told of each attempt timeout; True: the attempt went out on a connection already
-    # retired for an earlier timeout, the same fault seen again (RetiredConnectionError).
-    on_timeout: Callable[[], bool] = _ignore_timeout
+    # Told of each attempt timeout; says how many failures the breaker counts for it. 0: the
+    # attempt went out on a connection already retired for an earlier timeout, the same
+    # fault seen again (RetiredConnectionError).
+    on_timeout: Callable[[], int] = _ignore_timeout
 
     async def run(self, call: Callable[[], Awaitable[T]], *, idempotent: bool) -> T:
         """Await `call()` under the policies; `idempotent` allows retrying a maybe-applied write."""
@@ -80,8 +81,11 @@ class Pipeline:
                 raise DeadlineExceededError(
                     f"request deadline passed {budget_s:.3f}s into the database call"
                 ) from None
-            if self.on_timeout():
+            failures = self.on_timeout()
+            if not failures:
                 raise RetiredConnectionError(
                     f"database call got no answer within {budget_s:.3f}s on a retired connection"
                 ) from None
-            raise DbTimeoutError(f"database call got no answer within {budget_s:.3f}s") from None
+            raise DbTimeoutError(
+                f"database call got no answer within {budget_s:.3f}s", failures=failures
+            ) from None

@@ -207,3 +207,34 @@ async def test_a_server_that_drops_the_socket_at_its_admission_limit_is_met_belo
     assert pipeline.limiter is not None
     assert pipeline.limiter.limit <= 2
     assert counter.connects <= 10
+
+
+@pytest.mark.integration
+async def test_a_fresh_socket_that_times_out_too_counts_the_timeouts_set_aside(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    """Every socket silent (a blackhole): the timeouts set aside on the first socket count
+    once its replacement has timed out as well, so the breaker opens within one deadline
+    (counting one per socket, it needed five dead sockets, one per attempt timeout)."""
+    settings = Settings(db_attempt_timeout_ms=300, breaker_failure_threshold=5)
+    args = ["--ws-silent-after-s", "0.001"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        pipeline = build_pipeline(settings, AppMetrics(), transport)
+        try:
+            with deadline_scope(Deadline.after(1.0)):
+                outcomes = await asyncio.gather(
+                    *(
+                        pipeline.run(
+                            lambda i=i: transport.execute((f"SELECT {i}", ())), idempotent=True
+                        )
+                        for i in range(6)
+                    ),
+                    return_exceptions=True,
+                )
+        finally:
+            await transport.close()
+
+    assert all(isinstance(outcome, Exception) for outcome in outcomes)
+    assert pipeline.breaker is not None
+    assert pipeline.breaker.state is BreakerState.OPEN

@@ -14,6 +14,7 @@ from reference_app.resilience.errors import (
     DbBusyError,
     DbError,
     DbFullError,
+    DbTimeoutError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -106,6 +107,15 @@ def test_calls_lost_with_one_dropped_socket_count_once(breaker: CircuitBreaker) 
         fail(breaker, ConnectionLostError("WebSocket was closed", calls_lost=None))
 
     assert breaker.state is BreakerState.CLOSED
+
+
+def test_a_timeout_standing_for_several_failures_counts_them_all(
+    breaker: CircuitBreaker,
+) -> None:
+    # A fresh socket timed out too: the timeouts set aside on the old one were the database's.
+    fail(breaker, DbTimeoutError("no answer", failures=THRESHOLD))
+
+    assert breaker.state is BreakerState.OPEN
 
 
 def test_sockets_lost_one_after_another_still_open_the_circuit(breaker: CircuitBreaker) -> None:

@@ -65,16 +65,22 @@ async def test_an_expired_deadline_refuses_the_call_before_it_is_made() -> None:
 
 async def test_an_attempt_past_its_timeout_is_a_transient_timeout() -> None:
     timeouts: list[None] = []
-    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=lambda: timeouts.append(None))
 
-    with pytest.raises(DbTimeoutError):
+    def on_timeout() -> int:
+        timeouts.append(None)
+        return 3  # it stands for two timeouts set aside as well
+
+    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=on_timeout)
+
+    with pytest.raises(DbTimeoutError) as raised:
         await pipeline.run(asyncio.Event().wait, idempotent=True)
 
     assert len(timeouts) == 1
+    assert raised.value.failures == 3
 
 
 async def test_a_timeout_on_an_already_retired_connection_is_not_a_new_fault() -> None:
-    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=lambda: True)
+    pipeline = Pipeline(attempt_timeout_s=0.01, on_timeout=lambda: 0)
 
     with pytest.raises(RetiredConnectionError):
         await pipeline.run(asyncio.Event().wait, idempotent=True)
