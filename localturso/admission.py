@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class Admission:
-    """Counts the requests being served; one counter for both transports, as sqld has one."""
+    """Counts the requests being served, over both transports together.
+
+    Not sqld's exact rule, which counts HTTP and WebSocket apart and judges a socket by the
+    messages it sends at once; what both do alike is checked in the conformance tests: many
+    streams opened on one socket at once end that socket, and a new socket is let in.
+    """
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
