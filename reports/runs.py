@@ -146,13 +146,15 @@ def _scenario_figure(scenario: Mapping[str, Any]) -> pages.Figure | None:
 
 def _scenario_figures(scenarios: Sequence[Mapping[str, Any]]) -> list[pages.Figure | None]:
     """Each scenario's figure, in order. A figure is ~0.3-0.5 s of CPU and `make chaos` over
-    both transports draws ~90, so many are drawn on every core; in spawned processes, which
-    share neither this program's threads nor its pipe to the process watchdog."""
+    both transports draws ~90, so many are drawn on every core. Forked, not spawned: a
+    spawned process imports the program's main module again, and a caller's script without a
+    `__main__` guard would then run once more in every worker. The run's servers are all
+    stopped by now, and this program runs no other thread, which forking needs."""
     workers = min(os.cpu_count() or 1, len(scenarios))
     if workers < 2 or len(scenarios) < FIGURES_FOR_A_POOL:
         return [_scenario_figure(s) for s in scenarios]
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=fork) as pool:
         return list(pool.map(_scenario_figure, scenarios, chunksize=4))
 
 
