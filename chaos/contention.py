@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import httpx
 
+from harness.processes import default_tls
+
 HolderKind = Literal["hrana", "file"]
 # The file holder waits this long for the lock itself when the app has it.
 FILE_HOLDER_BUSY_TIMEOUT_S = 5.0
@@ -79,7 +81,9 @@ async def _hold_over_hrana(
     db_url: str, auth_token: str | None, holder: LockHolder, stats: HolderStats, stop: asyncio.Event
 ) -> None:
     headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
-    async with httpx.AsyncClient(base_url=db_url, headers=headers, timeout=10.0) as client:
+    async with httpx.AsyncClient(
+        base_url=db_url, headers=headers, timeout=10.0, verify=default_tls()
+    ) as client:
         while not stop.is_set():
             await _hold_once(client, holder, stats, stop)
             await _pause(stop, holder.pause_ms)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from harness.processes import default_tls
 from harness.stack import DatabaseServer, write_token
 
 READINESS_TIMEOUT_S = 2.0
@@ -48,7 +49,9 @@ class RotationTarget:
 
 
 async def _readiness(app_url: str) -> int | None:
-    async with httpx.AsyncClient(base_url=app_url, timeout=READINESS_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        base_url=app_url, timeout=READINESS_TIMEOUT_S, verify=default_tls()
+    ) as client:
         try:
             return (await client.get("/readyz")).status_code
         except httpx.HTTPError:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.processes import default_tls
+
 # Routes that are the harness looking at the app, not load on it.
 NOT_LOAD = frozenset({"/metrics", "/healthz", "/readyz"})
 
@@ -72,6 +74,6 @@ def parse_counters(metrics_text: str) -> AppCounters:
 
 def read_counters(app_url: str) -> AppCounters:
     """The app's counters now (straight to the app, around any proxy)."""
-    response = httpx.get(f"{app_url}/metrics", timeout=10.0)
+    response = httpx.get(f"{app_url}/metrics", timeout=10.0, verify=default_tls())
     response.raise_for_status()
     return parse_counters(response.text)

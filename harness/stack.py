@@ -21,7 +21,14 @@ import redis
 from harness.auth import JwtAuth
 from harness.cli import UserError
 from harness.database import check_database, url_transport
-from harness.processes import ManagedProcess, ProcessStartError, free_port, http_ready, running
+from harness.processes import (
+    ManagedProcess,
+    ProcessStartError,
+    default_tls,
+    free_port,
+    http_ready,
+    running,
+)
 from harness.settings import HarnessSettings
 from harness.toxiproxy import ToxiproxyApi, toxiproxy_binary, toxiproxy_process, unless_gone
 
@@ -97,7 +104,7 @@ class DatabaseServer:
     def version(self) -> str:
         """What the server says it is (GET /version), e.g. `sqld 0.24.33 (...)`."""
         headers = {"Authorization": f"Bearer {self.auth_token}"} if self.auth_token else None
-        verify = self.tls.client_context() if self.tls else True
+        verify = self.tls.client_context() if self.tls else default_tls()
         try:
             response = httpx.get(f"{self.http_url}/version", headers=headers, verify=verify)
             return response.text.strip() if response.is_success else f"{self.kind} (unknown)"
@@ -153,7 +160,7 @@ def local_turso_process(
         name="localturso",
         argv=argv,
         ready=http_ready(
-            f"{scheme}://{LOOPBACK}:{port}/health", verify=tls.client_context() if tls else True
+            f"{scheme}://{LOOPBACK}:{port}/health", verify=tls.client_context() if tls else None
         ),
         log_path=log_dir / f"localturso-{port}.log",
         env=env,

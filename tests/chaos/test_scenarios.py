@@ -78,12 +78,15 @@ def test_only_baseline_injects_no_fault() -> None:
 
 
 def test_scenarios_needing_another_stack_shape_run_on_their_own_stack() -> None:
-    groups = stack_groups(select("baseline,outage,redis_outage,redis_blackhole,latency"))
+    groups = stack_groups(
+        select("baseline,outage,redis_outage,write_lock_file,redis_blackhole,latency")
+    )
 
+    # One stack per shape, however the shapes alternate in the list asked for.
     assert [[s.name for s in group] for group in groups] == [
-        ["baseline", "outage"],
+        ["baseline", "outage", "latency"],
         ["redis_outage", "redis_blackhole"],
-        ["latency"],
+        ["write_lock_file"],
     ]
 
 

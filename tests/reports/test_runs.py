@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from harness.hdr import Timeline
-from reports.runs import write_index, write_run_report
+from reports.runs import FIGURES_FOR_A_POOL, write_index, write_run_report
 
 
 def bench_run(run_dir: Path, with_faults: bool) -> Path:
@@ -225,3 +225,29 @@ def test_a_gate_run_gets_a_report_with_its_trials_and_is_indexed(tmp_path: Path)
     assert report.count('<img class="plot"') == 1
     assert 'href="gate/g1/report.html"' in index
     assert "FAIL (Aggregated p95_ms); abc1234 main vs def5678+dirty" in index
+
+
+def test_a_chaos_report_of_many_scenarios_draws_each_figure_in_order(tmp_path: Path) -> None:
+    run_dir = tmp_path / "chaos" / "c2"
+    run_dir.mkdir(parents=True)
+    timeline = [
+        {"t_s": t / 2, "requests": 5, "errors": 0, "p50_ms": 3.0, "p99_ms": 9.0} for t in range(6)
+    ]
+    names = [f"scenario_{i}" for i in range(FIGURES_FOR_A_POOL + 1)]  # drawn by a process pool
+    scenarios = [
+        {
+            "scenario": name,
+            "mode": "hardened",
+            "passed": True,
+            "invariants": {},
+            "timeline": timeline,
+        }
+        for name in names
+    ]
+    (run_dir / "summary.json").write_text(json.dumps({"scenarios": scenarios}))
+
+    report = write_run_report(run_dir).read_text()
+
+    assert report.count('<img class="plot"') == len(names)
+    titles = [report.index(f'alt="{name} (hardened)"') for name in names]
+    assert titles == sorted(titles)
