@@ -91,7 +91,9 @@ class ToxiproxyApi:
         self.server_pid = server_pid  # the server process when started here (for its CPU use)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or 8474
-        self._http = httpx.Client(base_url=self.api_url, timeout=5.0)
+        # Removing a bandwidth toxic waits up to 5 s for the packets it holds ("could not
+        # write last packets"): a 5 s client timeout crashed a chaos run on that very wait.
+        self._http = httpx.Client(base_url=self.api_url, timeout=15.0)
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[Toxiproxy]:
