@@ -52,7 +52,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help=f"{TRANSPORT_HELP}; {BOTH_TRANSPORTS}: each on its own stacks",
     )
-    parser.add_argument("--fault-s", type=float, default=3.0, help="shortest fault window")
+    parser.add_argument(
+        "--fault-s", type=float, default=ChaosConfig.fault_s, help="shortest fault window"
+    )
     parser.add_argument(
         "--observe-s",
         type=float,
