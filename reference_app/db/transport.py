@@ -51,6 +51,7 @@ from reference_app.resilience.errors import (
     DbProtocolError,
     DbReadOnlyError,
     DbTimeoutError,
+    DbTooManyRequestsError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -68,16 +69,17 @@ T = TypeVar("T")
 
 # What the http client reports for a non-JSON error response; the status is only in the text.
 _HTTP_STATUS = re.compile(r"HTTP status (\d{3})")
-_RETRYABLE_HTTP_STATUSES = frozenset({408, 429})
-# Codes (and extended-code prefixes) for a lost connection or stream, and a server that is
-# overloaded or failed inside (sqld's 429 and 500 bodies).
+_RETRYABLE_HTTP_STATUSES = frozenset({408})
+# Codes (and extended-code prefixes) for a lost connection or stream, and a server that
+# failed inside (sqld's 500 bodies).
 _TRANSIENT_CODE_PREFIXES = (
     "HRANA_WEBSOCKET_ERROR",
     "STREAM_EXPIRED",
     "STREAM_CLOSED",
-    "TOO_MANY_REQUESTS",
     "INTERNAL",
 )
+# sqld's (and the local server's) 429 body: refused at the admission limit, before running.
+_TOO_MANY_REQUESTS_CODE = "TOO_MANY_REQUESTS"
 # SQLite's "try again": the lock was not had, so the statement (or batch) did not apply.
 _BUSY_CODE_PREFIXES = ("SQLITE_BUSY", "SQLITE_LOCKED")
 # Codes that mean the SQL or its arguments, which we wrote, are wrong: the only 500s.
@@ -289,6 +291,8 @@ def _classify_libsql(error: LibsqlError) -> DbError:
         return _classify_http_status(error)
     if code.startswith(_BUSY_CODE_PREFIXES):
         return DbBusyError(message)
+    if code == _TOO_MANY_REQUESTS_CODE:
+        return DbTooManyRequestsError(message)
     if code.startswith(_TRANSIENT_CODE_PREFIXES):
         return TransientDbError(message)
     if code.startswith(_OUR_BUG_CODE_PREFIXES):
@@ -310,6 +314,8 @@ def _classify_http_status(error: LibsqlError) -> DbError:
         # The server could not read the request: a message mangled on the way, or a client
         # out of step with the server; either way not our SQL, which it never parsed.
         return DbProtocolError(message, maybe_applied=False)
+    if status == 429:
+        return DbTooManyRequestsError(message)
     if status and 400 <= status < 500 and status not in _RETRYABLE_HTTP_STATUSES:
         return UnknownDbError(message)  # 404 (no such database), 413, ...: not ours to fix
     return TransientDbError(message)
