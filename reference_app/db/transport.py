@@ -440,6 +440,14 @@ class Transport:
             await self._call("execute", self._on(client, client.execute(sql, list(args))))
         )
 
+    async def ping(self) -> None:
+        """SELECT 1, outside the resilience pipeline: if it is lost with a socket, it leaves
+        the count of calls lost to a pipeline call on that socket, whose limiter and breaker
+        learn of the loss."""
+        client = self._current_client()
+        pending = self._on(client, client.execute("SELECT 1", []))
+        await self._call("execute", pending, reports_loss=False)
+
     async def batch(self, statements: Sequence[Statement]) -> list[Result]:
         """All statements in one round trip and one transaction: one failing rolls back all."""
         stmts = [(sql, list(args)) for sql, args in statements]
@@ -528,7 +536,7 @@ class Transport:
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
-    async def _call(self, operation: str, pending: Awaitable[T]) -> T:
+    async def _call(self, operation: str, pending: Awaitable[T], *, reports_loss: bool = True) -> T:
         started = time.perf_counter()
         outcome = "cancelled"
         _server_retry_after_s.set(None)
@@ -539,7 +547,11 @@ class Transport:
         try:
             result = await pending
         except Exception as error:
-            converted = _retired(error) or self._lost_with(conn, error) or classify(error)
+            converted = (
+                _retired(error)
+                or self._lost_with(conn, error, reports_loss=reports_loss)
+                or classify(error)
+            )
             converted.retry_after_s = _refusal_retry_after_s(error)
             self._round_trips.record_error(converted.kind)
             if isinstance(converted, DbAuthRejected):
@@ -558,7 +570,9 @@ class Transport:
                 if not self._calls_on[conn]:
                     del self._calls_on[conn]
 
-    def _lost_with(self, conn: HranaConn | None, error: BaseException) -> DbError | None:
+    def _lost_with(
+        self, conn: HranaConn | None, error: BaseException, *, reports_loss: bool
+    ) -> DbError | None:
         """A ConnectionLostError if this call failed because its open WebSocket ended (dropped,
         reset, cut), not because it never connected or the server refused our token.
 
@@ -569,8 +583,9 @@ class Transport:
             return None  # an answer of the server, or never connected (refused, rejected)
         if not isinstance(classify(error), TransientDbError):
             return None  # a hello_error: the server refused our token
-        first = conn not in self._reported_lost
-        self._reported_lost.add(conn)
+        first = reports_loss and conn not in self._reported_lost
+        if first:
+            self._reported_lost.add(conn)
         calls_lost = self._calls_on[conn] if first else None
         return ConnectionLostError(f"{type(error).__name__}: {error}", calls_lost=calls_lost)
 

@@ -321,6 +321,33 @@ async def test_calls_lost_with_a_dropped_websocket_are_counted_by_the_first_to_s
     assert all(error.maybe_applied for error in failed)
 
 
+@pytest.mark.integration
+async def test_a_ping_lost_with_a_dropped_websocket_leaves_the_count_to_the_other_calls(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # The readiness ping runs outside the pipeline: its limiter and breaker would never hear.
+    args = ["--max-concurrent-requests", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            # Two calls fill the server's limit; the pings go past it, and one call after them.
+            calls = [
+                *(transport.execute(("SELECT 1", ())) for _ in range(2)),
+                *(transport.ping() for _ in range(4)),
+                transport.execute(("SELECT 1", ())),
+            ]
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            await transport.close()
+
+    failed = [outcome for outcome in outcomes if isinstance(outcome, ConnectionLostError)]
+    pings_failed = [outcome for outcome in outcomes[2:6] if isinstance(outcome, BaseException)]
+    assert pings_failed
+    assert all(ping.calls_lost is None for ping in pings_failed)
+    assert [e.calls_lost for e in failed if e.calls_lost is not None] == [len(failed)]
+
+
 @pytest.mark.parametrize("scheme", ["file", "http", "ws"])
 async def test_an_argument_the_client_refuses_is_our_bug_not_the_databases(
     scheme: str, tmp_path: Path
