@@ -72,8 +72,16 @@ def certificate_error() -> aiohttp.ClientConnectorCertificateError:
         (LibsqlError("Server returned HTTP status 401", "SERVER_ERROR"), DbAuthRejected, False),
         (LibsqlError("Server returned HTTP status 403", "SERVER_ERROR"), DbAuthRejected, False),
         (LibsqlError("Server returned HTTP status 400", "SERVER_ERROR"), DbProtocolError, False),
-        (LibsqlError("Server returned HTTP status 429", "SERVER_ERROR"), DbTooManyRequestsError, False),
-        (LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"), DbTooManyRequestsError, False),
+        (
+            LibsqlError("Server returned HTTP status 429", "SERVER_ERROR"),
+            DbTooManyRequestsError,
+            False,
+        ),
+        (
+            LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"),
+            DbTooManyRequestsError,
+            False,
+        ),
         (LibsqlError("The stream has expired", "STREAM_EXPIRED"), TransientDbError, True),
         (LibsqlError("WebSocket was closed", "HRANA_WEBSOCKET_ERROR"), TransientDbError, True),
         (LibsqlError("database is locked", "SQLITE_BUSY"), DbBusyError, False),
