@@ -89,7 +89,8 @@ def build_pipeline(
         on_change=metrics.observe_slots,
         on_limit=metrics.observe_slots_limit,
     )
-    metrics.observe_slots_limit(settings.db_max_concurrency)
+    if settings.limiter_enabled:  # no limiter, no bound: the gauge stays 0
+        metrics.observe_slots_limit(settings.db_max_concurrency)
     return Pipeline(
         retry=retry if settings.retry_enabled else None,
         breaker=breaker if settings.breaker_enabled else None,

@@ -2,11 +2,11 @@
 
 Turso's free tier limits connections and request rates (the guide's gotcha 2); here
 the local server's `--max-concurrent-requests` is set low for the whole run, so the
-app meets 429s from the start. Retried with backoff within the deadline, they end as
-503 with Retry-After when the server stays full, never as a 500. Over ws there is no 429:
-a stream opened beyond the limit makes the server (sqld and the local one) drop the whole
-socket, failing every call in flight on it; the hardened app halves its DB slots below the
-calls lost, retries them on a new socket, and so settles just below the server's limit.
+app meets 429s from the start. Over ws there is no 429: a stream opened beyond the limit
+makes the server (sqld and the local one) drop the whole socket, failing every call in
+flight on it. The hardened app halves its DB slots on either sign (once for calls in flight
+together), retries the refused calls, and so settles just below the server's limit; a call
+still refused at its deadline ends as 503 with Retry-After, never as a 500.
 """
 
 from chaos.scenarios.base import Expectation, Scenario

@@ -221,7 +221,7 @@ class PostsRepository:
 
     async def ping(self) -> None:
         """Straight to the transport: readiness reports the database, not our breaker."""
-        await self._transport.execute(("SELECT 1", ()))
+        await self._transport.ping()
 
     async def create_posts(self, creates: Sequence[CreatePost]) -> list[Post | IdempotencyConflict]:
         """Insert-or-keep by idempotency key, each create answered with its stored row.

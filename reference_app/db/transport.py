@@ -51,6 +51,7 @@ from reference_app.resilience.errors import (
     DbProtocolError,
     DbReadOnlyError,
     DbTimeoutError,
+    DbTooManyRequestsError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -68,16 +69,17 @@ T = TypeVar("T")
 
 # What the http client reports for a non-JSON error response; the status is only in the text.
 _HTTP_STATUS = re.compile(r"HTTP status (\d{3})")
-_RETRYABLE_HTTP_STATUSES = frozenset({408, 429})
-# Codes (and extended-code prefixes) for a lost connection or stream, and a server that is
-# overloaded or failed inside (sqld's 429 and 500 bodies).
+_RETRYABLE_HTTP_STATUSES = frozenset({408})
+# Codes (and extended-code prefixes) for a lost connection or stream, and a server that
+# failed inside (sqld's 500 bodies).
 _TRANSIENT_CODE_PREFIXES = (
     "HRANA_WEBSOCKET_ERROR",
     "STREAM_EXPIRED",
     "STREAM_CLOSED",
-    "TOO_MANY_REQUESTS",
     "INTERNAL",
 )
+# sqld's (and the local server's) 429 body: refused at the admission limit, before running.
+_TOO_MANY_REQUESTS_CODE = "TOO_MANY_REQUESTS"
 # SQLite's "try again": the lock was not had, so the statement (or batch) did not apply.
 _BUSY_CODE_PREFIXES = ("SQLITE_BUSY", "SQLITE_LOCKED")
 # Codes that mean the SQL or its arguments, which we wrote, are wrong: the only 500s.
@@ -289,6 +291,8 @@ def _classify_libsql(error: LibsqlError) -> DbError:
         return _classify_http_status(error)
     if code.startswith(_BUSY_CODE_PREFIXES):
         return DbBusyError(message)
+    if code == _TOO_MANY_REQUESTS_CODE:
+        return DbTooManyRequestsError(message)
     if code.startswith(_TRANSIENT_CODE_PREFIXES):
         return TransientDbError(message)
     if code.startswith(_OUR_BUG_CODE_PREFIXES):
@@ -310,6 +314,8 @@ def _classify_http_status(error: LibsqlError) -> DbError:
         # The server could not read the request: a message mangled on the way, or a client
         # out of step with the server; either way not our SQL, which it never parsed.
         return DbProtocolError(message, maybe_applied=False)
+    if status == 429:
+        return DbTooManyRequestsError(message)
     if status and 400 <= status < 500 and status not in _RETRYABLE_HTTP_STATUSES:
         return UnknownDbError(message)  # 404 (no such database), 413, ...: not ours to fix
     return TransientDbError(message)
@@ -436,6 +442,14 @@ class Transport:
             await self._call("execute", self._on(client, client.execute(sql, list(args))))
         )
 
+    async def ping(self) -> None:
+        """SELECT 1, outside the resilience pipeline: if it is lost with a socket, it leaves
+        the count of calls lost to a pipeline call on that socket, whose limiter and breaker
+        learn of the loss."""
+        client = self._current_client()
+        pending = self._on(client, client.execute("SELECT 1", []))
+        await self._call("execute", pending, reports_loss=False)
+
     async def batch(self, statements: Sequence[Statement]) -> list[Result]:
         """All statements in one round trip and one transaction: one failing rolls back all."""
         stmts = [(sql, list(args)) for sql, args in statements]
@@ -530,7 +544,7 @@ class Transport:
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
-    async def _call(self, operation: str, pending: Awaitable[T]) -> T:
+    async def _call(self, operation: str, pending: Awaitable[T], *, reports_loss: bool = True) -> T:
         started = time.perf_counter()
         outcome = "cancelled"
         _server_retry_after_s.set(None)
@@ -541,7 +555,11 @@ class Transport:
         try:
             result = await pending
         except Exception as error:
-            converted = _retired(error) or self._lost_with(conn, error) or classify(error)
+            converted = (
+                _retired(error)
+                or self._lost_with(conn, error, reports_loss=reports_loss)
+                or classify(error)
+            )
             converted.retry_after_s = _refusal_retry_after_s(error)
             self._round_trips.record_error(converted.kind)
             if isinstance(converted, DbAuthRejected):
@@ -562,7 +580,9 @@ class Transport:
                 if not self._calls_on[conn]:
                     del self._calls_on[conn]
 
-    def _lost_with(self, conn: HranaConn | None, error: BaseException) -> DbError | None:
+    def _lost_with(
+        self, conn: HranaConn | None, error: BaseException, *, reports_loss: bool
+    ) -> DbError | None:
         """A ConnectionLostError if this call failed because its open WebSocket ended (dropped,
         reset, cut), not because it never connected or the server refused our token.
 
@@ -573,8 +593,9 @@ class Transport:
             return None  # an answer of the server, or never connected (refused, rejected)
         if not isinstance(classify(error), TransientDbError):
             return None  # a hello_error: the server refused our token
-        first = conn not in self._reported_lost
-        self._reported_lost.add(conn)
+        first = reports_loss and conn not in self._reported_lost
+        if first:
+            self._reported_lost.add(conn)
         calls_lost = self._calls_on[conn] if first else None
         return ConnectionLostError(f"{type(error).__name__}: {error}", calls_lost=calls_lost)
 

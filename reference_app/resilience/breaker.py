@@ -22,6 +22,7 @@ from reference_app.resilience.errors import (
     ConnectionLostError,
     DbBusyError,
     DbTimeoutError,
+    DbTooManyRequestsError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -84,9 +85,10 @@ class CircuitBreaker:
         generation = self._admit()
         try:
             yield
-        except (PermanentDbError, DbBusyError):
-            # The database answered, even if with an error or "locked": the path to it works.
-            # (DbBusyError is a TransientDbError, so it is caught before that clause.)
+        except (PermanentDbError, DbBusyError, DbTooManyRequestsError):
+            # The database answered, even if with an error, "locked" or "too many": the path
+            # to it works (load is the limiter's to shed: a burst of 429s must not open it).
+            # (Busy and too-many are TransientDbErrors, so they are caught before that clause.)
             if self._current(generation):
                 self._record_success()
             raise

@@ -6,6 +6,7 @@ DbError                      a database call failed (converted once, in db.trans
 │   ├── DbBusyError          SQLITE_BUSY/LOCKED: another writer has the lock; nothing applied
 │   ├── DbIoError            SQLITE_IOERR/CANTOPEN: the server's storage failed
 │   ├── DbProtocolError      a garbled or unexpected message between client and server
+│   ├── DbTooManyRequestsError  429: the server refused it for load, before running it
 │   ├── RetiredConnectionError  lost on a WebSocket already retired for another call's timeout
 │   └── ConnectionLostError  the WebSocket it went out on ended under it (dropped, reset)
 ├── PermanentDbError         the database answered, and will again: our own bad SQL
@@ -120,6 +121,16 @@ class ConnectionLostError(TransientDbError):
     def __init__(self, message: str, *, calls_lost: int | None) -> None:
         super().__init__(message)
         self.calls_lost = calls_lost
+
+
+class DbTooManyRequestsError(TransientDbError):
+    """The server refused the call for load (HTTP 429, Hrana TOO_MANY_REQUESTS): over its
+    admission limit, so it did not run it. The limiter lowers the DB slots on it."""
+
+    kind = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message, maybe_applied=False, retry_after_s=retry_after_s)
 
 
 class PermanentDbError(DbError):

@@ -1,11 +1,14 @@
-"""A bound on concurrent DB calls (the pool size), lowered while the server drops sockets.
+"""A bound on concurrent DB calls (the pool size), lowered while the server refuses for load.
 
-Waiting for a slot ends at the deadline. The bound adapts as TCP's window does (AIMD): sqld
-ends a whole WebSocket, every call on it, when a stream would pass its admission limit, so a
-socket lost with N calls on it halves the bound to N/2 (at least 1); it grows back by one slot
-per GROWTH_INTERVAL_S in which calls had to wait for a slot and no socket was lost, up to
-`max_concurrency`. A reset for any other reason lowers it too (it cannot be told apart); the
-growth brings it back within seconds.
+Waiting for a slot ends at the deadline. The bound adapts as TCP's window does (AIMD). The
+server's signs of overload are a 429 (over http) and a dropped WebSocket (sqld ends a whole
+socket, every call on it, when a stream would pass its admission limit). Each halves the bound
+(at least 1), once per epoch: calls that took their slot before the last decrease were in
+flight together with the call that caused it, so their refusals are the same news, as TCP cuts
+its window once per round trip however many packets of it were lost. The bound grows back by
+one slot per GROWTH_INTERVAL_S in which calls had to wait for a slot and nothing was refused,
+up to `max_concurrency`. A reset for any other reason (a restart, a proxy's idle timeout)
+lowers it too, as it cannot be told apart: by half, which the growth undoes within seconds.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ from collections.abc import Callable
 from types import TracebackType
 
 from reference_app.resilience.deadline import Clock, Deadline
-from reference_app.resilience.errors import ConnectionLostError, OverloadedError
+from reference_app.resilience.errors import (
+    ConnectionLostError,
+    DbTooManyRequestsError,
+    OverloadedError,
+)
 
 OVERLOADED_RETRY_AFTER_S = 1.0
-# One slot back per this long with calls queueing and no socket lost: at a server limit the
-# app stays just below, one probe above it (one dropped socket, its calls retried) per step.
+# One slot back per this long with calls queueing and nothing refused: at a server limit the
+# app stays just below, one probe above it (a 429 or a dropped socket, retried) per step.
 GROWTH_INTERVAL_S = 0.25
 
 
@@ -50,6 +57,7 @@ class ConcurrencyLimiter:
         self._withheld = 0
         self._owed = 0
         self._in_use = 0
+        self._epoch = 0  # decreases so far: a slot taken in an older epoch cannot lower it
         self._clock = clock
         self._limit_changed_at = clock()
         self._queued = False  # a call found no free slot since the limit last changed
@@ -69,9 +77,17 @@ class ConcurrencyLimiter:
         none frees before the deadline."""
         return _Slot(self, deadline)
 
-    def connection_lost(self, calls_lost: int) -> None:
-        """A socket ended with `calls_lost` calls on it: at most half as many from now on."""
-        lowered = max(1, min(self._limit, calls_lost) // 2)
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def back_off(self, epoch: int) -> None:
+        """The database refused for load a call whose slot was taken in `epoch`: half as many
+        slots from now on, unless the slots were lowered since that call took its slot."""
+        if epoch != self._epoch:
+            return
+        self._epoch += 1
+        lowered = max(1, self._limit // 2)
         self._limit_changed_at = self._clock()  # and no growth for a while, even at 1
         self._queued = False
         if lowered < self._limit:
@@ -105,7 +121,9 @@ class ConcurrencyLimiter:
             self._withheld += 1
         else:
             self._semaphore.release()
-        if succeeded and self._limit < self._capacity:  # checked here: the hot path is full
+        # The cheap comparison first: with every slot open (the usual case) a release costs
+        # one comparison more, not a clock read.
+        if succeeded and self._limit < self._capacity:
             self._grow_if_due()
 
     def _grow_if_due(self) -> None:
@@ -134,14 +152,16 @@ class ConcurrencyLimiter:
 class _Slot:
     """The context manager `slot` returns: a plain class, cheaper per call than a generator."""
 
-    __slots__ = ("_deadline", "_limiter")
+    __slots__ = ("_deadline", "_epoch", "_limiter")
 
     def __init__(self, limiter: ConcurrencyLimiter, deadline: Deadline) -> None:
         self._limiter = limiter
         self._deadline = deadline
+        self._epoch = 0
 
     async def __aenter__(self) -> None:
         await self._limiter._acquire(self._deadline)
+        self._epoch = self._limiter.epoch
 
     async def __aexit__(
         self,
@@ -149,6 +169,13 @@ class _Slot:
         error: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
-        if isinstance(error, ConnectionLostError) and error.calls_lost is not None:
-            self._limiter.connection_lost(error.calls_lost)
+        if _refused_for_load(error):
+            self._limiter.back_off(self._epoch)
         self._limiter._release(succeeded=error is None)
+
+
+def _refused_for_load(error: BaseException | None) -> bool:
+    """A 429, or a dropped socket as its first call saw it (the others are the same loss)."""
+    if isinstance(error, DbTooManyRequestsError):
+        return True
+    return isinstance(error, ConnectionLostError) and error.calls_lost is not None

@@ -38,6 +38,7 @@ from reference_app.resilience.errors import (
     DbProtocolError,
     DbReadOnlyError,
     DbTimeoutError,
+    DbTooManyRequestsError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -71,8 +72,16 @@ def certificate_error() -> aiohttp.ClientConnectorCertificateError:
         (LibsqlError("Server returned HTTP status 401", "SERVER_ERROR"), DbAuthRejected, False),
         (LibsqlError("Server returned HTTP status 403", "SERVER_ERROR"), DbAuthRejected, False),
         (LibsqlError("Server returned HTTP status 400", "SERVER_ERROR"), DbProtocolError, False),
-        (LibsqlError("Server returned HTTP status 429", "SERVER_ERROR"), TransientDbError, True),
-        (LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"), TransientDbError, True),
+        (
+            LibsqlError("Server returned HTTP status 429", "SERVER_ERROR"),
+            DbTooManyRequestsError,
+            False,
+        ),
+        (
+            LibsqlError("Too many concurrent requests", "TOO_MANY_REQUESTS"),
+            DbTooManyRequestsError,
+            False,
+        ),
         (LibsqlError("The stream has expired", "STREAM_EXPIRED"), TransientDbError, True),
         (LibsqlError("WebSocket was closed", "HRANA_WEBSOCKET_ERROR"), TransientDbError, True),
         (LibsqlError("database is locked", "SQLITE_BUSY"), DbBusyError, False),
@@ -318,6 +327,35 @@ async def test_calls_lost_with_a_dropped_websocket_are_counted_by_the_first_to_s
     assert all(isinstance(error, ConnectionLostError) for error in failed)
     assert [e.calls_lost for e in failed if e.calls_lost is not None] == [len(failed)]
     assert all(error.maybe_applied for error in failed)
+
+
+@pytest.mark.integration
+async def test_a_ping_lost_with_a_dropped_websocket_leaves_the_count_to_the_other_calls(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    # The readiness ping runs outside the pipeline: its limiter and breaker would never hear.
+    args = ["--max-concurrent-requests", "2"]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            # The pings go first, filling the server's limit and passing it: the first of the
+            # calls to see the socket dropped are pings.
+            calls = [
+                *(transport.ping() for _ in range(4)),
+                *(transport.execute(("SELECT 1", ())) for _ in range(3)),
+            ]
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            await transport.close()
+
+    pings_failed = [outcome for outcome in outcomes[:4] if isinstance(outcome, BaseException)]
+    others_failed = [outcome for outcome in outcomes[4:] if isinstance(outcome, BaseException)]
+    assert pings_failed
+    assert all(isinstance(ping, ConnectionLostError) for ping in pings_failed)
+    assert all(ping.calls_lost is None for ping in pings_failed)
+    assert all(isinstance(error, ConnectionLostError) for error in others_failed)
+    assert len([e for e in others_failed if e.calls_lost is not None]) == 1
 
 
 @pytest.mark.parametrize("scheme", ["file", "http", "ws"])

@@ -15,6 +15,7 @@ from reference_app.resilience.errors import (
     DbError,
     DbFullError,
     DbTimeoutError,
+    DbTooManyRequestsError,
     PermanentDbError,
     RetiredConnectionError,
     TransientDbError,
@@ -88,6 +89,16 @@ def test_a_locked_database_answers_too_and_never_opens_the_circuit(
 ) -> None:
     for _ in range(THRESHOLD * 2):
         fail(breaker, DbBusyError("database is locked"))
+
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_a_burst_of_429s_answers_too_and_never_opens_the_circuit(
+    breaker: CircuitBreaker,
+) -> None:
+    # Calls in flight together past the server's admission limit: load, for the limiter.
+    for _ in range(THRESHOLD * 2):
+        fail(breaker, DbTooManyRequestsError("Server returned HTTP status 429"))
 
     assert breaker.state is BreakerState.CLOSED
 
