@@ -136,6 +136,19 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """For a forked worker (a process pool's initializer): killed when `parent_pid` dies.
+
+    A fork keeps neither the parent-death signal nor a reason for the program's handlers,
+    which would stop the parent's stacks from a worker; a parent already gone ends it now.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    _set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _set_parent_death_signal(sig: int) -> None:
     if sys.platform != "linux":
         return  # elsewhere only the watchdog guards against orphans

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from harness.lifecycle import die_with_parent
 from reports import data, pages, render
 from reports.chaos_verdicts import closing_lines
 
@@ -150,11 +151,14 @@ def _scenario_figures(scenarios: Sequence[Mapping[str, Any]]) -> list[pages.Figu
     spawned process imports the program's main module again, and a caller's script without a
     `__main__` guard would then run once more in every worker. The run's servers are all
     stopped by now, and this program runs no other thread, which forking needs."""
-    workers = min(os.cpu_count() or 1, len(scenarios))
+    workers = min(len(os.sched_getaffinity(0)), len(scenarios))
     if workers < 2 or len(scenarios) < FIGURES_FOR_A_POOL:
         return [_scenario_figure(s) for s in scenarios]
     fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+    # Workers die with this program, as every process the harness starts (harness.lifecycle).
+    with ProcessPoolExecutor(
+        workers, mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         return list(pool.map(_scenario_figure, scenarios, chunksize=4))
 
 

@@ -402,6 +402,7 @@ class Transport:
         self._reported_lost: weakref.WeakSet[HranaConn] = weakref.WeakSet()
         # Timeouts on retired WebSockets not yet counted: see retire_unanswered_connection.
         self._timeouts_set_aside = 0
+        self._current_socket_answered = False
 
     @classmethod
     def open(
@@ -504,8 +505,10 @@ class Transport:
         if conn.exception is not None:
             return 1  # it failed on its own, and libsql-client replaces it
         if self._client._conn is not conn:
-            # Retired already: only a retired connection is replaced before it fails.
-            self._timeouts_set_aside += 1
+            # Retired already: only a retired connection is replaced before it fails. Once its
+            # replacement has answered, the old socket's last timeouts are its fault alone.
+            if not self._current_socket_answered:
+                self._timeouts_set_aside += 1
             return 0
         self._replace_connection(self._client, grace_s)
         failures, self._timeouts_set_aside = 1 + self._timeouts_set_aside, 0
@@ -515,6 +518,7 @@ class Transport:
         """The next call opens a new WebSocket; the old one is closed after `grace_s`."""
         conn = client._conn
         client._conn = client._open_conn()
+        self._current_socket_answered = False
         closing = asyncio.create_task(_close_retired(conn, grace_s))
         self._retiring.add(closing)
         closing.add_done_callback(self._retiring.discard)
@@ -571,7 +575,8 @@ class Transport:
         else:
             outcome = "ok"
             if isinstance(self._client, HranaClient) and conn is self._client._conn:
-                self._timeouts_set_aside = 0  # a fresh socket answers: one socket's fault
+                # A fresh socket answers: the timeouts set aside were one socket's fault.
+                self._timeouts_set_aside, self._current_socket_answered = 0, True
             return result
         finally:
             self._round_trips.record(operation, time.perf_counter() - started, outcome)

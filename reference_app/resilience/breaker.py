@@ -85,12 +85,18 @@ class CircuitBreaker:
         generation = self._admit()
         try:
             yield
-        except (PermanentDbError, DbBusyError, DbTooManyRequestsError):
-            # The database answered, even if with an error, "locked" or "too many": the path
-            # to it works (load is the limiter's to shed: a burst of 429s must not open it).
-            # (Busy and too-many are TransientDbErrors, so they are caught before that clause.)
+        except (PermanentDbError, DbBusyError):
+            # The database answered, even if with an error or "locked": the path to it works.
+            # (DbBusyError is a TransientDbError, so it is caught before that clause.)
             if self._current(generation):
                 self._record_success()
+            raise
+        except DbTooManyRequestsError:
+            # Load is the limiter's to shed: a burst of 429s must not open the circuit. Nor is
+            # it a success: a stuck server that refuses what is over its limit with 429s and
+            # lets the rest time out must still open it.
+            if self._current(generation):
+                self._probe_in_flight = False
             raise
         except RetiredConnectionError:
             # Lost with a socket already judged dead by another call's counted timeout.

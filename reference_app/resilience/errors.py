@@ -112,8 +112,8 @@ class ConnectionLostError(TransientDbError):
 
     sqld drops a whole socket when a stream would pass its admission limit, failing every
     call in flight on it. `calls_lost` is how many were, told to the first call to see the
-    loss (the limiter learns from it); None for the others, the same fault seen again,
-    which the breaker does not count.
+    loss, which the breaker counts once; None for the others, the same fault seen again.
+    The limiter hears of every one, and its epochs make them one decrease.
     """
 
     kind = "connection_lost"

@@ -175,7 +175,6 @@ class _Slot:
 
 
 def _refused_for_load(error: BaseException | None) -> bool:
-    """A 429, or a dropped socket as its first call saw it (the others are the same loss)."""
-    if isinstance(error, DbTooManyRequestsError):
-        return True
-    return isinstance(error, ConnectionLostError) and error.calls_lost is not None
+    """A 429, or a dropped socket: the calls lost with one socket, in flight together, are
+    one sign of overload, which the epoch of their slots makes one decrease."""
+    return isinstance(error, (DbTooManyRequestsError, ConnectionLostError))

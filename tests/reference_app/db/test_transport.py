@@ -566,3 +566,35 @@ async def test_a_replaced_client_is_closed_once_its_calls_in_flight_have_ended(
     assert open_while_in_flight
     assert answered.rows == [{"x": 1}]
     assert open_after == 0
+
+
+@pytest.mark.integration
+async def test_timeouts_on_a_retired_socket_after_its_replacement_answered_are_not_set_aside(
+    log_dir: Path, tmp_path: Path
+) -> None:
+    """Calls on a silent socket time out over one attempt timeout; those ending after the
+    fresh socket has answered are that socket's fault alone, and must not be charged to the
+    fresh one's first timeout (which then opened the breaker on one slow call)."""
+
+    async def timed_out(timeout_s: float) -> int:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await transport.execute(("SELECT 1", ()))
+        return transport.retire_unanswered_connection(grace_s=1.0)
+
+    args = ["--ws-silent-after-s", str(SILENT_AFTER_S)]
+    with local_turso(tmp_path / "db.sqlite", log_dir, extra_args=args) as server:
+        transport = Transport.open(server.ws_url, None, round_trips=RoundTripCounter())
+        try:
+            await transport.execute(("SELECT 1", ()))
+            await asyncio.sleep(SILENT_AFTER_S)  # the first socket is silent from here on
+            late = asyncio.create_task(timed_out(0.6))
+            first = await timed_out(ATTEMPT_TIMEOUT_S)
+            await transport.execute(("SELECT 1", ()))  # the fresh socket answers
+            set_aside = await late
+            await asyncio.sleep(SILENT_AFTER_S)  # now the fresh socket is silent too
+            fresh_socket_timeout = await timed_out(ATTEMPT_TIMEOUT_S)
+        finally:
+            await transport.close()
+
+    assert (first, set_aside, fresh_socket_timeout) == (1, 0, 1)

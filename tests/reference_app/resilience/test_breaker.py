@@ -93,7 +93,7 @@ def test_a_locked_database_answers_too_and_never_opens_the_circuit(
     assert breaker.state is BreakerState.CLOSED
 
 
-def test_a_burst_of_429s_answers_too_and_never_opens_the_circuit(
+def test_a_burst_of_429s_never_opens_the_circuit(
     breaker: CircuitBreaker,
 ) -> None:
     # Calls in flight together past the server's admission limit: load, for the limiter.
@@ -101,6 +101,16 @@ def test_a_burst_of_429s_answers_too_and_never_opens_the_circuit(
         fail(breaker, DbTooManyRequestsError("Server returned HTTP status 429"))
 
     assert breaker.state is BreakerState.CLOSED
+
+
+def test_429s_do_not_hide_the_timeouts_of_a_stuck_server(breaker: CircuitBreaker) -> None:
+    # What it admits hangs; what is over its limit is refused at once.
+    for _ in range(THRESHOLD - 1):
+        fail(breaker, DbTimeoutError("no answer"))
+        fail(breaker, DbTooManyRequestsError("Server returned HTTP status 429"))
+    fail(breaker, DbTimeoutError("no answer"))
+
+    assert breaker.state is BreakerState.OPEN
 
 
 def test_calls_lost_with_a_retired_socket_are_not_counted(breaker: CircuitBreaker) -> None:

@@ -109,14 +109,41 @@ async def test_sockets_dropped_again_and_again_bring_the_slots_below_the_servers
     assert limiter.limit == 1
 
 
+async def _lose_one_socket_under(limiter: ConcurrencyLimiter, calls: int) -> None:
+    """`calls` in flight together on one socket, all failed when it drops."""
+    dropped = asyncio.Event()
+
+    async def call(first: bool) -> None:
+        async with limiter.slot(Deadline.never()):
+            await dropped.wait()
+            raise ConnectionLostError("WebSocket was closed", calls_lost=calls if first else None)
+
+    tasks = [asyncio.create_task(call(first=i == 0)) for i in range(calls)]
+    await settle()
+    dropped.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(result, ConnectionLostError) for result in results)
+
+
 async def test_the_other_calls_lost_with_that_socket_do_not_lower_the_slots_again() -> None:
     limiter = ConcurrencyLimiter(8, clock=FakeClock())
 
-    await _lose_a_socket(limiter, calls_lost=6)
-    for _ in range(5):
-        await _lose_a_socket(limiter, calls_lost=None)
+    await _lose_one_socket_under(limiter, calls=6)
 
     assert limiter.limit == 4
+
+
+async def test_a_drop_is_heard_even_if_its_first_reporter_is_older_than_the_last_decrease() -> None:
+    limiter = ConcurrencyLimiter(8, clock=FakeClock())
+    old_calls, release = await _hold(limiter, 3)  # in flight from before the 429
+    await _refuse(limiter)  # 8 -> 4
+    release.set()
+    await asyncio.gather(*old_calls)
+
+    # A call sent after that decrease is lost with a socket; an older one reported the loss.
+    await _lose_a_socket(limiter, calls_lost=None)
+
+    assert limiter.limit == 2
 
 
 async def test_a_429_halves_the_slots() -> None:
