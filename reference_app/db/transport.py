@@ -562,6 +562,7 @@ class Transport:
             converted = (
                 _retired(error)
                 or self._lost_with(conn, error, reports_loss=reports_loss)
+                or self._failed_to_connect(conn, error, reports_loss=reports_loss)
                 or classify(error)
             )
             converted.retry_after_s = _refusal_retry_after_s(error)
@@ -584,6 +585,26 @@ class Transport:
                 self._calls_on[conn] -= 1
                 if not self._calls_on[conn]:
                     del self._calls_on[conn]
+
+    def _failed_to_connect(
+        self, conn: HranaConn | None, error: BaseException, *, reports_loss: bool
+    ) -> DbError | None:
+        """The error of a call that waited on a WebSocket that never connected (refused or
+        reset during its handshake), marked when another call has reported that failure.
+
+        Every call waiting on the socket fails with it at once: one fault for the breaker,
+        not one per call (six calls on a socket reset at connect had opened it).
+        """
+        if conn is None or conn._socket is not None or error is not conn.exception:
+            return None
+        converted = classify(error)
+        if isinstance(converted, DbAuthRejected):
+            return converted
+        if not reports_loss or conn in self._reported_lost:
+            converted.reported_by_another_call = True
+        else:
+            self._reported_lost.add(conn)
+        return converted
 
     def _lost_with(
         self, conn: HranaConn | None, error: BaseException, *, reports_loss: bool

@@ -30,9 +30,12 @@ from reference_app.resilience.errors import (
 )
 
 
-def _lost_with_a_counted_socket(error: Exception) -> bool:
-    """One of the calls a dropped WebSocket took down, after the first, which counted: a
-    socket dropped at the server's admission limit with many calls on it is one fault."""
+def _lost_with_a_counted_socket(error: TransientDbError | UnreachableDbError) -> bool:
+    """One of the calls a failed WebSocket took down, after the first, which counted: a
+    socket dropped at the server's admission limit, or reset while connecting, with many
+    calls on it is one fault."""
+    if error.reported_by_another_call:
+        return True
     return isinstance(error, ConnectionLostError) and error.calls_lost is None
 
 

@@ -34,6 +34,8 @@ class DbError(Exception):
 
     `retry_after_s` is the server's own Retry-After (on a 429 or 503), when it sent one.
     `kind` names the fault in /metrics (app_db_errors_total) and in the log.
+    `reported_by_another_call`: a WebSocket's failure that another call waiting on the same
+    socket has reported already; the breaker counts it once.
     """
 
     kind: ClassVar[str] = "error"
@@ -44,6 +46,7 @@ class DbError(Exception):
         super().__init__(message)
         self.maybe_applied = maybe_applied
         self.retry_after_s = retry_after_s
+        self.reported_by_another_call = False
 
 
 class TransientDbError(DbError):

@@ -598,3 +598,27 @@ async def test_timeouts_on_a_retired_socket_after_its_replacement_answered_are_n
             await transport.close()
 
     assert (first, set_aside, fresh_socket_timeout) == (1, 0, 1)
+
+
+async def test_calls_waiting_on_a_socket_cut_while_connecting_are_reported_once() -> None:
+    """A proxy resets a new connection: every call waiting on that socket fails with it, one
+    fault for the breaker (counted per call, six calls had opened it)."""
+
+    async def cut(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.transport.abort()
+
+    server = await asyncio.start_server(cut, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = Transport.open(f"ws://127.0.0.1:{port}", None, round_trips=RoundTripCounter())
+    try:
+        failed = await asyncio.gather(
+            *(transport.execute((f"SELECT {i}", ())) for i in range(6)), return_exceptions=True
+        )
+    finally:
+        await transport.close()
+        server.close()
+        await server.wait_closed()
+
+    assert all(isinstance(error, DbError) for error in failed)
+    reporters = [e for e in failed if isinstance(e, DbError) and not e.reported_by_another_call]
+    assert len(reporters) == 1

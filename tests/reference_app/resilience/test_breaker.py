@@ -139,6 +139,18 @@ def test_a_timeout_standing_for_several_failures_counts_them_all(
     assert breaker.state is BreakerState.OPEN
 
 
+def test_calls_failed_with_a_socket_another_call_reported_are_not_counted(
+    breaker: CircuitBreaker,
+) -> None:
+    fail(breaker, UnreachableDbError("reset while connecting"))  # the one that reported it
+    for _ in range(THRESHOLD * 2):
+        error = UnreachableDbError("reset while connecting")
+        error.reported_by_another_call = True
+        fail(breaker, error)
+
+    assert breaker.state is BreakerState.CLOSED
+
+
 def test_sockets_lost_one_after_another_still_open_the_circuit(breaker: CircuitBreaker) -> None:
     for _ in range(THRESHOLD):
         fail(breaker, ConnectionLostError("WebSocket was closed", calls_lost=1))
