@@ -600,11 +600,15 @@ class Transport:
         converted = classify(error)
         if isinstance(converted, DbAuthRejected):
             return converted
-        if not reports_loss or conn in self._reported_lost:
-            converted.reported_by_another_call = True
-        else:
-            self._reported_lost.add(conn)
+        converted.reported_by_another_call = not self._first_to_report(conn, reports_loss)
         return converted
+
+    def _first_to_report(self, conn: HranaConn, reports_loss: bool) -> bool:
+        """Whether this call reports `conn`'s failure: the first of its calls to get here."""
+        first = reports_loss and conn not in self._reported_lost
+        if first:
+            self._reported_lost.add(conn)
+        return first
 
     def _lost_with(
         self, conn: HranaConn | None, error: BaseException, *, reports_loss: bool
@@ -619,9 +623,7 @@ class Transport:
             return None  # an answer of the server, or never connected (refused, rejected)
         if not isinstance(classify(error), TransientDbError):
             return None  # a hello_error: the server refused our token
-        first = reports_loss and conn not in self._reported_lost
-        if first:
-            self._reported_lost.add(conn)
+        first = self._first_to_report(conn, reports_loss)
         calls_lost = self._calls_on[conn] if first else None
         return ConnectionLostError(f"{type(error).__name__}: {error}", calls_lost=calls_lost)
 

@@ -19,7 +19,6 @@ from enum import IntEnum
 from reference_app.resilience.deadline import Clock
 from reference_app.resilience.errors import (
     CircuitOpenError,
-    ConnectionLostError,
     DbBusyError,
     DbTimeoutError,
     DbTooManyRequestsError,
@@ -28,15 +27,6 @@ from reference_app.resilience.errors import (
     TransientDbError,
     UnreachableDbError,
 )
-
-
-def _lost_with_a_counted_socket(error: TransientDbError | UnreachableDbError) -> bool:
-    """One of the calls a failed WebSocket took down, after the first, which counted: a
-    socket dropped at the server's admission limit, or reset while connecting, with many
-    calls on it is one fault."""
-    if error.reported_by_another_call:
-        return True
-    return isinstance(error, ConnectionLostError) and error.calls_lost is None
 
 
 def _failures(error: Exception) -> int:
@@ -109,7 +99,10 @@ class CircuitBreaker:
         except (TransientDbError, UnreachableDbError) as error:
             # Unreachable: no sign the database answered, so never a success.
             if self._current(generation):
-                if _lost_with_a_counted_socket(error):
+                if error.reported_by_another_call:
+                    # One of the calls a failed WebSocket took down, after the first, which
+                    # counted: a socket dropped at the admission limit, or reset while
+                    # connecting, with many calls on it is one fault.
                     self._probe_in_flight = False
                 else:
                     self._record_failure(error.kind, _failures(error))

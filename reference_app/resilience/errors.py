@@ -124,6 +124,7 @@ class ConnectionLostError(TransientDbError):
     def __init__(self, message: str, *, calls_lost: int | None) -> None:
         super().__init__(message)
         self.calls_lost = calls_lost
+        self.reported_by_another_call = calls_lost is None
 
 
 class DbTooManyRequestsError(TransientDbError):
