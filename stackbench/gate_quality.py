@@ -64,7 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=positive_int, default=20, help="gate runs per cell")
     parser.add_argument("--trials", type=positive_int, default=8, help="per side, per gate run")
-    parser.add_argument("--trial-s", type=positive_int, default=6)
+    parser.add_argument("--cycles", type=positive_int, default=2, help="rounds through the routes")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="idle,noisy")
     args = parser.parse_args(argv)
     args.conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
@@ -110,7 +110,7 @@ def aggregated_change(out: Path, metric: str) -> float:
 
 def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
     argv = [sys.executable, "-m", "stackbench.gate", "--base", "HEAD", "--trials", str(args.trials)]
-    argv += ["--trial-s", str(args.trial_s), "--out", str(out)]
+    argv += ["--cycles", str(args.cycles), "--out", str(out)]
     if inject:
         argv += ["--inject-p95", str(REGRESSION)]
     with (out.parent / f"{out.name}.log").open("w") as log:
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = {c: measure(args, c, out_dir) for c in args.conditions}
-    per_side = f"{args.trials} trials x {args.trial_s}s per side"
+    per_side = f"{args.trials} trials x {args.cycles} rounds through the routes per side"
     print(f"\ngate quality: {args.runs} runs per cell, {per_side}")
     print(
         f"{'condition':<10} {'detection (goal >= 95%)':>24} {'false alarms (goal <= 5%)':>26}"

@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from harness.settings import PROJECT_ROOT
-from stackbench.gate import EXIT_ERROR, EXIT_NOT_COMPARABLE, conditions, trial_seconds
+from loadtests.route_blocks import GAP_S, ROUTES, RouteBlocks
+from stackbench.gate import (
+    EXIT_ERROR,
+    EXIT_NOT_COMPARABLE,
+    MAX_TRIAL_S,
+    REQUESTS_MARGIN,
+    block_lengths,
+    conditions,
+)
+from stackbench.gate_stats import MIN_REQUESTS
 
 
 def gate(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +35,7 @@ def gate(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--trials", "3"], ["--trials", "x"], ["--inject-p95", "-1"], ["--trial-s", "0"]],
+    [["--trials", "3"], ["--trials", "x"], ["--inject-p95", "-1"], ["--cycles", "0"]],
 )
 def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     result = gate(*argv)
@@ -66,12 +75,24 @@ def test_the_injected_regression_needs_the_ab_mode(tmp_path: Path) -> None:
     assert result.returncode == EXIT_ERROR
 
 
-@pytest.mark.parametrize(
-    ("warmup_rps", "expected_s"),
-    [(400.0, 6), (100.0, 9), (20.0, 15), (0.0, 6)],
-)
-def test_a_slow_machine_gets_longer_trials_within_the_cap(
-    warmup_rps: float, expected_s: int
-) -> None:
-    # Each side gets half the rate in a paired trial and needs 300 x 1.5 requests.
-    assert trial_seconds(6, warmup_rps) == expected_s
+def test_slow_routes_get_longer_blocks_so_every_route_is_judged() -> None:
+    # Warm-up: one second per route; the comments page got a quarter of the others' count.
+    warmup = {route: {"requests": 400} for route in ROUTES}
+    warmup["GET /posts?include=comments"] = {"requests": 100}
+
+    lengths = dict(zip(ROUTES, block_lengths([warmup, warmup], cycles=2), strict=True))
+
+    slow = lengths["GET /posts?include=comments"] - GAP_S
+    fast = lengths["POST /posts"] - GAP_S
+    assert slow == pytest.approx(4 * fast, abs=0.005)
+    # The (paired) warm-up's pace per side, over two rounds: MIN_REQUESTS with the margin.
+    per_side = 100 / (1.0 - GAP_S) * slow * 2
+    assert per_side == pytest.approx(MIN_REQUESTS * REQUESTS_MARGIN, rel=0.01)
+
+
+def test_a_very_slow_machine_gets_trials_no_longer_than_the_cap() -> None:
+    warmup = {route: {"requests": 5} for route in ROUTES}
+
+    lengths = block_lengths([warmup], cycles=2)
+
+    assert RouteBlocks(0.0, lengths, 2).duration_s <= MAX_TRIAL_S + 0.01
