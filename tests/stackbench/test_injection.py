@@ -47,6 +47,9 @@ def test_the_delay_hits_the_injected_route_only() -> None:
     assert timed(app, "GET", "/posts", b"limit=20&include=comments")[0] >= 0.08
     assert timed(app, "GET", "/posts", b"limit=20&after=3")[0] < 0.05
     assert timed(app, "GET", "/posts/3")[0] < 0.05
+    pages = wrapped(Injection("GET /posts?after&limit", delay_ms=80.0))
+    assert timed(pages, "GET", "/posts", b"limit=20&after=3")[0] >= 0.08
+    assert timed(pages, "GET", "/posts", b"limit=20&include=comments")[0] < 0.05
 
 
 def test_the_cpu_burn_hits_the_injected_route_only() -> None:
