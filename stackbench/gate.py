@@ -69,6 +69,7 @@ from stackbench.provenance import provenance
 from stackbench.runner import LoadConfig
 from stackbench.summary import write_json
 from stackbench.trials import (
+    GATE_LOAD,
     GATE_PROFILE,
     WARMUP_LOAD,
     GateSession,
@@ -309,8 +310,15 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
         write_json(path, {**before, **body, "trials": trials})
         print(f"gate: baseline of {len(trials)} trials written to {path}")
         return 0
-    stored = json.loads(path.read_text())
-    if reasons := differences(stored, {**before, "transport": settings.transport}):
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        print(f"gate: cannot read the baseline {path}: {one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    reasons = differences(stored, {**before, "transport": settings.transport})
+    if (workload := stored.get("load", {}).get("workload")) != GATE_LOAD.workload:
+        reasons.append(f"workload: baseline {workload}, now {GATE_LOAD.workload}")
+    if reasons:
         return _not_comparable(path, reasons)
     trials, _ = single_side(args, settings, out_dir)
     if reasons := differences(stored, conditions()):

@@ -56,6 +56,7 @@ def test_an_unknown_base_commit_is_one_line_and_exit_2() -> None:
 def test_a_baseline_from_another_machine_is_not_judged(tmp_path: Path) -> None:
     here = conditions()
     stored = {**here, "cpu_count": here["cpu_count"] + 62, "trials": []}
+    stored["load"] = {"workload": "ycsb-e"}  # the old gate's workload
     stored.pop("load_per_cpu")
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(stored))
@@ -66,7 +67,19 @@ def test_a_baseline_from_another_machine_is_not_judged(tmp_path: Path) -> None:
     assert "NOT COMPARABLE" in result.stdout
     assert f"cpu_count: baseline {here['cpu_count'] + 62}, now {here['cpu_count']}" in result.stdout
     assert "machine load: not recorded" in result.stdout
+    assert "workload: baseline ycsb-e, now gate" in result.stdout
     assert "gate: trial" not in result.stdout  # refused before any stack or trial
+
+
+def test_an_unreadable_baseline_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("{not json")
+
+    result = gate("--base", "file", "--baseline", str(baseline), "--out", str(tmp_path))
+
+    assert result.returncode == EXIT_ERROR
+    assert result.stderr.startswith(f"gate: cannot read the baseline {baseline}")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_injected_regression_needs_the_ab_mode(tmp_path: Path) -> None:
