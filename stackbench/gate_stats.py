@@ -28,9 +28,9 @@ from scipy.stats import binomtest, mannwhitneyu, wilcoxon
 ALPHA = 0.05
 MIN_EFFECT = 0.15  # relative latency or CPU shift that fails the gate (with p < ALPHA)
 MIN_ERROR_RISE = 0.001  # +0.1 percentage point of error rate (with p < ALPHA)
-# Per route, side and trial, for its latency to be judged: p95 then rests on 8+ requests
+# Per route, side and trial, for its latency to be judged: p95 then rests on 5+ requests
 # above it. Fewer only cost power (the tests stay exact); the MDE table shows how much.
-MIN_REQUESTS = 150
+MIN_REQUESTS = 100
 CI_LEVEL = 0.95
 METRICS = ("p50_ms", "p95_ms")
 # CPU per request of each side's own processes, from their kernel counters over the trial:

@@ -16,11 +16,10 @@ from stackbench.gate import (
     EXIT_ERROR,
     EXIT_NOT_COMPARABLE,
     MAX_TRIAL_S,
-    REQUESTS_MARGIN,
+    TARGET_REQUESTS,
     block_lengths,
     conditions,
 )
-from stackbench.gate_stats import MIN_REQUESTS
 
 
 def gate(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -98,9 +97,9 @@ def test_slow_routes_get_longer_blocks_so_every_route_is_judged() -> None:
     slow = lengths["GET /posts?include=comments"] - GAP_S
     fast = lengths["POST /posts"] - GAP_S
     assert slow == pytest.approx(4 * fast, abs=0.005)
-    # The (paired) warm-up's pace per side, over two rounds: MIN_REQUESTS with the margin.
+    # The (paired) warm-up's pace per side, over two rounds: TARGET_REQUESTS.
     per_side = 100 / (1.0 - GAP_S) * slow * 2
-    assert per_side == pytest.approx(MIN_REQUESTS * REQUESTS_MARGIN, rel=0.01)
+    assert per_side == pytest.approx(TARGET_REQUESTS, rel=0.01)
 
 
 def test_a_very_slow_machine_gets_trials_no_longer_than_the_cap() -> None:
