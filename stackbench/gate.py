@@ -19,7 +19,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -97,16 +97,6 @@ def at_least_min_trials(text: str) -> int:
     return value
 
 
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 5:
-        raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
-    return value
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
         prog="gate",
@@ -124,12 +114,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=positive_int,
         default=DEFAULT_CYCLES,
         help=f"rounds through every route per trial ({DEFAULT_BLOCK_S:g} s per route each)",
-    )
-    parser.add_argument(
-        "--inject-p95",
-        type=fraction,
-        default=0.0,
-        help="test the gate (A/B only): delay the candidate's responses by this share of p95",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
@@ -151,22 +135,6 @@ def _figures(trial: Trial) -> str:
 def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> None:
     figures = "  |  ".join(f"{side}: {_figures(trial)}" for side, trial in sides.items())
     print(f"gate: trial {n:>2}/{total}  {figures}  ({took_s:.1f}s)", flush=True)
-
-
-@contextlib.contextmanager
-def _injected(
-    sessions: Mapping[str, GateSession], share: float, load: LoadConfig
-) -> Iterator[None]:
-    """A +`share` p95 regression in the candidate only: a latency toxic on its api link,
-    sized from a paired calibration trial (not counted) under the trials' own conditions."""
-    if not share:
-        yield
-        return
-    calibration = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "calibration", load)
-    delay_ms = share * calibration[BASELINE][AGGREGATED]["p95_ms"]
-    print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
-    with sessions[CANDIDATE].extra_latency(delay_ms):
-        yield
 
 
 def block_lengths(warmup: Sequence[Trial], cycles: int) -> tuple[float, ...]:
@@ -234,7 +202,6 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
         }
         warmup = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "warmup", WARMUP_LOAD)
         load = sized_load(list(warmup.values()), args.cycles)
-        stacks.enter_context(_injected(sessions, args.inject_p95, load))
         trials = run_paired(sessions, args.trials, load)
     return {
         "mode": "a/b",
@@ -243,7 +210,6 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
         "database": sessions[CANDIDATE].live.database.as_dict(),
         "load": asdict(load),
         "trials": trials,
-        "injected_p95": args.inject_p95,
         **sessions[CANDIDATE].provenance,
     }
 
@@ -352,9 +318,6 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:
-            if args.inject_p95:
-                print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
-                return EXIT_ERROR
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)

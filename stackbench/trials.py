@@ -12,10 +12,9 @@ from typing import Any
 
 from harness.cpu import cpu_in_window
 from harness.hdr import AGGREGATED, endpoint_summaries, side_exact
-from harness.network import API_LINK, PROFILES, apply_profile
+from harness.network import PROFILES, apply_profile
 from harness.settings import HarnessSettings
 from harness.stack import Stack, TlsFiles
-from harness.toxiproxy import Toxic
 from loadtests.ids import IdSpace
 from loadtests.route_blocks import DEFAULT_BLOCK_S, DEFAULT_CYCLES, RouteBlocks
 from stackbench.provenance import provenance
@@ -113,13 +112,6 @@ class GateSession:
             for place in "AB"
         }
         return stack_sides(figures, swap)
-
-    @contextlib.contextmanager
-    def extra_latency(self, latency_ms: float) -> Iterator[None]:
-        """Every response from the app delayed by `latency_ms`: a synthetic regression."""
-        toxic = Toxic("latency", "downstream", {"latency": round(latency_ms)}, name="regression")
-        with self.live.toxiproxy.toxics(self.live.proxies[API_LINK], toxic):
-            yield
 
 
 def judged_pids(live: Stack, prefix: str) -> dict[str, int]:

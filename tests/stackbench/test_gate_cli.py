@@ -34,7 +34,7 @@ def gate(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--trials", "3"], ["--trials", "x"], ["--inject-p95", "-1"], ["--cycles", "0"]],
+    [["--trials", "3"], ["--trials", "x"], ["--cycles", "0"]],
 )
 def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     result = gate(*argv)
@@ -79,12 +79,6 @@ def test_an_unreadable_baseline_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == EXIT_ERROR
     assert result.stderr.startswith(f"gate: cannot read the baseline {baseline}")
     assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_the_injected_regression_needs_the_ab_mode(tmp_path: Path) -> None:
-    result = gate("--base", "file", "--inject-p95", "0.2", "--out", str(tmp_path))
-
-    assert result.returncode == EXIT_ERROR
 
 
 def test_slow_routes_get_longer_blocks_so_every_route_is_judged() -> None:
