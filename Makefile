@@ -155,23 +155,25 @@ locust-ui: setup
 
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
-# which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each; both sides over TRANSPORT.
+# which `baseline` writes. TRIALS per side, each CYCLES rounds through every route (1 s per
+# route per round); both sides over TRANSPORT.
 BASE ?=
 TRIALS ?= 8
-TRIAL_S ?= 6
+CYCLES ?= 2
 gate: setup
-	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S) \
+	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --cycles $(CYCLES) \
 		--transport '$(TRANSPORT)'
 
 baseline: setup
-	$(PY) -m stackbench.gate --write-baseline --transport '$(TRANSPORT)'
+	$(PY) -m stackbench.gate --write-baseline --trials $(TRIALS) --cycles $(CYCLES) \
+		--transport '$(TRANSPORT)'
 
 # How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
 # on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).
 RUNS ?= 20
 CONDITIONS ?= idle,noisy
 bench-quality: setup
-	$(PY) -m stackbench.gate_quality --runs $(RUNS) --trials $(TRIALS) --trial-s $(TRIAL_S) \
+	$(PY) -m stackbench.gate_quality --runs $(RUNS) --trials $(TRIALS) --cycles $(CYCLES) \
 		--conditions $(CONDITIONS)
 
 lint: setup

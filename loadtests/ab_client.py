@@ -38,9 +38,12 @@ class AlternatingClient:
     def __init__(self, sessions: dict[str, Any]) -> None:
         self.sessions = sessions
         self.order = itertools.cycle(PATTERN)
+        self.next_side = next(self.order)
+        self.last_side = self.next_side
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        return self.sessions[next(self.order)].request(method, url, **kwargs)
+        self.last_side, self.next_side = self.next_side, next(self.order)
+        return self.sessions[self.last_side].request(method, url, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self.request("GET", url, **kwargs)

@@ -20,5 +20,6 @@ WORKLOAD_NAMES = (
     "ycsb-f",
     "mixed",
     "open-readers",
+    "gate",
 )
 SHAPE_NAMES = ("constant", "ramp", "step", "spike", "soak")

@@ -18,6 +18,7 @@ from loadtests.shapes import SelectedShape
 from loadtests.users import WORKLOADS
 from loadtests.users.batch import BatchWriter
 from loadtests.users.comments import PageWithCommentsReader
+from loadtests.users.every_route import EveryRoute
 from loadtests.users.open_reader import OpenReader
 from loadtests.users.readers import Reader
 from loadtests.users.writers import Writer
@@ -26,6 +27,7 @@ from loadtests.users.ycsb import YcsbA, YcsbB, YcsbC, YcsbD, YcsbE, YcsbF
 # Locust finds users and shapes by scanning this module; name them so it sees every one.
 __all__ = [
     "BatchWriter",
+    "EveryRoute",
     "OpenReader",
     "PageWithCommentsReader",
     "Reader",

@@ -6,6 +6,7 @@ from locust import events
 from locust.argument_parser import LocustArgumentParser
 
 from loadtests.catalog import SHAPE_NAMES, WORKLOAD_NAMES
+from loadtests.route_blocks import DEFAULT_BLOCK_S, DEFAULT_CYCLES, parse_block_s
 
 DEFAULT_WORKLOAD = "mixed"
 DEFAULT_SHAPE = "constant"
@@ -24,6 +25,18 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         "--commented-posts", type=int, default=200, help="posts with seeded comments"
     )
     parser.add_argument("--think-ms", type=float, default=50.0, help="closed-model wait per task")
+    parser.add_argument(
+        "--route-block-s",
+        type=parse_block_s,
+        default=(DEFAULT_BLOCK_S,),
+        help="gate workload: seconds each route gets in turn (one for all, or one per route)",
+    )
+    parser.add_argument(
+        "--route-cycles",
+        type=int,
+        default=DEFAULT_CYCLES,
+        help="gate workload: rounds through every route",
+    )
     parser.add_argument("--arrival-rate", type=float, default=50.0, help="open model: requests/s")
     parser.add_argument(
         "--ab-host",

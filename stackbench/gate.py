@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,14 @@ from harness.settings import (
     HarnessSettings,
     new_run_id,
     settings_for,
+)
+from loadtests.route_blocks import (
+    DEFAULT_BLOCK_S,
+    DEFAULT_CYCLES,
+    GAP_S,
+    LEAD_S,
+    ROUTES,
+    RouteBlocks,
 )
 from reports import write_index, write_run_report
 from reports.runs import GATE_RECORD
@@ -61,11 +68,22 @@ from stackbench.gate_stats import (
 from stackbench.provenance import provenance
 from stackbench.runner import LoadConfig
 from stackbench.summary import write_json
-from stackbench.trials import GATE_LOAD, GATE_PROFILE, GateSession, TrialError, gate_session
+from stackbench.trials import (
+    GATE_LOAD,
+    GATE_PROFILE,
+    WARMUP_LOAD,
+    GateSession,
+    TrialError,
+    gate_load,
+    gate_session,
+)
 
 TRIALS_PER_SIDE = 8
-MAX_TRIAL_S = 15  # a slow machine gets longer trials, up to this
-REQUESTS_MARGIN = 1.5  # aim above MIN_REQUESTS per side and trial: the rate varies
+# Aimed at per route, side and trial: twice MIN_REQUESTS, because on a shared machine the
+# pace in the trials strays up to ±40% from the warm-up's.
+TARGET_REQUESTS = 2 * MIN_REQUESTS
+MAX_TRIAL_S = 40  # a slow machine gets longer blocks, up to this per trial
+MIN_ACTIVE_S = 0.1
 MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
@@ -76,16 +94,6 @@ def at_least_min_trials(text: str) -> int:
     value = positive_int(text)
     if value < MIN_TRIALS:
         raise argparse.ArgumentTypeError(f"{value}: at least {MIN_TRIALS} trials per side")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 5:
-        raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
     return value
 
 
@@ -101,12 +109,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--baseline", type=Path, default=None, help="default results/baseline.json")
     parser.add_argument("--write-baseline", action="store_true", help="record the file, no verdict")
     parser.add_argument("--trials", type=at_least_min_trials, default=TRIALS_PER_SIDE)
-    parser.add_argument("--trial-s", type=positive_int, default=GATE_LOAD.duration_s)
     parser.add_argument(
-        "--inject-p95",
-        type=fraction,
-        default=0.0,
-        help="test the gate (A/B only): delay the candidate's responses by this share of p95",
+        "--cycles",
+        type=positive_int,
+        default=DEFAULT_CYCLES,
+        help=f"rounds through every route per trial ({DEFAULT_BLOCK_S:g} s per route each)",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
@@ -130,29 +137,31 @@ def _progress(n: int, total: int, sides: Mapping[str, Trial], took_s: float) -> 
     print(f"gate: trial {n:>2}/{total}  {figures}  ({took_s:.1f}s)", flush=True)
 
 
-@contextlib.contextmanager
-def _injected(
-    sessions: Mapping[str, GateSession], share: float, load: LoadConfig
-) -> Iterator[None]:
-    """A +`share` p95 regression in the candidate only: a latency toxic on its api link,
-    sized from a paired calibration trial (not counted) under the trials' own conditions."""
-    if not share:
-        yield
-        return
-    calibration = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "calibration", load)
-    delay_ms = share * calibration[BASELINE][AGGREGATED]["p95_ms"]
-    print(f"gate: injecting +{delay_ms:.1f} ms per response into the candidate (+{share:.0%} p95)")
-    with sessions[CANDIDATE].extra_latency(delay_ms):
-        yield
+def block_lengths(warmup: Sequence[Trial], cycles: int) -> tuple[float, ...]:
+    """Seconds per route block such that, at the warm-up's pace (the slower side's), every
+    route gets TARGET_REQUESTS per side in `cycles` rounds: slow
+    routes get longer blocks. Scaled down to fit MAX_TRIAL_S (a route may then go unjudged,
+    and the verdict table says so)."""
+    active_s = WARMUP_LOAD.route_block_s[0] - GAP_S
+    wanted = TARGET_REQUESTS / cycles
+    lengths = []
+    for route in ROUTES:
+        per_s = min(int(side.get(route, {}).get("requests", 0)) for side in warmup) / active_s
+        lengths.append(GAP_S + (wanted / per_s if per_s > 0 else DEFAULT_BLOCK_S))
+    if RouteBlocks(0.0, lengths, cycles).duration_s > MAX_TRIAL_S:
+        gaps_s = cycles * len(ROUTES) * GAP_S
+        scale = (MAX_TRIAL_S - LEAD_S - gaps_s) / (cycles * sum(lengths) - gaps_s)
+        lengths = [GAP_S + max((length - GAP_S) * scale, MIN_ACTIVE_S) for length in lengths]
+    return tuple(round(length, 3) for length in lengths)
 
 
-def trial_seconds(asked_s: int, warmup_rps: float) -> int:
-    """`asked_s`, or longer (up to MAX_TRIAL_S) when the warm-up rate says that each side,
-    getting half the requests of a paired trial, would fall short of MIN_REQUESTS."""
-    if warmup_rps <= 0:
-        return asked_s
-    needed_s = math.ceil(MIN_REQUESTS * REQUESTS_MARGIN / (warmup_rps / 2))
-    return max(asked_s, min(needed_s, MAX_TRIAL_S))
+def sized_load(warmup: Sequence[Trial], cycles: int) -> LoadConfig:
+    load = gate_load(block_lengths(warmup, cycles), cycles)
+    blocks = ", ".join(
+        f"{route} {s:.1f}" for route, s in zip(ROUTES, load.route_block_s, strict=True)
+    )
+    print(f"gate: trials of {load.duration_s} s, {cycles} rounds of route blocks (s): {blocks}")
+    return load
 
 
 def run_paired(
@@ -176,7 +185,6 @@ def run_paired(
 def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> dict[str, Any]:
     """Baseline commit against working tree; returns the record with both sides' trials."""
     commit = resolve_base(args.base)
-    load = replace(GATE_LOAD, duration_s=args.trial_s)
     print(f"gate: A = baseline {describe(commit)}")
     print("gate: B = candidate: the working tree")
     print(f"gate: both apps reach their database over {settings.transport}")
@@ -192,14 +200,8 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
             ),
             CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
         }
-        slowest_rps = min(s.warmup_rps for s in sessions.values())
-        if (trial_s := trial_seconds(args.trial_s, slowest_rps)) != args.trial_s:
-            print(
-                f"gate: slow machine ({slowest_rps:.0f} req/s in the warm-up): trials of"
-                f" {trial_s} s, so each side gets {MIN_REQUESTS}+ requests per trial"
-            )
-            load = replace(load, duration_s=trial_s)
-        stacks.enter_context(_injected(sessions, args.inject_p95, load))
+        warmup = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "warmup", WARMUP_LOAD)
+        load = sized_load(list(warmup.values()), args.cycles)
         trials = run_paired(sessions, args.trials, load)
     return {
         "mode": "a/b",
@@ -208,7 +210,6 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
         "database": sessions[CANDIDATE].live.database.as_dict(),
         "load": asdict(load),
         "trials": trials,
-        "injected_p95": args.inject_p95,
         **sessions[CANDIDATE].provenance,
     }
 
@@ -218,16 +219,18 @@ def conditions() -> dict[str, Any]:
     return {**provenance(), "load_per_cpu": machine_load()}
 
 
-def single_side(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) -> list[Trial]:
+def single_side(
+    args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
+) -> tuple[list[Trial], LoadConfig]:
     """The working tree alone (for BASE=file and `make baseline`)."""
-    load = replace(GATE_LOAD, duration_s=args.trial_s)
     with gate_session(settings, out_dir / "B") as session:
+        load = sized_load([session.trial("warmup", WARMUP_LOAD)], args.cycles)
         trials = []
         for n in range(1, args.trials + 1):
             started = time.perf_counter()
             trials.append(session.trial(f"trial-{n}", load))
             _progress(n, args.trials, {"this tree": trials[-1]}, time.perf_counter() - started)
-    return trials
+    return trials, load
 
 
 def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
@@ -269,20 +272,27 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
     started = time.perf_counter()
     before = conditions()  # before our own stack adds to the load
     if args.write_baseline:
-        trials = single_side(args, settings, out_dir)
-        load = asdict(replace(GATE_LOAD, duration_s=args.trial_s))
+        trials, load = single_side(args, settings, out_dir)
         profile = {"name": GATE_PROFILE.name}
-        body = {"load": load, "profile": profile, "transport": settings.transport}
+        body = {"load": asdict(load), "profile": profile, "transport": settings.transport}
         write_json(path, {**before, **body, "trials": trials})
         print(f"gate: baseline of {len(trials)} trials written to {path}")
         return 0
-    stored = json.loads(path.read_text())
-    if reasons := differences(stored, {**before, "transport": settings.transport}):
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        print(f"gate: cannot read the baseline {path}: {one_line(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    reasons = differences(stored, {**before, "transport": settings.transport})
+    if (workload := stored.get("load", {}).get("workload")) != GATE_LOAD.workload:
+        reasons.append(f"workload: baseline {workload}, now {GATE_LOAD.workload}")
+    if reasons:
         return _not_comparable(path, reasons)
-    trials = single_side(args, settings, out_dir)
+    trials, _ = single_side(args, settings, out_dir)
     if reasons := differences(stored, conditions()):
         return _not_comparable(path, [f"after the trials: {r}" for r in reasons])
-    result = report(compare(stored["trials"], trials), time.perf_counter() - started, False)
+    comparisons = compare(stored["trials"], trials, expected=ROUTES)
+    result = report(comparisons, time.perf_counter() - started, False)
     compared = {
         "A (baseline)": f"{path.name}, recorded at {stored.get('git_commit', 'unknown')}",
         "B (candidate)": f"the working tree at {provenance()['git_commit']}",
@@ -308,13 +318,11 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:
-            if args.inject_p95:
-                print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
-                return EXIT_ERROR
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)
-        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
+        sides = record["trials"]
+        comparisons = compare(sides[BASELINE], sides[CANDIDATE], paired=True, expected=ROUTES)
         record["comparisons"] = [asdict(c) for c in comparisons]
         record |= report(comparisons, time.perf_counter() - started, paired=True)
         record["compared"] = {

@@ -1,42 +1,58 @@
-"""How good is the gate? Detection of a +20% p95 regression and false alarms, idle and noisy.
+"""How good is the gate? Detection of a regression on each route, of more CPU on the create
+path, and false alarms, idle and noisy; and the smallest change each route can show.
 
-Run: `make bench-quality` (long: RUNS x 2 x conditions whole gate runs). Each run is a real
-`python -m stackbench.gate --base HEAD` (baseline worktree and working tree, both stacks, trials
-interleaved). Half the runs inject +20% of the candidate's p95 into the candidate only (a
-latency toxic on its `api` link): a FAIL is a detection. The other half change nothing: a
-FAIL is a false alarm. Runs alternate injected / unchanged, so drift hits both alike.
-Conditions: `idle` (nothing added by this script; other work on the machine is not under
-its control, so the load average is printed) and `noisy` (a bounded busy loop pinned to one
-core, started here and always stopped).
+Run: `make bench-quality` (long: RUNS x 3 x conditions whole gate runs). Each run is a real
+`python -m stackbench.gate --base HEAD` in a throwaway copy of this repository
+(stackbench.throwaway), whose working tree is the candidate. Runs cycle through three
+cells, so drift hits all alike: unchanged (a FAIL is a false alarm); +20% of one route's p95
+(a constant delay coded into the candidate's app, stackbench.injection, the route rotating
+through all of them; a FAIL in that route's row is a detection); +25% of the app's CPU per
+request on POST /posts alone (a detection is a FAIL in its `app cpu` row). Sizes come from
+the last unchanged run's baseline figures. Conditions: `idle` (nothing added by this
+script; other work on the machine is not under its control, so the load average is
+printed) and `noisy` (a bounded busy loop pinned to one core, started here and always
+stopped). The minimum detectable effect per route is read from the unchanged runs: the
+smallest shift that, added to their candidates' per-trial figures, the gate's own rule
+flags in 95% of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness.cli import run
-from harness.hdr import AGGREGATED
-from harness.settings import PROJECT_ROOT, HarnessSettings
+from harness.settings import HarnessSettings
+from loadtests.route_blocks import ROUTES
 from stackbench.cli import OneLineParser, positive_int
 from stackbench.comparable import machine_load
-from stackbench.gate import EXIT_FAIL, MIN_TRIALS, NOTHING_JUDGED
+from stackbench.gate import EXIT_FAIL, MIN_TRIALS
+from stackbench.gate_stats import METRICS, Status, compare_latency
+from stackbench.injection import TARGETS, Injection, inject, restore
+from stackbench.throwaway import throwaway_repository
 
-REGRESSION = 0.20
+REGRESSION = 0.20  # of a route's p95, as a constant delay
+CPU_REGRESSION = 0.25  # of the app's CPU per POST /posts request
+CPU_TARGET = "POST /posts"
+POWER = 0.95
 CONDITIONS = ("idle", "noisy")
+UNCHANGED, ROUTE, CPU = "unchanged", "route +20% p95", "create +25% CPU"
+CELLS = (UNCHANGED, ROUTE, CPU)
 GATE_RUN_TIMEOUT_S = 900
 GATE_STOP_S = 120
-HOG_LIMIT_S = 4 * 3600  # the busy loop ends by itself even if this script is killed -9
+HOG_LIMIT_S = 8 * 3600  # the busy loop ends by itself even if this script is killed -9
 # A busy loop with its own deadline: it cannot outlive a crashed parent by more than that.
 HOG_CODE = (
     "import sys,time\nend=time.monotonic()+float(sys.argv[1])\nwhile time.monotonic()<end: pass"
@@ -46,12 +62,11 @@ HOG_CODE = (
 @dataclass
 class Tally:
     runs: int = 0
-    flagged: int = 0
+    flagged: int = 0  # FAILs in the right row (unchanged: any FAIL)
+    elsewhere: int = 0  # FAILs only in other rows (a detection run that blamed another route)
     errors: int = 0  # gate runs that neither passed nor failed (exit 2): counted, not hidden
-    unjudged: int = 0  # FAILs because too few requests to judge anything (in `flagged` too)
     loads: list[float] = field(default_factory=list)
-    p95_changes: list[float] = field(default_factory=list)  # Aggregated p95 estimate per run
-    cpu_changes: list[float] = field(default_factory=list)  # the candidate app's CPU, per run
+    outcomes: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -64,7 +79,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=positive_int, default=20, help="gate runs per cell")
     parser.add_argument("--trials", type=positive_int, default=8, help="per side, per gate run")
-    parser.add_argument("--trial-s", type=positive_int, default=6)
+    parser.add_argument("--cycles", type=positive_int, default=2, help="rounds through the routes")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="idle,noisy")
     args = parser.parse_args(argv)
     args.conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
@@ -92,29 +107,60 @@ def noisy_neighbour(active: bool) -> Iterator[None]:
         hog.wait()
 
 
-def aggregated_change(out: Path, metric: str) -> float:
-    """The gate's Hodges-Lehmann estimate of an Aggregated figure's change in that run."""
+def read_record(out: Path) -> dict[str, Any]:
+    """The gate run's gate.json; empty when it left none (an error)."""
     try:
-        comparisons = json.loads((out / "gate.json").read_text())["comparisons"]
-    except (OSError, ValueError, KeyError):
-        return float("nan")
+        return json.loads((out / "gate.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def regressed_rows(record: Mapping[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (c["endpoint"], c["metric"])
+        for c in record.get("comparisons", [])
+        if c["status"] in (Status.REGRESSED, Status.MISSING, Status.NO_DATA)
+    }
+
+
+def baseline_median(record: Mapping[str, Any], endpoint: str, metric: str) -> float:
+    """The baseline's median over trials of one figure, as the gate reported it."""
     return next(
         (
-            c["effect"]["estimate"]
-            for c in comparisons
-            if c["endpoint"] == AGGREGATED and c["metric"] == metric
+            float(c["baseline"])
+            for c in record.get("comparisons", [])
+            if c["endpoint"] == endpoint and c["metric"] == metric
         ),
-        float("nan"),
+        math.nan,
     )
 
 
-def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
+def sized(cell: str, target: str, calibration: Mapping[str, Any]) -> Injection | None:
+    """The cell's regression, sized from the last unchanged run's baseline figures."""
+    if cell == ROUTE:
+        p95 = min(baseline_median(calibration, row, "p95_ms") for row in TARGETS[target].rows)
+        return Injection(target, delay_ms=REGRESSION * p95)
+    if cell == CPU:
+        cpu_us = baseline_median(calibration, CPU_TARGET, "app_cpu_us")
+        return Injection(CPU_TARGET, cpu_us=CPU_REGRESSION * cpu_us)
+    return None
+
+
+def expected_rows(injection: Injection | None) -> set[tuple[str, str]]:
+    """Where a detection must show: the route's latency rows, or its app CPU row."""
+    if injection is None:
+        return set()
+    rows = TARGETS[injection.target].rows
+    if injection.cpu_us:
+        return {(row, "app_cpu_us") for row in rows}
+    return {(row, metric) for row in rows for metric in METRICS}
+
+
+def gate_run(args: argparse.Namespace, tree: Path, out: Path) -> int:
     argv = [sys.executable, "-m", "stackbench.gate", "--base", "HEAD", "--trials", str(args.trials)]
-    argv += ["--trial-s", str(args.trial_s), "--out", str(out)]
-    if inject:
-        argv += ["--inject-p95", str(REGRESSION)]
+    argv += ["--cycles", str(args.cycles), "--out", str(out)]
     with (out.parent / f"{out.name}.log").open("w") as log:
-        gate = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        gate = subprocess.Popen(argv, cwd=tree, stdout=log, stderr=subprocess.STDOUT)
         try:
             return gate.wait(GATE_RUN_TIMEOUT_S)
         finally:
@@ -129,37 +175,110 @@ def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
                     gate.wait()
 
 
-def measure(args: argparse.Namespace, condition: str, out_dir: Path) -> dict[str, Tally]:
-    tallies = {"detection": Tally(), "false alarm": Tally()}
-    with noisy_neighbour(condition == "noisy"):
-        for n in range(2 * args.runs):
-            inject = n % 2 == 0
-            cell = tallies["detection" if inject else "false alarm"]
-            load = machine_load()
-            started = time.perf_counter()
+def schedule(runs: int) -> Iterator[tuple[str, str]]:
+    """(cell, route) for every run: the cells in turn, the route rotating through TARGETS."""
+    routes = itertools.cycle(TARGETS)
+    for _ in range(runs):
+        for cell in CELLS:
+            yield cell, next(routes) if cell == ROUTE else CPU_TARGET
+
+
+def score(tally: Tally, code: int, record: Mapping[str, Any], injection: Injection | None) -> str:
+    tally.runs += code in (0, EXIT_FAIL)
+    tally.errors += code not in (0, EXIT_FAIL)
+    if code not in (0, EXIT_FAIL):
+        return f"error {code}"
+    if code == 0:
+        return "PASS"
+    regressed = regressed_rows(record)
+    if injection is None or regressed & expected_rows(injection):
+        tally.flagged += 1
+        return f"FAIL ({', '.join(f'{e} {m}' for e, m in sorted(regressed))})"
+    tally.elsewhere += 1
+    return f"FAIL elsewhere ({', '.join(f'{e} {m}' for e, m in sorted(regressed))})"
+
+
+def measure(
+    args: argparse.Namespace, condition: str, out_dir: Path
+) -> tuple[dict[str, Tally], list[dict[str, Any]]]:
+    tallies = {cell: Tally() for cell in CELLS}
+    unchanged_records: list[dict[str, Any]] = []
+    calibration: dict[str, Any] = {}
+    with noisy_neighbour(condition == "noisy"), throwaway_repository() as tree:
+        for n, (cell, target) in enumerate(schedule(args.runs)):
+            injection = sized(cell, target, calibration) if calibration else None
+            if cell != UNCHANGED and injection is None:
+                continue  # nothing to size it from yet: the first unchanged run failed
+            restore(tree)
+            if injection is not None:
+                inject(tree, injection)
+            load, started = machine_load(), time.perf_counter()
             out = out_dir / f"{condition}-{n:03d}"
-            code = gate_run(args, out, inject)
-            cell.p95_changes.append(aggregated_change(out, "p95_ms"))
-            cell.cpu_changes.append(aggregated_change(out, "app_cpu_us"))
-            cell.runs += code in (0, EXIT_FAIL)
-            cell.flagged += code == EXIT_FAIL
-            cell.errors += code not in (0, EXIT_FAIL)
-            unjudged = (
-                code == EXIT_FAIL and NOTHING_JUDGED in (out.parent / f"{out.name}.log").read_text()
-            )
-            cell.unjudged += unjudged
-            cell.loads.append(load)
-            outcome = {0: "PASS", EXIT_FAIL: "FAIL"}.get(code, f"error {code}")
-            outcome += " (nothing judged)" if unjudged else ""
+            code = gate_run(args, tree, out)
+            record = read_record(out)
+            outcome = score(tallies[cell], code, record, injection)
+            tallies[cell].loads.append(load)
+            tallies[cell].outcomes.append(outcome)
+            if cell == UNCHANGED and record.get("comparisons"):
+                calibration = record
+                unchanged_records.append(record)
+            what = injection.describe() if injection else "unchanged"
             print(
-                f"quality: {condition:<5} run {n + 1:>3}/{2 * args.runs}"
-                f" {'injected +20% p95' if inject else 'unchanged        '} -> {outcome:<8}"
-                f" p95 {100 * cell.p95_changes[-1]:+5.1f}%"
-                f"  app cpu {100 * cell.cpu_changes[-1]:+5.1f}%  load/CPU {load:.2f}"
-                f"  ({time.perf_counter() - started:.0f}s)",
+                f"quality: {condition:<5} run {n + 1:>3}/{3 * args.runs} {what:<42} -> {outcome}"
+                f"  load/CPU {load:.2f}  ({time.perf_counter() - started:.0f}s)",
                 flush=True,
             )
-    return tallies
+        restore(tree)
+    return tallies, unchanged_records
+
+
+def _trial_pairs(
+    record: Mapping[str, Any],
+) -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
+    trials = record.get("trials", {})
+    return trials.get("A", []), trials.get("B", [])
+
+
+def flagged_with_shift(record: Mapping[str, Any], endpoint: str, metric: str, shift: float) -> bool:
+    """Whether the gate's rule flags `endpoint`'s `metric` once the candidate's per-trial
+    figures of this (unchanged) run are `shift` higher."""
+    base, cand = _trial_pairs(record)
+    shifted = [
+        {**t, endpoint: {**t[endpoint], metric: t[endpoint][metric] * (1 + shift)}}
+        if endpoint in t and metric in t[endpoint]
+        else t
+        for t in cand
+    ]
+    comparison = compare_latency(endpoint, metric, base, shifted, paired=True)
+    return comparison.status is Status.REGRESSED
+
+
+def minimum_detectable_effect(
+    records: Sequence[Mapping[str, Any]], endpoint: str, metric: str, power: float = POWER
+) -> float:
+    """The smallest shift (in whole percent, up to +300%) that the rule flags in `power`
+    of the unchanged runs; NaN when none is that large or there are no runs."""
+    if not records:
+        return math.nan
+    for percent in range(0, 301):
+        shift = percent / 100
+        flagged = sum(flagged_with_shift(r, endpoint, metric, shift) for r in records)
+        if flagged >= power * len(records):
+            return shift
+    return math.nan
+
+
+def format_mde(records: Sequence[Mapping[str, Any]]) -> str:
+    metrics = (*METRICS, "app_cpu_us")
+    lines = [
+        f"minimum detectable effect ({POWER:.0%} power, from {len(records)} unchanged runs):",
+        f"{'route':<28} {'p50':>6} {'p95':>6} {'app cpu':>8}",
+    ]
+    for route in ("Aggregated", *ROUTES):
+        cells = [minimum_detectable_effect(records, route, m) for m in metrics]
+        text = ["n/a" if math.isnan(c) else f"+{100 * c:.0f}%" for c in cells]
+        lines.append(f"{route:<28} {text[0]:>6} {text[1]:>6} {text[2]:>8}")
+    return "\n".join(lines)
 
 
 def _stop_on_sigterm() -> None:
@@ -178,33 +297,30 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = {c: measure(args, c, out_dir) for c in args.conditions}
-    per_side = f"{args.trials} trials x {args.trial_s}s per side"
-    print(f"\ngate quality: {args.runs} runs per cell, {per_side}")
+    print(f"\ngate quality: {args.runs} runs per cell, {args.trials} trials per side")
     print(
-        f"{'condition':<10} {'detection (goal >= 95%)':>24} {'false alarms (goal <= 5%)':>26}"
-        f"  {'load/CPU':>9}  errors"
+        f"{'condition':<10} {'false alarms (<= 5%)':>22} {'route +20% (>= 95%)':>22}"
+        f" {'create CPU +25% (>= 95%)':>26}  {'load/CPU':>9}  errors"
     )
     ok = True
-    for condition, t in results.items():
-        det, fa = t["detection"], t["false alarm"]
-        loads = det.loads + fa.loads
+    for condition, (tallies, unchanged) in results.items():
+        fa, route, cpu = (tallies[c] for c in CELLS)
+        loads = [x for t in tallies.values() for x in t.loads] or [math.nan]
+        errors = sum(t.errors for t in tallies.values())
         print(
-            f"{condition:<10} {100 * det.rate:>10.0f}% ({det.flagged:>2}/{det.runs:<2})"
-            f"        {100 * fa.rate:>10.0f}% ({fa.flagged:>2}/{fa.runs:<2})         "
-            f"  {min(loads):.2f}-{max(loads):.2f}  {det.errors + fa.errors}"
+            f"{condition:<10} {_rate(fa):>22} {_rate(route):>22} {_rate(cpu):>26}"
+            f"  {min(loads):.2f}-{max(loads):.2f}  {errors}"
         )
-        for name, cell in t.items():
-            for figure, changes in (("p95", cell.p95_changes), ("app CPU", cell.cpu_changes)):
-                listed = " ".join(f"{100 * c:+.0f}%" for c in sorted(changes))
-                print(f"  {name} runs, Aggregated {figure} change: {listed}")
-        if det.unjudged + fa.unjudged:
-            print(
-                f"  of the FAILs, {det.unjudged} detection and {fa.unjudged} false-alarm runs"
-                " judged nothing (too few requests): the gate refused, it did not measure"
-            )
-        ok = ok and det.rate >= 0.95 and fa.rate <= 0.05 and not (det.errors + fa.errors)
+        if route.elsewhere + cpu.elsewhere:
+            print(f"  FAILs blaming another row: {route.elsewhere} route, {cpu.elsewhere} CPU runs")
+        print(format_mde(unchanged))
+        ok = ok and fa.rate <= 0.05 and route.rate >= POWER and cpu.rate >= POWER and not errors
     print(f"quality run took {time.perf_counter() - started:.0f}s; logs in {out_dir}")
     return 0 if ok else 1
+
+
+def _rate(tally: Tally) -> str:
+    return f"{100 * tally.rate:.0f}% ({tally.flagged}/{tally.runs})"
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ CPU, on log values so effects are ratios: when trial i of A and of B ran at the 
 (paired, the A/B gate), a one-sided exact Wilcoxon signed-rank test on the per-trial log
 ratios and their Hodges-Lehmann estimate (median of Walsh averages); when they did not (a
 stored baseline), a one-sided exact Mann-Whitney U test and the two-sample Hodges-Lehmann shift.
-Both intervals are the exact distribution-free ones that match their test. Errors: a
-one-sided Fisher exact test on the pooled counts. A missing or NaN figure never passes.
+Both intervals are the exact distribution-free ones that match their test. Errors: per
+trial, never pooled (one bad trial must not decide): a one-sided sign test over the paired
+trials' error-rate differences, or a one-sided Mann-Whitney U over per-trial rates.
+A missing or NaN figure never passes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from enum import StrEnum
 from functools import cache
 
 import numpy as np
-from scipy.stats import fisher_exact, mannwhitneyu, wilcoxon
+from scipy.stats import binomtest, mannwhitneyu, wilcoxon
 
 ALPHA = 0.05
 MIN_EFFECT = 0.15  # relative latency or CPU shift that fails the gate (with p < ALPHA)
 MIN_ERROR_RISE = 0.001  # +0.1 percentage point of error rate (with p < ALPHA)
-MIN_REQUESTS = 300  # per trial, for an endpoint's latency to be judged
+# Per route, side and trial, for its latency to be judged: p95 then rests on 5+ requests
+# above it. Fewer only cost power (the tests stay exact); the MDE table shows how much.
+MIN_REQUESTS = 100
 CI_LEVEL = 0.95
 METRICS = ("p50_ms", "p95_ms")
 # CPU per request of each side's own processes, from their kernel counters over the trial:
@@ -174,18 +178,31 @@ def slower_p_value(baseline: Sequence[float], candidate: Sequence[float]) -> flo
     return float(mannwhitneyu(candidate, baseline, alternative="greater", method="exact").pvalue)
 
 
-def more_errors_p_value(
-    base_errors: int, base_total: int, cand_errors: int, cand_total: int
-) -> float:
-    """One-sided Fisher exact test: how likely this many more candidate errors is by chance."""
-    if base_total == 0 or cand_total == 0:
-        return math.nan
-    table = [[cand_errors, cand_total - cand_errors], [base_errors, base_total - base_errors]]
-    return float(fisher_exact(table, alternative="greater").pvalue)
+def paired_more_errors_p_value(base_rates: Sequence[float], cand_rates: Sequence[float]) -> float:
+    """One-sided sign test: in how many paired trials the candidate had the higher error
+    rate (ties, such as none on either side, tell nothing and are left out)."""
+    worse = sum(c > b for b, c in zip(base_rates, cand_rates, strict=True))
+    better = sum(c < b for b, c in zip(base_rates, cand_rates, strict=True))
+    if worse + better == 0:
+        return 1.0
+    return float(binomtest(worse, worse + better, alternative="greater").pvalue)
+
+
+def more_errors_p_value(base_rates: Sequence[float], cand_rates: Sequence[float]) -> float:
+    """One-sided Mann-Whitney U over per-trial error rates (trials not run together)."""
+    if max(*base_rates, *cand_rates) == min(*base_rates, *cand_rates):
+        return 1.0
+    return float(mannwhitneyu(cand_rates, base_rates, alternative="greater").pvalue)
 
 
 def _values(trials: Sequence[Trial], endpoint: str, metric: str) -> list[float]:
     return [float(t[endpoint].get(metric, math.nan)) if endpoint in t else math.nan for t in trials]
+
+
+def _requests(trials: Sequence[Trial], endpoint: str) -> list[int]:
+    """Requests per trial; a trial without the endpoint had none (never NaN, so the rule
+    does not depend on which trial it was)."""
+    return [int(t[endpoint].get("requests", 0)) if endpoint in t else 0 for t in trials]
 
 
 def _has_nan(values: Sequence[float]) -> bool:
@@ -201,7 +218,7 @@ def compare_latency(
 ) -> Comparison:
     """A latency or CPU figure: fails when significantly (one-sided) at least MIN_EFFECT up."""
     base, cand = _values(baseline, endpoint, metric), _values(candidate, endpoint, metric)
-    judged = min(_values(baseline, endpoint, "requests")) >= MIN_REQUESTS
+    judged = min(_requests(baseline, endpoint)) >= MIN_REQUESTS
     if _has_nan(base) or _has_nan(cand):
         # Too sparse to have a figure in every trial is "not judged"; a judged one is a failure.
         status = Status.NO_DATA if judged else Status.NOT_JUDGED
@@ -223,23 +240,34 @@ def compare_latency(
     )
 
 
-def _pooled(trials: Sequence[Trial], endpoint: str) -> tuple[int, int]:
+def _rates(trials: Sequence[Trial], endpoint: str) -> list[float]:
+    """Failed / all requests per trial; NaN for a trial without requests."""
+    rates = []
+    for trial in trials:
+        row = trial.get(endpoint, {})
+        total = int(row.get("requests", 0))
+        rates.append(int(row.get("errors", 0)) / total if total else math.nan)
+    return rates
+
+
+def _pooled_rate(trials: Sequence[Trial], endpoint: str) -> float:
     errors = sum(int(t[endpoint].get("errors", 0)) for t in trials if endpoint in t)
-    total = sum(int(t[endpoint]["requests"]) for t in trials if endpoint in t)
-    return errors, total
+    total = sum(_requests(trials, endpoint))
+    return errors / total if total else math.nan
 
 
 def compare_errors(
-    endpoint: str, baseline: Sequence[Trial], candidate: Sequence[Trial]
+    endpoint: str, baseline: Sequence[Trial], candidate: Sequence[Trial], paired: bool = False
 ) -> Comparison:
+    """Fails when the candidate had more errors in significantly many trials and its pooled
+    rate rose by at least MIN_ERROR_RISE: one bad trial alone never fails the gate."""
     if any("errors" not in t[endpoint] for t in [*baseline, *candidate] if endpoint in t):
         return _absent(endpoint, ("errors",), Status.NO_DATA)[0]
-    base_errors, base_total = _pooled(baseline, endpoint)
-    cand_errors, cand_total = _pooled(candidate, endpoint)
-    p = more_errors_p_value(base_errors, base_total, cand_errors, cand_total)
-    if math.isnan(p):
+    base, cand = _rates(baseline, endpoint), _rates(candidate, endpoint)
+    if _has_nan(base) or _has_nan(cand):
         return _absent(endpoint, ("errors",), Status.NO_DATA)[0]
-    base_rate, cand_rate = base_errors / base_total, cand_errors / cand_total
+    p = paired_more_errors_p_value(base, cand) if paired else more_errors_p_value(base, cand)
+    base_rate, cand_rate = _pooled_rate(baseline, endpoint), _pooled_rate(candidate, endpoint)
     rise = cand_rate - base_rate
     regressed = p < ALPHA and rise >= MIN_ERROR_RISE
     status = Status.REGRESSED if regressed else Status.OK
@@ -253,19 +281,25 @@ def _absent(endpoint: str, metrics: Sequence[str], status: Status) -> list[Compa
 
 
 def compare(
-    baseline: Sequence[Trial], candidate: Sequence[Trial], paired: bool = False
+    baseline: Sequence[Trial],
+    candidate: Sequence[Trial],
+    paired: bool = False,
+    expected: Sequence[str] = (),
 ) -> list[Comparison]:
     """Every endpoint either side saw: latency per metric and the error rate.
 
     `paired`: trial i of each side ran at the same time (they must be as many).
+    `expected`: endpoints the workload requests; one that neither side saw is NO DATA.
     """
     if not baseline or not candidate or (paired and len(baseline) != len(candidate)):
         return _absent("(no trials)", ("trials",), Status.NO_DATA)
     in_base = set().union(*(set(t) for t in baseline))
     in_cand = set().union(*(set(t) for t in candidate))
     comparisons: list[Comparison] = []
-    for endpoint in sorted(in_base | in_cand):
-        if endpoint not in in_cand:
+    for endpoint in sorted(in_base | in_cand | set(expected)):
+        if endpoint not in in_base | in_cand:
+            comparisons += _absent(endpoint, ("requests",), Status.NO_DATA)
+        elif endpoint not in in_cand:
             comparisons += _absent(endpoint, ("requests",), Status.MISSING)
         elif endpoint not in in_base:
             comparisons += _absent(endpoint, ("requests",), Status.NEW)
@@ -273,7 +307,7 @@ def compare(
             comparisons += [
                 compare_latency(endpoint, m, baseline, candidate, paired) for m in METRICS
             ]
-            comparisons.append(compare_errors(endpoint, baseline, candidate))
+            comparisons.append(compare_errors(endpoint, baseline, candidate, paired))
             comparisons += compare_cpu(endpoint, baseline, candidate, paired)
     return comparisons
 
@@ -360,10 +394,15 @@ def format_comparisons(comparisons: Sequence[Comparison], paired: bool = False) 
         " own counters (median over trials);",
         "err%: failed / all requests, pooled over trials; change: Hodges-Lehmann shift B over A;",
         "p: one-sided "
-        + ("Wilcoxon signed-rank over paired trials" if paired else "Mann-Whitney U over trials")
-        + " (latency, CPU), Fisher exact (errors).",
+        + (
+            "Wilcoxon signed-rank over paired trials (latency, CPU), sign test over paired"
+            " trials' error rates (errors)."
+            if paired
+            else "Mann-Whitney U over trials (latency, CPU, per-trial error rates)."
+        ),
         f"rule: latency and CPU fail when one-sided p < {ALPHA} and change >= "
-        f"+{100 * MIN_EFFECT:.0f}%; errors fail when one-sided Fisher p < {ALPHA} and the rate"
-        f" rises >= {100 * MIN_ERROR_RISE:.1f} pp; a MISSING endpoint or NO DATA fails.",
+        f"+{100 * MIN_EFFECT:.0f}%; errors fail when p < {ALPHA} and the pooled rate"
+        f" rises >= {100 * MIN_ERROR_RISE:.1f} pp; latency is judged on routes with >="
+        f" {MIN_REQUESTS} requests in every trial; a MISSING endpoint or NO DATA fails.",
     ]
     return "\n".join(lines)

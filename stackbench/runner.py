@@ -21,6 +21,7 @@ from harness.processes import free_port, watched
 from harness.settings import PROJECT_ROOT, HarnessSettings
 from harness.stack import LOOPBACK, Stack, TlsFiles, stack
 from loadtests.ids import IdSpace
+from loadtests.route_blocks import DEFAULT_BLOCK_S, DEFAULT_CYCLES, format_block_s
 
 LOCUSTFILE = PROJECT_ROOT / "loadtests" / "locustfile.py"
 # On an interrupt Locust gets SIGTERM and this long to write its CSVs and report.
@@ -42,6 +43,8 @@ class LoadConfig:
     arrival_rate: float = 50.0
     seed_posts: int = 1000
     commented_posts: int = 200
+    route_block_s: tuple[float, ...] = (DEFAULT_BLOCK_S,)  # the gate workload: each route's turn
+    route_cycles: int = DEFAULT_CYCLES  # ... and how many rounds through them
 
 
 @dataclass
@@ -75,6 +78,8 @@ def locust_common_argv(
     argv += ["--first-id", str(ids.first_id), "--last-id", str(ids.last_id)]
     argv += ["--commented-posts", str(ids.commented_posts), "--think-ms", str(config.think_ms)]
     argv += ["--arrival-rate", str(config.arrival_rate)]
+    argv += ["--route-block-s", format_block_s(config.route_block_s)]
+    argv += ["--route-cycles", str(config.route_cycles)]
     # Locust's own CSVs for the record; reports plot exact.json's per-interval histograms.
     argv += ["--csv", str(out_dir / "locust")]
     argv += ["--exact-out", str(out_dir / "exact.json")]
@@ -107,9 +112,11 @@ def run_locust(
     out_dir: Path,
     stack_pids: Mapping[str, int] | None = None,
     ab_host: str = "",
+    cpu_sample_s: float = CPU_SAMPLE_S,
 ) -> LocustRun:
     """Locust headless, bounded by --run-time and a hard timeout; its and `stack_pids`' CPU
-    sampled. `ab_host`: users alternate requests between `host` and it (the A/B gate)."""
+    sampled every `cpu_sample_s`. `ab_host`: users alternate requests between `host` and it
+    (the A/B gate)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     deadline = started + config.duration_s + LOCUST_GRACE_S
@@ -124,7 +131,7 @@ def run_locust(
         )
         sampler = CpuSampler({**(stack_pids or {}), "load generator": popen.pid})
         with watched(popen, grace_s=LOCUST_STOP_S):
-            cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler)
+            cpu_by_pid = _sample_cpu_until_exit(popen, deadline, sampler, cpu_sample_s)
         sampler.sample()  # the stack's counters just after Locust's last request
     wall_s = time.perf_counter() - started
     exact_path = out_dir / "exact.json"
@@ -135,12 +142,12 @@ def run_locust(
 
 
 def _sample_cpu_until_exit(
-    popen: subprocess.Popen[bytes], deadline: float, sampler: CpuSampler
+    popen: subprocess.Popen[bytes], deadline: float, sampler: CpuSampler, interval_s: float
 ) -> dict[int, float]:
-    """CPU seconds of Locust and its worker processes, read every CPU_SAMPLE_S until it exits.
+    """CPU seconds of Locust and its worker processes, read every `interval_s` until it exits.
 
     Sampling the process tree counts workers the master never reaps; the last interval of
-    each process is missed, an undercount of at most CPU_SAMPLE_S per process.
+    each process is missed, an undercount of at most `interval_s` per process.
     """
     cpu_by_pid: dict[int, float] = {}
     root = psutil.Process(popen.pid)
@@ -154,7 +161,7 @@ def _sample_cpu_until_exit(
                 times = process.cpu_times()
                 cpu_by_pid[process.pid] = times.user + times.system
         sampler.sample()
-        time.sleep(CPU_SAMPLE_S)
+        time.sleep(interval_s)
     return cpu_by_pid
 
 

@@ -6,6 +6,7 @@ from locust import User
 
 from loadtests.users.batch import BatchWriter
 from loadtests.users.comments import PageWithCommentsReader
+from loadtests.users.every_route import EveryRoute
 from loadtests.users.open_reader import OpenReader
 from loadtests.users.readers import Reader
 from loadtests.users.writers import Writer
@@ -24,4 +25,5 @@ WORKLOADS: dict[str, list[type[User]]] = {
     "ycsb-f": [YcsbF],
     "mixed": [Reader, Writer, PageWithCommentsReader, BatchWriter],
     "open-readers": [OpenReader],
+    "gate": [EveryRoute],
 }

@@ -51,6 +51,13 @@ class PostsUser(FastHttpUser):
             session.request_event = SideLabel(side, event)
         self.client = AlternatingClient(sessions)  # type: ignore[assignment]
 
+    def side_of_last_request(self) -> str:
+        """Which side ("A", or "B" under --ab-host) the last request went to."""
+        return self.client.last_side if isinstance(self.client, AlternatingClient) else "A"
+
+    def side_of_next_request(self) -> str:
+        return self.client.next_side if isinstance(self.client, AlternatingClient) else "A"
+
     def wait_time(self) -> float:
         return float(self.environment.parsed_options.think_ms) / 1000
 

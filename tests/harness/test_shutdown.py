@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -70,7 +69,6 @@ def wait_for(condition: Callable[[], bool], timeout_s: float) -> float:
 def results_dir(tmp_path: Path) -> Path:
     path = tmp_path / "results"
     path.mkdir()
-    shutil.copy(PROJECT_ROOT / "results" / "baseline.json", path / "baseline.json")
     return path
 
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from harness.settings import PROJECT_ROOT
-from stackbench.gate import EXIT_ERROR, EXIT_NOT_COMPARABLE, conditions, trial_seconds
+from loadtests.route_blocks import GAP_S, ROUTES, RouteBlocks
+from stackbench.gate import (
+    EXIT_ERROR,
+    EXIT_NOT_COMPARABLE,
+    MAX_TRIAL_S,
+    TARGET_REQUESTS,
+    block_lengths,
+    conditions,
+)
 
 
 def gate(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +34,7 @@ def gate(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--trials", "3"], ["--trials", "x"], ["--inject-p95", "-1"], ["--trial-s", "0"]],
+    [["--trials", "3"], ["--trials", "x"], ["--cycles", "0"]],
 )
 def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     result = gate(*argv)
@@ -47,6 +55,7 @@ def test_an_unknown_base_commit_is_one_line_and_exit_2() -> None:
 def test_a_baseline_from_another_machine_is_not_judged(tmp_path: Path) -> None:
     here = conditions()
     stored = {**here, "cpu_count": here["cpu_count"] + 62, "trials": []}
+    stored["load"] = {"workload": "ycsb-e"}  # the old gate's workload
     stored.pop("load_per_cpu")
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(stored))
@@ -57,21 +66,39 @@ def test_a_baseline_from_another_machine_is_not_judged(tmp_path: Path) -> None:
     assert "NOT COMPARABLE" in result.stdout
     assert f"cpu_count: baseline {here['cpu_count'] + 62}, now {here['cpu_count']}" in result.stdout
     assert "machine load: not recorded" in result.stdout
+    assert "workload: baseline ycsb-e, now gate" in result.stdout
     assert "gate: trial" not in result.stdout  # refused before any stack or trial
 
 
-def test_the_injected_regression_needs_the_ab_mode(tmp_path: Path) -> None:
-    result = gate("--base", "file", "--inject-p95", "0.2", "--out", str(tmp_path))
+def test_an_unreadable_baseline_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text("{not json")
+
+    result = gate("--base", "file", "--baseline", str(baseline), "--out", str(tmp_path))
 
     assert result.returncode == EXIT_ERROR
+    assert result.stderr.startswith(f"gate: cannot read the baseline {baseline}")
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize(
-    ("warmup_rps", "expected_s"),
-    [(400.0, 6), (100.0, 9), (20.0, 15), (0.0, 6)],
-)
-def test_a_slow_machine_gets_longer_trials_within_the_cap(
-    warmup_rps: float, expected_s: int
-) -> None:
-    # Each side gets half the rate in a paired trial and needs 300 x 1.5 requests.
-    assert trial_seconds(6, warmup_rps) == expected_s
+def test_slow_routes_get_longer_blocks_so_every_route_is_judged() -> None:
+    # Warm-up: one second per route; the comments page got a quarter of the others' count.
+    warmup = {route: {"requests": 400} for route in ROUTES}
+    warmup["GET /posts?include=comments"] = {"requests": 100}
+
+    lengths = dict(zip(ROUTES, block_lengths([warmup, warmup], cycles=2), strict=True))
+
+    slow = lengths["GET /posts?include=comments"] - GAP_S
+    fast = lengths["POST /posts"] - GAP_S
+    assert slow == pytest.approx(4 * fast, abs=0.005)
+    # The (paired) warm-up's pace per side, over two rounds: TARGET_REQUESTS.
+    per_side = 100 / (1.0 - GAP_S) * slow * 2
+    assert per_side == pytest.approx(TARGET_REQUESTS, rel=0.01)
+
+
+def test_a_very_slow_machine_gets_trials_no_longer_than_the_cap() -> None:
+    warmup = {route: {"requests": 5} for route in ROUTES}
+
+    lengths = block_lengths([warmup], cycles=2)
+
+    assert RouteBlocks(0.0, lengths, 2).duration_s <= MAX_TRIAL_S + 0.01

@@ -18,6 +18,7 @@ from stackbench.gate_stats import (
     hodges_lehmann,
     more_errors_p_value,
     paired_hodges_lehmann,
+    paired_more_errors_p_value,
     signed_rank_null_counts,
     u_null_counts,
     verdict,
@@ -155,9 +156,53 @@ def test_an_error_or_two_is_noise() -> None:
     assert verdict(compare(base, cand))
 
 
-def test_fisher_p_value_is_one_sided() -> None:
-    assert more_errors_p_value(0, 10_000, 10, 10_000) < 0.01
-    assert more_errors_p_value(10, 10_000, 0, 10_000) == pytest.approx(1.0)
+def test_error_p_values_are_one_sided() -> None:
+    fewer, more = [0.0] * 8, [0.01] * 8
+    assert paired_more_errors_p_value(fewer, more) < 0.01
+    assert paired_more_errors_p_value(more, fewer) == pytest.approx(1.0)
+    assert more_errors_p_value(fewer, more) < 0.01
+    assert more_errors_p_value(more, fewer) > 0.5
+
+
+def test_one_bad_trial_does_not_fail_the_gate_however_many_errors_it_has() -> None:
+    # ~15 timeouts in one trial of ~10,000 requests failed the old, pooled Fisher test.
+    base = trials(10, 20, n=8, seed=30)
+    cand = trials(10, 20, n=8, seed=31)
+    cand[3]["GET /x"]["errors"] = 15
+
+    for paired in (True, False):
+        errors = by_metric(compare(base, cand, paired=paired))[("GET /x", "errors")]
+        assert errors.status is Status.OK, (paired, errors)
+
+
+def test_errors_in_most_paired_trials_fail_the_gate() -> None:
+    base = trials(10, 20, n=8, seed=32)
+    cand = trials(10, 20, n=8, seed=33, errors=3)  # 0.3% in every trial
+    cand[5]["GET /x"]["errors"] = 0
+
+    errors = by_metric(compare(base, cand, paired=True))[("GET /x", "errors")]
+    assert errors.status is Status.REGRESSED
+    assert errors.p_value < 0.05
+
+
+def test_a_route_missing_from_one_baseline_trial_is_judged_alike_whichever_trial() -> None:
+    # min() over a list with NaN depends on the NaN's place; a missing route has 0 requests.
+    statuses = set()
+    for missing in range(6):
+        base = trials(10, 20, seed=34)
+        del base[missing]["GET /x"]
+        for t in base:
+            t["GET /y"] = trials(10, 20, seed=35)[0]["GET /x"]
+        comparison = by_metric(compare(base, trials(10, 20, seed=36)))[("GET /x", "p50_ms")]
+        statuses.add(comparison.status)
+    assert statuses == {Status.NOT_JUDGED}
+
+
+def test_a_route_the_workload_requests_that_neither_side_saw_fails() -> None:
+    comparisons = compare(trials(10, 20), trials(10, 20), expected=("GET /x", "DELETE /x"))
+
+    assert by_metric(comparisons)[("DELETE /x", "requests")].status is Status.NO_DATA
+    assert not verdict(comparisons)
 
 
 def test_an_endpoint_that_disappears_fails() -> None:
