@@ -49,6 +49,14 @@ from stackbench.ab import (
 )
 from stackbench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from stackbench.comparable import differences, machine_load
+from stackbench.gate_resilience import (
+    ROUNDS,
+    SCHEDULE_SEED,
+    as_record,
+    compare_sides,
+    format_rows,
+    run_rounds,
+)
 from stackbench.gate_stats import (
     MIN_REQUESTS,
     Comparison,
@@ -70,6 +78,8 @@ MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
 NOTHING_JUDGED = "no endpoint had"  # how a FAIL for want of requests begins its reason
+LATENCY, RESILIENCE = "latency", "resilience"
+STAGES = (LATENCY, RESILIENCE)
 
 
 def at_least_min_trials(text: str) -> int:
@@ -87,6 +97,14 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 5:
         raise argparse.ArgumentTypeError(f"{value}: give a fraction between 0 and 5")
     return value
+
+
+def stages(text: str) -> tuple[str, ...]:
+    """A comma-separated choice of STAGES, run in STAGES' order whatever the order given."""
+    asked = {name.strip() for name in text.split(",") if name.strip()}
+    if not asked or asked - set(STAGES):
+        raise argparse.ArgumentTypeError(f"{text!r}: give some of {','.join(STAGES)}")
+    return tuple(stage for stage in STAGES if stage in asked)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -109,6 +127,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="test the gate (A/B only): delay the candidate's responses by this share of p95",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
+    parser.add_argument(
+        "--stages",
+        type=stages,
+        default=STAGES,
+        help=f"A/B stages to run; default {','.join(STAGES)}",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
 
@@ -180,6 +204,7 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
     print(f"gate: A = baseline {describe(commit)}")
     print("gate: B = candidate: the working tree")
     print(f"gate: both apps reach their database over {settings.transport}")
+    stage_records: dict[str, Any] = {}
     with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
         server_code = base_dir
         if not settings.turso_database_url and not serves_tls(base_dir):
@@ -200,17 +225,47 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
             )
             load = replace(load, duration_s=trial_s)
         stacks.enter_context(_injected(sessions, args.inject_p95, load))
-        trials = run_paired(sessions, args.trials, load)
+        if LATENCY in args.stages:
+            stage_records["trials"] = run_paired(sessions, args.trials, load)
+        if RESILIENCE in args.stages:
+            stage_records[RESILIENCE] = resilience_stage(sessions, out_dir.name)
     return {
         "mode": "a/b",
         "baseline_commit": commit,
         "transport": settings.transport,
         "database": sessions[CANDIDATE].live.database.as_dict(),
         "load": asdict(load),
-        "trials": trials,
+        **stage_records,
         "injected_p95": args.inject_p95,
         **sessions[CANDIDATE].provenance,
     }
+
+
+def resilience_stage(sessions: Mapping[str, GateSession], run_id: str) -> dict[str, Any]:
+    """Both live stacks through the same seeded faults at once (stackbench/gate_resilience.py);
+    the stage's record, its verdict table included."""
+    print(f"gate: resilience: {ROUNDS} rounds of a fault schedule on both database links at once")
+    started = time.perf_counter()
+    by_side = run_rounds({side: session.live for side, session in sessions.items()}, run_id)
+    rows = compare_sides(by_side[BASELINE], by_side[CANDIDATE])
+    record = as_record(rows, by_side, SCHEDULE_SEED)
+    record["table"] = format_rows(rows, ROUNDS, SCHEDULE_SEED)
+    record["wall_s"] = round(time.perf_counter() - started, 1)
+    print(f"gate: resilience stage took {record['wall_s']:.0f}s")
+    return record
+
+
+def with_resilience(record: dict[str, Any], elapsed_s: float) -> dict[str, Any]:
+    """The resilience stage's table, and the gate's outcome with its rows counted in."""
+    stage = record[RESILIENCE]
+    print(stage["table"])
+    failing = [f"resilience {row['metric']}" for row in stage["rows"] if row["status"] != "ok"]
+    latency_failing = [] if record.get("passed", True) else [record["verdict"]]
+    passed = not (failing or latency_failing)
+    outcome = "PASS" if passed else f"FAIL ({', '.join([*latency_failing, *failing])})"
+    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    table = "\n\n".join(t for t in (record.get("verdict_table"), stage["table"]) if t)
+    return {"passed": passed, "verdict": outcome, "verdict_table": table}
 
 
 def conditions() -> dict[str, Any]:
@@ -314,9 +369,13 @@ def _run(args: argparse.Namespace) -> int:
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)
-        comparisons = compare(record["trials"][BASELINE], record["trials"][CANDIDATE], paired=True)
-        record["comparisons"] = [asdict(c) for c in comparisons]
-        record |= report(comparisons, time.perf_counter() - started, paired=True)
+        if LATENCY in args.stages:
+            trials = record["trials"]
+            comparisons = compare(trials[BASELINE], trials[CANDIDATE], paired=True)
+            record["comparisons"] = [asdict(c) for c in comparisons]
+            record |= report(comparisons, time.perf_counter() - started, paired=True)
+        if RESILIENCE in args.stages:
+            record |= with_resilience(record, time.perf_counter() - started)
         record["compared"] = {
             "A (baseline)": describe(record["baseline_commit"]),
             "B (candidate)": f"the working tree at {record.get('git_commit', 'unknown')}",
