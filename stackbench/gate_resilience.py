@@ -143,6 +143,7 @@ def side_figures(history: History, stored: Sequence[Any], fault_removed_s: float
     for request in failed:
         by_kind[request.kind] = by_kind.get(request.kind, 0) + 1
     bound_ms = DEFAULT_REQUEST_DEADLINE_MS * LATENCY_SLACK
+    requests_per_bin = _per_bin(history.requests)
     return SideRound(
         requests=len(history.requests),
         failed=len(failed),
@@ -153,14 +154,15 @@ def side_figures(history: History, stored: Sequence[Any], fault_removed_s: float
         duplicated=int(duplicated.figures["duplicated"] or 0),
         acked_writes=int(lost.figures["acked"] or 0),
         recovery_s=checker.recovery_time_s(history.requests, fault_removed_s, bound_ms),
-        requests_per_bin=_per_bin(history.requests),
-        failed_per_bin=_per_bin(failed),
+        requests_per_bin=requests_per_bin,
+        failed_per_bin=_per_bin(failed, len(requests_per_bin)),
     )
 
 
-def _per_bin(requests: Sequence[RequestRecord]) -> list[int]:
-    bins = [int(r.started_s // BIN_S) for r in requests]
-    return [int(n) for n in np.bincount(bins)] if bins else []
+def _per_bin(requests: Sequence[RequestRecord], bins: int = 0) -> list[int]:
+    """How many of `requests` started in each BIN_S from the start (at least `bins` bins)."""
+    started = [int(r.started_s // BIN_S) for r in requests]
+    return [int(n) for n in np.bincount(started, minlength=bins)]
 
 
 def _late(request: RequestRecord) -> bool:
