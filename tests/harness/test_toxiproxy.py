@@ -117,3 +117,8 @@ def test_two_servers_disabled_from_two_threads_at_once_each_disable_their_own(
                 list(pool.map(flip, servers, [enabled] * len(servers)))
                 states = [api.proxies()["shared-name"]["enabled"] for api in servers]
                 assert states == [enabled, enabled], f"attempt {attempt}"
+
+
+def test_enabling_a_proxy_that_does_not_exist_says_so(toxiproxy_api: ToxiproxyApi) -> None:
+    with pytest.raises(KeyError, match="no toxiproxy proxy named 'nowhere'"):
+        toxiproxy_api.set_enabled("nowhere", False)
