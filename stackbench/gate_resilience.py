@@ -11,6 +11,7 @@ import contextlib
 import math
 import random
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -56,9 +57,8 @@ MIN_RATE_RISE = 0.01
 # The breaker's cool-down (1 s) decides when a side tries the database again: recovering one
 # cool-down later than the baseline is the timing of a probe, more is a slower way back.
 RECOVERY_MARGIN_S = 1.0
-RESET_PULSES = 3
-RESET_PULSE_S = 0.15  # shorter than the app's backoff over its attempts (~0.2-0.7 s)
 CALM_S = 1.0  # the breaker's cool-down: it is closed again when the next fault begins
+CHURN_S = 3.0  # ~20 failed requests per round without retries, on a loaded 2-core machine
 # Both sides' failures are counted in bins of this many seconds and compared bin by bin: a
 # fault makes failures come in bursts (a breaker opening fails every request for a second),
 # so requests are not independent, while bins of the same moment on both sides are a pair.
@@ -82,35 +82,35 @@ def fault_schedule(seed: int = SCHEDULE_SEED) -> tuple[Phase, ...]:
     """The stage's faults, one after another, drawn from `seed` (so both sides, and every
     run with that seed, get the same).
 
-    Answers slower than the app's 500 ms attempt timeout: writes commit but their answers
-    come too late, so clients retry them (idempotency keys matter, and only a deadline
-    bounds how long the app keeps trying). Then short resets of every connection, each
-    over before a retry's backoff ends (retries matter). Then the link down. A calm second
-    between them lets each side's breaker close again, so no fault starts with one open.
-    Every fault hits every connection: a toxic on a share of them would hit the app's one
-    WebSocket or not, by a coin flip per side, and make the sides differ by luck.
+    - Answers slower than the app's 500 ms attempt timeout: writes commit but their answers
+      come too late, so the app and its clients retry them (only idempotency keys keep the
+      retries from storing a second row, and only the request deadline bounds how long the
+      app keeps trying).
+    - A calm second: the breaker, open by then, closes again before the next fault.
+    - Churn: connections cut after a few KB and one new connection in five reset, as in
+      `make chaos`'s reset_peer_churn. Faults that a retry on a new connection gets past:
+      without retries each one is a failed request. (A reset of every connection at once
+      opens the breaker instead, with or without retries, so it tells nothing about them.)
+    - The link down: every side fails; how soon it answers again after is its recovery.
     """
     rng = random.Random(seed)
     slow_ms = rng.randint(700, 900)
     slow = Toxic("latency", "downstream", {"latency": slow_ms}, name="gate_slow")
-    reset = Toxic("reset_peer", "upstream", {"timeout": 0}, name="gate_reset")
-    pulses: list[Phase] = []
-    for _ in range(RESET_PULSES):
-        pulses += [Phase("connections reset", RESET_PULSE_S, (_on_db(reset),))]
-        pulses += [Phase("calm", round(rng.uniform(0.6, 1.0), 2))]
+    churn_kb = rng.choice((4, 8))
+    cut = Toxic("limit_data", "downstream", {"bytes": churn_kb * 1024}, name="gate_cut")
+    reset = Toxic("reset_peer", "upstream", {"timeout": 0}, toxicity=0.2, name="gate_reset")
     outage_s = round(rng.uniform(1.0, 2.0), 2)
+    down = Fault(DB_LINK, outages=(Outage(0, outage_s),))
     return (
         Phase(f"answers {slow_ms} ms late", round(rng.uniform(1.5, 2.5), 2), (_on_db(slow),)),
         Phase("calm", CALM_S),
-        *pulses,
-        Phase(
-            f"link down {outage_s:g} s", outage_s, (Fault(DB_LINK, outages=(Outage(0, outage_s),)),)
-        ),
+        Phase(f"churn: cut every {churn_kb} KB, 20% reset", CHURN_S, (_on_db(cut, reset),)),
+        Phase(f"link down {outage_s:g} s", outage_s, (down,)),
     )
 
 
-def _on_db(toxic: Toxic) -> Fault:
-    return Fault(DB_LINK, toxics=(toxic,))
+def _on_db(*toxics: Toxic) -> Fault:
+    return Fault(DB_LINK, toxics=toxics)
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,24 @@ class SideRound:
     duplicated: int
     acked_writes: int
     recovery_s: float | None  # None: not recovered by the end of the observation
-    # Requests and failures by start time, in bins of BIN_S from the workload's start.
+    # Requests and failures by start time, in bins of BIN_S from the round's start.
     requests_per_bin: list[int] = field(default_factory=list)
     failed_per_bin: list[int] = field(default_factory=list)
+    phases_started_s: list[float] = field(default_factory=list)  # from the round's start
 
 
-def side_figures(history: History, stored: Sequence[Any], fault_removed_s: float) -> SideRound:
+@dataclass(frozen=True)
+class RoundClock:
+    """Where the round's start lies on one side's workload clock, and when each phase began
+    (seconds from the round's start, the same for both sides)."""
+
+    start_s: float
+    phases_started_s: list[float]
+
+
+def side_figures(
+    history: History, stored: Sequence[Any], fault_removed_s: float, clock: RoundClock
+) -> SideRound:
     """The chaos checker's verdicts on one side's history, as the stage's figures."""
     writes = history.writes
     updated, deleted = history.titles_sent(Step.UPDATE), history.titles_sent(Step.DELETE)
@@ -143,7 +155,7 @@ def side_figures(history: History, stored: Sequence[Any], fault_removed_s: float
     for request in failed:
         by_kind[request.kind] = by_kind.get(request.kind, 0) + 1
     bound_ms = DEFAULT_REQUEST_DEADLINE_MS * LATENCY_SLACK
-    requests_per_bin = _per_bin(history.requests)
+    requests_per_bin = _per_bin(history.requests, clock.start_s)
     return SideRound(
         requests=len(history.requests),
         failed=len(failed),
@@ -155,13 +167,14 @@ def side_figures(history: History, stored: Sequence[Any], fault_removed_s: float
         acked_writes=int(lost.figures["acked"] or 0),
         recovery_s=checker.recovery_time_s(history.requests, fault_removed_s, bound_ms),
         requests_per_bin=requests_per_bin,
-        failed_per_bin=_per_bin(failed, len(requests_per_bin)),
+        failed_per_bin=_per_bin(failed, clock.start_s, len(requests_per_bin)),
+        phases_started_s=clock.phases_started_s,
     )
 
 
-def _per_bin(requests: Sequence[RequestRecord], bins: int = 0) -> list[int]:
-    """How many of `requests` started in each BIN_S from the start (at least `bins` bins)."""
-    started = [int(r.started_s // BIN_S) for r in requests]
+def _per_bin(requests: Sequence[RequestRecord], start_s: float, bins: int = 0) -> list[int]:
+    """How many of `requests` started in each BIN_S from `start_s` (at least `bins` bins)."""
+    started = [int(max(0.0, r.started_s - start_s) // BIN_S) for r in requests]
     return [int(n) for n in np.bincount(started, minlength=bins)]
 
 
@@ -176,10 +189,15 @@ async def _one_round(
     """Both sides' workloads started together; each phase's faults put on both database
     links at once and taken off at once; then the calm observation, and the check."""
     workloads = {side: Workload(s.api_url, f"{tag}-{side}", WORKLOAD) for side, s in stacks.items()}
+    # One moment on every side's clock: the workloads were created a few ms apart.
+    round_start_s = {side: w.now_s() for side, w in workloads.items()}
+    started = time.monotonic()
     loads = {side: asyncio.create_task(w.run(math.inf)) for side, w in workloads.items()}
+    phases_started_s: list[float] = []
     try:
         await asyncio.sleep(WARMUP_S)
         for phase in schedule:
+            phases_started_s.append(round(time.monotonic() - started, 3))
             async with contextlib.AsyncExitStack() as faults:
                 for live in stacks.values():
                     scenario = phase.scenario()
@@ -195,7 +213,12 @@ async def _one_round(
         for load in loads.values():
             load.cancel()
     return {
-        side: side_figures(histories[side], await _stored(live, f"{tag}-{side}"), removed_s[side])
+        side: side_figures(
+            histories[side],
+            await _stored(live, f"{tag}-{side}"),
+            removed_s[side],
+            RoundClock(round_start_s[side], phases_started_s),
+        )
         for side, live in stacks.items()
     }
 
