@@ -366,6 +366,11 @@ def _run(args: argparse.Namespace) -> int:
             if args.inject_p95:
                 print("gate: --inject-p95 needs the A/B mode (BASE=<rev>)", file=sys.stderr)
                 return EXIT_ERROR
+            if LATENCY not in args.stages:
+                print("gate: --stages resilience needs the A/B mode (BASE=<rev>)", file=sys.stderr)
+                return EXIT_ERROR
+            if RESILIENCE in args.stages:
+                print("gate: latency only: the resilience stage needs a baseline commit to run")
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)
