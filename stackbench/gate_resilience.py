@@ -58,7 +58,7 @@ MIN_RATE_RISE = 0.01
 # cool-down later than the baseline is the timing of a probe, more is a slower way back.
 RECOVERY_MARGIN_S = 1.0
 CALM_S = 1.0  # the breaker's cool-down: it is closed again when the next fault begins
-CHURN_S = 3.0  # ~20 failed requests per round without retries, on a loaded 2-core machine
+CHURN_S = 2.5  # ~15 failed requests per round without retries, on a loaded 2-core machine
 # Both sides' failures are counted in bins of this many seconds and compared bin by bin: a
 # fault makes failures come in bursts (a breaker open fails every request for its 1 s
 # cool-down), so requests are not independent, while bins of the same moment on both sides
@@ -85,10 +85,11 @@ def fault_schedule(seed: int = SCHEDULE_SEED) -> tuple[Phase, ...]:
     """The stage's faults, one after another, drawn from `seed` (so both sides, and every
     run with that seed, get the same).
 
-    - Answers later than the app's request deadline: writes commit but their answers come
-      too late, so the app and its clients retry them (only idempotency keys keep the
-      retries from storing a second row), and only the app's timeouts answer in time: for
-      longer than the deadline and its margin, so a request nothing times out is late.
+    - Answers later than the app's 500 ms attempt timeout: writes commit but their answers
+      come too late, so the app and its clients retry them, and only idempotency keys keep
+      the retries from storing a second row (a dozen extra rows per round without them).
+    - Answers later than the request deadline, for longer than the deadline and its margin:
+      only the app's timeouts answer in time, a request nothing times out is late.
     - A calm second: the breaker, open by then, closes again before the next fault.
     - Churn: connections cut after a few KB and one new connection in five reset, as in
       `make chaos`'s reset_peer_churn. Faults that a retry on a new connection gets past:
@@ -97,14 +98,17 @@ def fault_schedule(seed: int = SCHEDULE_SEED) -> tuple[Phase, ...]:
     - The link down: every side fails; how soon it answers again after is its recovery.
     """
     rng = random.Random(seed)
+    late_ms = rng.randint(700, 900)
+    late = Toxic("latency", "downstream", {"latency": late_ms}, name="gate_late")
     slow_ms = rng.randint(2700, 3000)
     slow = Toxic("latency", "downstream", {"latency": slow_ms}, name="gate_slow")
     churn_kb = rng.choice((8, 12))
     cut = Toxic("limit_data", "downstream", {"bytes": churn_kb * 1024}, name="gate_cut")
     reset = Toxic("reset_peer", "upstream", {"timeout": 0}, toxicity=0.2, name="gate_reset")
-    outage_s = round(rng.uniform(1.0, 2.0), 2)
+    outage_s = round(rng.uniform(1.0, 1.5), 2)
     down = Fault(DB_LINK, outages=(Outage(0, outage_s),))
     return (
+        Phase(f"answers {late_ms} ms late", round(rng.uniform(1.5, 2.0), 2), (_on_db(late),)),
         Phase(f"answers {slow_ms} ms late", round(rng.uniform(3.0, 3.5), 2), (_on_db(slow),)),
         Phase("calm", CALM_S),
         Phase(f"churn: cut every {churn_kb} KB, 20% reset", CHURN_S, (_on_db(cut, reset),)),

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.stackbench.throwaway import Change, Throwaway, replace_in, throwaway
 
@@ -98,9 +99,16 @@ def prepared(case: Case, root: Path) -> tuple[Throwaway, str]:
     return repo, repo.base
 
 
-def failing_rows(out: Path) -> frozenset[str]:
-    record = json.loads((out / "gate.json").read_text())
-    return frozenset(row["metric"] for row in record["resilience"]["rows"] if row["status"] != "ok")
+def stage_record(out: Path) -> dict[str, Any]:
+    """The run's resilience record; empty when the gate wrote none."""
+    record = out / "gate.json"
+    return json.loads(record.read_text())["resilience"] if record.exists() else {}
+
+
+def failing_rows(stage: dict[str, Any]) -> frozenset[str]:
+    if not stage:
+        return frozenset({"no record"})
+    return frozenset(row["metric"] for row in stage["rows"] if row["status"] != "ok")
 
 
 def _say(text: str) -> None:
@@ -118,11 +126,12 @@ def measure(name: str, runs: int, work: Path, say: Callable[[str], None] = _say)
         result = repo.gate(base, out, "--stages", "resilience")
         took_s = time.perf_counter() - started
         table = [line for line in result.stdout.splitlines() if line.startswith("resilience ")]
-        rows = failing_rows(out) if (out / "gate.json").exists() else frozenset({"no record"})
+        stage = stage_record(out)
+        rows = failing_rows(stage)
         failed.update(rows)
         expected = "as expected" if rows == case.failing else f"EXPECTED {sorted(case.failing)}"
         say(f"{name} run {n}: exit {result.returncode}, failing {sorted(rows)} {expected}"
-            f" ({took_s:.0f}s)")  # fmt: skip
+            f" (gate {took_s:.0f}s, stage {stage.get('wall_s', 0):.0f}s)")  # fmt: skip
         for line in table:
             say(f"    {line}")
     return failed
