@@ -10,7 +10,7 @@ TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 ACTIONLINT_VERSION ?= v1.7.12
 ACTIONLINT := $(BIN)/actionlint
 
-.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate gate-resilience-candidates baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy actionlint certs browser redis compose-cli
 
@@ -156,12 +156,19 @@ locust-ui: setup
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
 # which `baseline` rewrites. TRIALS per side and TRIAL_S seconds each; both sides over TRANSPORT.
+# STAGES: latency, resilience (the same seeded faults on both database links), or both.
 BASE ?=
 TRIALS ?= 8
 TRIAL_S ?= 6
+STAGES ?= latency,resilience
 gate: setup
 	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --trial-s $(TRIAL_S) \
-		--transport '$(TRANSPORT)'
+		--transport '$(TRANSPORT)' --stages '$(STAGES)'
+
+# The resilience stage against code that breaks one guarantee each (throwaway commits):
+# RUNS gates per case, how often each verdict row failed (docs/measurements/gate.md).
+gate-resilience-candidates: setup
+	$(PY) -m tests.stackbench.resilience_candidates $(or $(CANDIDATE_RUNS),3)
 
 baseline: setup
 	$(PY) -m stackbench.gate --write-baseline --transport '$(TRANSPORT)'

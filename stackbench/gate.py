@@ -260,7 +260,8 @@ def with_resilience(record: dict[str, Any], elapsed_s: float) -> dict[str, Any]:
     stage = record[RESILIENCE]
     print(stage["table"])
     failing = [f"resilience {row['metric']}" for row in stage["rows"] if row["status"] != "ok"]
-    latency_failing = [] if record.get("passed", True) else [record["verdict"]]
+    print(f"gate: {RESILIENCE}: {'FAIL (' + ', '.join(failing) + ')' if failing else 'PASS'}")
+    latency_failing = [] if record.get("passed", True) else [f"latency {record['verdict']}"]
     passed = not (failing or latency_failing)
     outcome = "PASS" if passed else f"FAIL ({', '.join([*latency_failing, *failing])})"
     print(f"gate: {outcome} ({elapsed_s:.0f}s)")
@@ -293,8 +294,11 @@ def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
     return EXIT_NOT_COMPARABLE
 
 
-def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> dict[str, Any]:
-    """Print the verdict table and the outcome; return them for the run's record."""
+def report(
+    comparisons: Sequence[Comparison], elapsed_s: float, paired: bool, stage: str = ""
+) -> dict[str, Any]:
+    """Print the verdict table and the outcome (`stage`'s, when another stage follows);
+    return them for the run's record."""
     table = format_comparisons(comparisons, paired)
     print(table)
     passed = verdict(comparisons)
@@ -302,7 +306,7 @@ def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) ->
     if not judged_latency(comparisons):
         failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
     outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
-    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    print(f"gate: {stage}{outcome} ({elapsed_s:.0f}s)")
     return {"passed": passed, "verdict": outcome, "verdict_table": table}
 
 
@@ -378,7 +382,8 @@ def _run(args: argparse.Namespace) -> int:
             trials = record["trials"]
             comparisons = compare(trials[BASELINE], trials[CANDIDATE], paired=True)
             record["comparisons"] = [asdict(c) for c in comparisons]
-            record |= report(comparisons, time.perf_counter() - started, paired=True)
+            stage = f"{LATENCY}: " if RESILIENCE in args.stages else ""
+            record |= report(comparisons, time.perf_counter() - started, True, stage)
         if RESILIENCE in args.stages:
             record |= with_resilience(record, time.perf_counter() - started)
         record["compared"] = {

@@ -110,7 +110,7 @@ def aggregated_change(out: Path, metric: str) -> float:
 
 def gate_run(args: argparse.Namespace, out: Path, inject: bool) -> int:
     argv = [sys.executable, "-m", "stackbench.gate", "--base", "HEAD", "--trials", str(args.trials)]
-    argv += ["--trial-s", str(args.trial_s), "--out", str(out)]
+    argv += ["--trial-s", str(args.trial_s), "--out", str(out), "--stages", "latency"]
     if inject:
         argv += ["--inject-p95", str(REGRESSION)]
     with (out.parent / f"{out.name}.log").open("w") as log:
