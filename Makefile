@@ -10,7 +10,7 @@ TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 ACTIONLINT_VERSION ?= v1.7.12
 ACTIONLINT := $(BIN)/actionlint
 
-.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate gate-resilience-candidates baseline bench-quality locust-ui
 
 setup: $(VENV)/.installed toxiproxy actionlint certs browser redis compose-cli
 
@@ -157,12 +157,19 @@ locust-ui: setup
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
 # which `baseline` writes. TRIALS per side, each CYCLES rounds through every route (1 s per
 # route per round); both sides over TRANSPORT.
+# STAGES: latency, resilience (the same seeded faults on both database links), or both.
 BASE ?=
 TRIALS ?= 8
 CYCLES ?= 2
+STAGES ?= latency,resilience
 gate: setup
 	$(PY) -m stackbench.gate --base '$(BASE)' --trials $(TRIALS) --cycles $(CYCLES) \
-		--transport '$(TRANSPORT)'
+		--transport '$(TRANSPORT)' --stages '$(STAGES)'
+
+# The resilience stage against code that breaks one guarantee each (throwaway commits):
+# RUNS gates per case, how often each verdict row failed (docs/measurements/gate.md).
+gate-resilience-candidates: setup
+	$(PY) -m tests.stackbench.resilience_candidates $(or $(CANDIDATE_RUNS),3)
 
 baseline: setup
 	$(PY) -m stackbench.gate --write-baseline --trials $(TRIALS) --cycles $(CYCLES) \

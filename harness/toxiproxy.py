@@ -120,14 +120,13 @@ class ToxiproxyApi:
             client.reset()
 
     def set_enabled(self, proxy: str, enabled: bool) -> None:
-        with self._client() as client:
-            target = client.get_proxy(proxy)
-            if target is None:
-                raise KeyError(f"no toxiproxy proxy named {proxy!r}")
-            if enabled:
-                target.enable()
-            else:
-                target.disable()
+        # Through our own client: toxiproxy-python's server address is a class attribute, so
+        # two servers driven from two threads at once (both stacks' outages in the gate's
+        # resilience stage) sent both calls to one of them.
+        response = self._http.post(f"/proxies/{proxy}", json={"enabled": enabled})
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise KeyError(f"no toxiproxy proxy named {proxy!r}")
+        response.raise_for_status()
 
     def add_toxic(self, proxy: str, toxic: Toxic) -> None:
         # toxiproxy-python's add_toxic drops the API's error body; ours says what was wrong.

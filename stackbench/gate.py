@@ -56,6 +56,14 @@ from stackbench.ab import (
 )
 from stackbench.cli import SETUP_ERRORS, OneLineParser, one_line, positive_int
 from stackbench.comparable import differences, machine_load
+from stackbench.gate_resilience import (
+    ROUNDS,
+    SCHEDULE_SEED,
+    as_record,
+    compare_sides,
+    format_rows,
+    run_rounds,
+)
 from stackbench.gate_stats import (
     MIN_REQUESTS,
     Comparison,
@@ -88,6 +96,8 @@ MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
 NOTHING_JUDGED = "no endpoint had"  # how a FAIL for want of requests begins its reason
+LATENCY, RESILIENCE = "latency", "resilience"
+STAGES = (LATENCY, RESILIENCE)
 
 
 def at_least_min_trials(text: str) -> int:
@@ -95,6 +105,14 @@ def at_least_min_trials(text: str) -> int:
     if value < MIN_TRIALS:
         raise argparse.ArgumentTypeError(f"{value}: at least {MIN_TRIALS} trials per side")
     return value
+
+
+def stages(text: str) -> tuple[str, ...]:
+    """A comma-separated choice of STAGES, run in STAGES' order whatever the order given."""
+    asked = {name.strip() for name in text.split(",") if name.strip()}
+    if not asked or asked - set(STAGES):
+        raise argparse.ArgumentTypeError(f"{text!r}: give some of {','.join(STAGES)}")
+    return tuple(stage for stage in STAGES if stage in asked)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -116,6 +134,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"rounds through every route per trial ({DEFAULT_BLOCK_S:g} s per route each)",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
+    parser.add_argument(
+        "--stages",
+        type=stages,
+        default=STAGES,
+        help=f"A/B stages to run; default {','.join(STAGES)}",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
     return parser.parse_args(argv)
 
@@ -188,6 +212,7 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
     print(f"gate: A = baseline {describe(commit)}")
     print("gate: B = candidate: the working tree")
     print(f"gate: both apps reach their database over {settings.transport}")
+    stage_records: dict[str, Any] = {}
     with baseline_worktree(commit) as base_dir, contextlib.ExitStack() as stacks:
         server_code = base_dir
         if not settings.turso_database_url and not serves_tls(base_dir):
@@ -200,18 +225,49 @@ def ab_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path) 
             ),
             CANDIDATE: stacks.enter_context(gate_session(settings, out_dir / "B")),
         }
-        warmup = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "warmup", WARMUP_LOAD)
-        load = sized_load(list(warmup.values()), args.cycles)
-        trials = run_paired(sessions, args.trials, load)
+        if LATENCY in args.stages:
+            warmup = sessions[BASELINE].paired_trial(sessions[CANDIDATE], "warmup", WARMUP_LOAD)
+            load = sized_load(list(warmup.values()), args.cycles)
+            stage_records["load"] = asdict(load)
+            stage_records["trials"] = run_paired(sessions, args.trials, load)
+        if RESILIENCE in args.stages:
+            stage_records[RESILIENCE] = resilience_stage(sessions, out_dir.name)
     return {
         "mode": "a/b",
         "baseline_commit": commit,
         "transport": settings.transport,
         "database": sessions[CANDIDATE].live.database.as_dict(),
-        "load": asdict(load),
-        "trials": trials,
+        **stage_records,
         **sessions[CANDIDATE].provenance,
     }
+
+
+def resilience_stage(sessions: Mapping[str, GateSession], run_id: str) -> dict[str, Any]:
+    """Both live stacks through the same seeded faults at once (stackbench/gate_resilience.py);
+    the stage's record, its verdict table included."""
+    print(f"gate: resilience: {ROUNDS} rounds of a fault schedule on both database links at once")
+    started = time.perf_counter()
+    by_side = run_rounds({side: session.live for side, session in sessions.items()}, run_id)
+    rows = compare_sides(by_side[BASELINE], by_side[CANDIDATE])
+    record = as_record(rows, by_side, SCHEDULE_SEED)
+    record["table"] = format_rows(rows, ROUNDS, SCHEDULE_SEED)
+    record["wall_s"] = round(time.perf_counter() - started, 1)
+    print(f"gate: resilience stage took {record['wall_s']:.0f}s")
+    return record
+
+
+def with_resilience(record: dict[str, Any], elapsed_s: float) -> dict[str, Any]:
+    """The resilience stage's table, and the gate's outcome with its rows counted in."""
+    stage = record[RESILIENCE]
+    print(stage["table"])
+    failing = [f"resilience {row['metric']}" for row in stage["rows"] if row["status"] != "ok"]
+    print(f"gate: {RESILIENCE}: {'FAIL (' + ', '.join(failing) + ')' if failing else 'PASS'}")
+    latency_failing = [] if record.get("passed", True) else [f"latency {record['verdict']}"]
+    passed = not (failing or latency_failing)
+    outcome = "PASS" if passed else f"FAIL ({', '.join([*latency_failing, *failing])})"
+    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    table = "\n\n".join(t for t in (record.get("verdict_table"), stage["table"]) if t)
+    return {"passed": passed, "verdict": outcome, "verdict_table": table}
 
 
 def conditions() -> dict[str, Any]:
@@ -241,8 +297,11 @@ def _not_comparable(path: Path, reasons: Sequence[str]) -> int:
     return EXIT_NOT_COMPARABLE
 
 
-def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) -> dict[str, Any]:
-    """Print the verdict table and the outcome; return them for the run's record."""
+def report(
+    comparisons: Sequence[Comparison], elapsed_s: float, paired: bool, stage: str = ""
+) -> dict[str, Any]:
+    """Print the verdict table and the outcome (`stage`'s, when another stage follows);
+    return them for the run's record."""
     table = format_comparisons(comparisons, paired)
     print(table)
     passed = verdict(comparisons)
@@ -250,7 +309,7 @@ def report(comparisons: Sequence[Comparison], elapsed_s: float, paired: bool) ->
     if not judged_latency(comparisons):
         failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
     outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
-    print(f"gate: {outcome} ({elapsed_s:.0f}s)")
+    print(f"gate: {stage}{outcome} ({elapsed_s:.0f}s)")
     return {"passed": passed, "verdict": outcome, "verdict_table": table}
 
 
@@ -318,13 +377,22 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:
+            if LATENCY not in args.stages:
+                print("gate: --stages resilience needs the A/B mode (BASE=<rev>)", file=sys.stderr)
+                return EXIT_ERROR
+            if RESILIENCE in args.stages:
+                print("gate: latency only: the resilience stage needs a baseline commit to run")
             return file_gate(args, settings, out_dir)
         started = time.perf_counter()
         record = ab_gate(args, settings, out_dir)
-        sides = record["trials"]
-        comparisons = compare(sides[BASELINE], sides[CANDIDATE], paired=True, expected=ROUTES)
-        record["comparisons"] = [asdict(c) for c in comparisons]
-        record |= report(comparisons, time.perf_counter() - started, paired=True)
+        if LATENCY in args.stages:
+            sides = record["trials"]
+            comparisons = compare(sides[BASELINE], sides[CANDIDATE], paired=True, expected=ROUTES)
+            record["comparisons"] = [asdict(c) for c in comparisons]
+            stage = f"{LATENCY}: " if RESILIENCE in args.stages else ""
+            record |= report(comparisons, time.perf_counter() - started, True, stage)
+        if RESILIENCE in args.stages:
+            record |= with_resilience(record, time.perf_counter() - started)
         record["compared"] = {
             "A (baseline)": describe(record["baseline_commit"]),
             "B (candidate)": f"the working tree at {record.get('git_commit', 'unknown')}",

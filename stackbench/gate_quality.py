@@ -158,7 +158,7 @@ def expected_rows(injection: Injection | None) -> set[tuple[str, str]]:
 
 def gate_run(args: argparse.Namespace, tree: Path, out: Path) -> int:
     argv = [sys.executable, "-m", "stackbench.gate", "--base", "HEAD", "--trials", str(args.trials)]
-    argv += ["--cycles", str(args.cycles), "--out", str(out)]
+    argv += ["--cycles", str(args.cycles), "--out", str(out), "--stages", "latency"]
     with (out.parent / f"{out.name}.log").open("w") as log:
         gate = subprocess.Popen(argv, cwd=tree, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -92,3 +94,31 @@ def test_an_invalid_toxic_is_refused_with_the_servers_reason(
 ) -> None:
     with pytest.raises(ValueError, match="refused toxic"):
         toxiproxy_api.add_toxic("web", Toxic("no_such_toxic"))
+
+
+def test_two_servers_disabled_from_two_threads_at_once_each_disable_their_own(
+    toxiproxy_api: ToxiproxyApi, upstream: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The gate's resilience stage takes both stacks' database links down at the same
+    moment, each from a thread: no call may reach the other stack's server."""
+    with toxiproxy(tmp_path_factory.mktemp("second-toxiproxy")) as second:
+        servers = (toxiproxy_api, second)
+        for api in servers:
+            api.create_proxy("shared-name", f"127.0.0.1:{free_port()}", upstream)
+        barrier = threading.Barrier(len(servers))
+
+        def flip(api: ToxiproxyApi, enabled: bool) -> None:
+            barrier.wait()
+            api.set_enabled("shared-name", enabled)
+
+        with ThreadPoolExecutor(len(servers)) as pool:
+            for attempt in range(20):
+                enabled = attempt % 2 == 1
+                list(pool.map(flip, servers, [enabled] * len(servers)))
+                states = [api.proxies()["shared-name"]["enabled"] for api in servers]
+                assert states == [enabled, enabled], f"attempt {attempt}"
+
+
+def test_enabling_a_proxy_that_does_not_exist_says_so(toxiproxy_api: ToxiproxyApi) -> None:
+    with pytest.raises(KeyError, match="no toxiproxy proxy named 'nowhere'"):
+        toxiproxy_api.set_enabled("nowhere", False)

@@ -27,7 +27,7 @@ TRIALS, TRIAL_S = "8", "6"  # as `make gate`: shorter trials miss 300 requests u
 
 def gate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "stackbench.gate", "--base", "HEAD", "--trials", TRIALS]
-    argv += ["--trial-s", TRIAL_S, "--out", str(out), *extra]
+    argv += ["--trial-s", TRIAL_S, "--out", str(out), "--stages", "latency", *extra]
     return subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=290)
 
 

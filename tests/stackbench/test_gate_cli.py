@@ -34,7 +34,14 @@ def gate(*argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--trials", "3"], ["--trials", "x"], ["--cycles", "0"]],
+    [
+        ["--trials", "3"],
+        ["--trials", "x"],
+        ["--cycles", "0"],
+        ["--stages", "speed"],
+        ["--stages", ","],
+        ["--base", "file", "--stages", "resilience"],
+    ],
 )
 def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     result = gate(*argv)
