@@ -14,7 +14,10 @@ from reference_app.service.posts import PostsService
 from reference_app.settings import AppMode, Settings
 from reference_app.wiring import hardened_runtime
 
-SEED_BATCH = 500  # the app's largest batch: one round trip per 500 posts
+# Posts per round trip: small enough that a schema that makes each insert costly (a
+# candidate's expression index, ~20 ms a post under load) stays well inside one attempt's
+# timeout; 500 at once timed out, and the retry left the two sides' ids different.
+SEED_BATCH = 100
 COMMENTS_PER_POST = 3
 # sqld answers some concurrent writers on separate connections with SQLITE_BUSY at once
 # (not after a busy timeout): few writers at a time, and patient retries.
