@@ -313,6 +313,7 @@ class App:
     env: dict[str, str]
     process: ManagedProcess
     workers: int = 1
+    code_dir: Path | None = None  # the checkout it runs from (None: this one)
 
 
 def app_process(
@@ -353,7 +354,7 @@ def app_process(
         env=process_env,
         cwd=code_dir,
     )
-    return App(url, env, process, workers)
+    return App(url, env, process, workers, code_dir)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import wilcoxon
+from scipy.stats import fisher_exact, wilcoxon
 
 from chaos import checker
 from chaos.faults import injected
@@ -29,7 +29,7 @@ from harness.network import DB_LINK
 from harness.stack import Stack
 from harness.toxiproxy import Toxic
 from reference_app.settings import DEFAULT_REQUEST_DEADLINE_MS
-from stackbench.gate_stats import ALPHA, Status, more_errors_p_value
+from stackbench.gate_stats import ALPHA, Status
 
 SCHEDULE_SEED = 20
 ROUNDS = 2
@@ -288,11 +288,20 @@ def _never(metric: str, base: int, cand: int, rule: str) -> ResilienceRow:
     return ResilienceRow(metric, base, cand, math.nan, status, rule)
 
 
+def more_late_p_value(base_n: int, base_total: int, cand_n: int, cand_total: int) -> float:
+    """One-sided Fisher exact test (scipy's: exact at these small counts) that the candidate
+    answered a larger share late; NaN without requests on a side."""
+    if base_total == 0 or cand_total == 0:
+        return math.nan
+    table = [[cand_n, cand_total - cand_n], [base_n, base_total - base_n]]
+    return float(fisher_exact(table, alternative="greater").pvalue)
+
+
 def _late_row(base: tuple[int, int], cand: tuple[int, int]) -> ResilienceRow:
     """Answers past the deadline and its margin: the deadline is a promise, so any rise
     that is significant (one-sided Fisher exact, p < ALPHA) fails, however small."""
     (base_n, base_total), (cand_n, cand_total) = base, cand
-    p = more_errors_p_value(base_n, base_total, cand_n, cand_total)
+    p = more_late_p_value(base_n, base_total, cand_n, cand_total)
     if math.isnan(p):
         return ResilienceRow("late%", math.nan, math.nan, p, Status.NO_DATA, "no requests")
     status = Status.REGRESSED if p < ALPHA and cand_n > base_n else Status.OK

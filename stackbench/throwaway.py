@@ -42,24 +42,28 @@ def commit_all(tree: Path, message: str) -> str:
     return git("rev-parse", "HEAD", cwd=tree)
 
 
+def new_repository(tree: Path, source: Path = PROJECT_ROOT) -> str:
+    """Make `tree` (empty or new) a repository of `source`'s tracked files as they are now,
+    committed once on `main`, with the built tools linked in; that commit."""
+    tree.mkdir(parents=True, exist_ok=True)
+    for name in git("ls-files", "-z", cwd=source).split("\0"):
+        if name and (source / name).is_file():  # a file deleted but not committed is skipped
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, tree / name)
+    for name in BUILT:
+        if (source / name).exists():
+            (tree / name).symlink_to((source / name).resolve())
+    git("init", "--quiet", "--initial-branch", "main", cwd=tree)
+    (tree / ".git" / "info" / "exclude").write_text("\n".join(f"/{n}" for n in BUILT) + "\n")
+    return commit_all(tree, "base: the working tree as copied")
+
+
 @contextlib.contextmanager
 def throwaway_repository(source: Path = PROJECT_ROOT) -> Iterator[Path]:
-    """A new repository with `source`'s tracked files, committed once as `main`; removed
-    on exit."""
+    """`new_repository` in a temporary directory, removed on exit."""
     parent = Path(tempfile.mkdtemp(prefix="throwaway-"))
-    tree = parent / "repo"
     try:
-        tree.mkdir()
-        for name in git("ls-files", "-z", cwd=source).split("\0"):
-            if name and (source / name).is_file():
-                (tree / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source / name, tree / name)
-        for name in BUILT:
-            if (source / name).exists():
-                (tree / name).symlink_to((source / name).resolve())
-        git("init", "--quiet", "--initial-branch", "main", cwd=tree)
-        (tree / ".git" / "info" / "exclude").write_text("\n".join(f"/{n}" for n in BUILT) + "\n")
-        commit_all(tree, "base: the working tree as copied")
-        yield tree
+        new_repository(parent / "repo", source)
+        yield parent / "repo"
     finally:
         shutil.rmtree(parent, ignore_errors=True)

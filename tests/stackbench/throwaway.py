@@ -1,92 +1,35 @@
-"""Throwaway git repositories for gate tests: the working tree's tracked files as a base
-commit, a code change on top as the candidate, and the gate run from inside the copy.
-
-The copy takes the files' CURRENT contents (uncommitted work is tested too); `bin/` and
-`.certs/` are symlinks to this project's, so the copy runs the same servers and keys.
+"""Throwaway git repositories for tests of the gate on real code changes: this working
+tree's tracked files (current contents, so uncommitted work is tested too) committed as a
+base by stackbench.throwaway, candidates committed on top by text edits, and the gate run
+from inside the copy (its own `harness` then finds its project root there).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.settings import PROJECT_ROOT
+from stackbench.ab import git as _git
+from stackbench.throwaway import commit_all, new_repository
 
-SHARED = ("bin", ".certs")  # untracked, and needed by every stack the gate starts
 GATE_TIMEOUT_S = 280
 
 Change = Callable[[Path], None]  # edits files under the repository's root
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
 @dataclass(frozen=True)
-class Throwaway:
-    """A repository whose commit `base` is this project and `candidate` the change on it."""
+class Edit:
+    """Replace `old` (which must occur exactly once) by `new` in the file at `path`."""
 
-    root: Path
-    base: str
-    candidate: str
+    path: str
+    old: str
+    new: str
 
-    def checkout(self, commit: str) -> None:
-        """Make `commit` the working tree (the gate's candidate)."""
-        git(self.root, "checkout", "--quiet", "--detach", commit)
-
-    def gate(
-        self, base: str, out: Path, *extra: str, timeout_s: float = GATE_TIMEOUT_S
-    ) -> subprocess.CompletedProcess[str]:
-        """`python -m stackbench.gate --base <base>` on this repository's working tree."""
-        argv = [sys.executable, "-m", "stackbench.gate", "--base", base, "--out", str(out)]
-        return subprocess.run(
-            [*argv, *extra], cwd=self.root, capture_output=True, text=True, timeout=timeout_s
-        )
-
-
-def tracked_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-z"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [name for name in listed.stdout.split("\0") if name]
-
-
-def throwaway(root: Path, change: Change, message: str) -> Throwaway:
-    """A new repository at `root`: this project's tracked files committed as the base, then
-    `change` applied and committed as the candidate; the candidate is checked out."""
-    root.mkdir(parents=True)
-    for name in tracked_files():
-        source = PROJECT_ROOT / name
-        if not source.is_file():  # deleted in the working tree, not yet committed
-            continue
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    for name in SHARED:
-        (root / name).symlink_to(PROJECT_ROOT / name)
-    git(root, "init", "--quiet", "--initial-branch", "main")
-    (root / ".git" / "info" / "exclude").write_text("\n".join(SHARED) + "\n")
-    base = _commit(root, "base: this project's working tree")
-    change(root)
-    candidate = _commit(root, message)
-    return Throwaway(root, base, candidate)
-
-
-def _commit(root: Path, message: str) -> str:
-    git(root, "add", "--all")
-    identity = ("-c", "user.name=gate test", "-c", "user.email=gate-test@localhost")
-    git(root, *identity, "commit", "--quiet", "--no-verify", "-m", message)
-    return git(root, "rev-parse", "HEAD")
+    def apply(self, repo: Path) -> None:
+        replace_in(repo, self.path, [(self.old, self.new)])
 
 
 def replace_in(root: Path, path: str, pairs: Sequence[tuple[str, str]]) -> None:
@@ -99,3 +42,50 @@ def replace_in(root: Path, path: str, pairs: Sequence[tuple[str, str]]) -> None:
             raise AssertionError(f"{path}: {old!r} occurs {text.count(old)} times, not once")
         text = text.replace(old, new)
     file.write_text(text)
+
+
+def base_repository(root: Path) -> tuple[Path, str]:
+    """A new repository at `root` holding this working tree; its path and that commit."""
+    return root, new_repository(root)
+
+
+def commit(repo: Path, message: str, *edits: Edit) -> str:
+    """`edits` applied to the working tree and committed with everything else; the commit."""
+    for edit in edits:
+        edit.apply(repo)
+    return commit_all(repo, message)
+
+
+def checkout(repo: Path, rev: str) -> None:
+    """Make `rev` the working tree (detached), as a developer checking out an older commit."""
+    _git("checkout", "--quiet", "--detach", rev, cwd=repo)
+
+
+@dataclass(frozen=True)
+class Throwaway:
+    """A repository whose commit `base` is this project and `candidate` the change on it."""
+
+    root: Path
+    base: str
+    candidate: str
+
+    def checkout(self, commit: str) -> None:
+        """Make `commit` the working tree (the gate's candidate)."""
+        checkout(self.root, commit)
+
+    def gate(
+        self, base: str, out: Path, *extra: str, timeout_s: float = GATE_TIMEOUT_S
+    ) -> subprocess.CompletedProcess[str]:
+        """`python -m stackbench.gate --base <base>` on this repository's working tree."""
+        argv = [sys.executable, "-m", "stackbench.gate", "--base", base, "--out", str(out)]
+        return subprocess.run(
+            [*argv, *extra], cwd=self.root, capture_output=True, text=True, timeout=timeout_s
+        )
+
+
+def throwaway(root: Path, change: Change, message: str) -> Throwaway:
+    """A new repository at `root`: this project committed as the base, then `change`
+    applied and committed as the candidate, which is checked out."""
+    base = new_repository(root)
+    change(root)
+    return Throwaway(root, base, commit_all(root, message))
