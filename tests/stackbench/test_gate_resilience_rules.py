@@ -89,6 +89,15 @@ def test_failures_in_more_bins_than_the_baseline_fail_the_error_row() -> None:
     assert statuses(cand, base)["err%"] is Status.OK
 
 
+def test_failing_more_in_one_round_only_does_not_fail_the_error_row() -> None:
+    """A breaker that opened through the whole churn on one side, once: the failures are
+    many and significant pooled, but a missing retry would show in every round."""
+    base = [calm_round(FAULTS)] * 2
+    cand = [calm_round(FAULTS, burst=range(4, 10)), calm_round(FAULTS)]
+
+    assert statuses(base, cand)["err%"] is Status.OK
+
+
 def test_a_single_burst_of_failures_does_not_fail_the_error_row() -> None:
     """A breaker open a second longer on one side, once: one burst, not a worse candidate
     (pooled over requests, its 40 failures would look significant)."""
