@@ -61,6 +61,7 @@ from stackbench.gate_resilience import (
     SCHEDULE_SEED,
     as_record,
     compare_sides,
+    fault_schedule,
     format_rows,
     run_rounds,
 )
@@ -248,7 +249,7 @@ def resilience_stage(sessions: Mapping[str, GateSession], run_id: str) -> dict[s
     print(f"gate: resilience: {ROUNDS} rounds of a fault schedule on both database links at once")
     started = time.perf_counter()
     by_side = run_rounds({side: session.live for side, session in sessions.items()}, run_id)
-    rows = compare_sides(by_side[BASELINE], by_side[CANDIDATE])
+    rows = compare_sides(by_side[BASELINE], by_side[CANDIDATE], fault_schedule(SCHEDULE_SEED))
     record = as_record(rows, by_side, SCHEDULE_SEED)
     record["table"] = format_rows(rows, ROUNDS, SCHEDULE_SEED)
     record["wall_s"] = round(time.perf_counter() - started, 1)

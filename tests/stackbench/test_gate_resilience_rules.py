@@ -12,8 +12,10 @@ from chaos.workload import History
 from stackbench.gate_resilience import (
     BIN_S,
     LATE_AFTER_S,
+    Phase,
     RoundClock,
     SideRound,
+    answerable_windows,
     compare_sides,
     fault_schedule,
     format_rows,
@@ -23,6 +25,9 @@ from stackbench.gate_resilience import (
 from stackbench.gate_stats import Status
 
 BINS = 20  # 10 s of a round
+# Hand-made rounds: one answerable phase over the whole round; the real schedule's
+# phases are tested on their own below.
+WHOLE_ROUND = (Phase("answerable", BINS * BIN_S, answerable=True),)
 
 
 def calm_round(
@@ -44,6 +49,7 @@ def calm_round(
         recovery_s=recovery_s,
         requests_per_bin=[20] * BINS,
         failed_per_bin=failed_per_bin,
+        phases_started_s=[0.0, BINS * BIN_S],
     )
 
 
@@ -51,7 +57,7 @@ FAULTS = (2, 3, 10, 11)  # bins where both sides fail alike
 
 
 def statuses(base: list[SideRound], cand: list[SideRound]) -> dict[str, Status]:
-    return {row.metric: row.status for row in compare_sides(base, cand)}
+    return {row.metric: row.status for row in compare_sides(base, cand, WHOLE_ROUND)}
 
 
 def test_identical_sides_pass_every_row() -> None:
@@ -81,6 +87,15 @@ def test_failures_in_more_bins_than_the_baseline_fail_the_error_row() -> None:
 
     assert statuses(base, cand)["err%"] is Status.REGRESSED
     assert statuses(cand, base)["err%"] is Status.OK
+
+
+def test_failing_more_in_one_round_only_does_not_fail_the_error_row() -> None:
+    """A breaker that opened through the whole churn on one side, once: the failures are
+    many and significant pooled, but a missing retry would show in every round."""
+    base = [calm_round(FAULTS)] * 2
+    cand = [calm_round(FAULTS, burst=range(4, 10)), calm_round(FAULTS)]
+
+    assert statuses(base, cand)["err%"] is Status.OK
 
 
 def test_a_single_burst_of_failures_does_not_fail_the_error_row() -> None:
@@ -114,7 +129,7 @@ def test_a_recovery_slower_by_more_than_the_margin_fails() -> None:
 
 
 def test_no_rounds_is_no_data_and_fails() -> None:
-    [row] = compare_sides([], [])
+    [row] = compare_sides([], [], WHOLE_ROUND)
 
     assert row.fails
 
@@ -123,15 +138,35 @@ def test_bins_where_one_side_sent_nothing_are_left_out() -> None:
     base = calm_round(FAULTS)
     stalled = replace(base, requests_per_bin=[0] * BINS, failed_per_bin=[0] * BINS)
 
-    base_shares, cand_shares = paired_bins([base], [stalled])
+    base_failed, *_ = paired_bins([base], [stalled], WHOLE_ROUND)
 
-    assert base_shares.size == cand_shares.size == 0
+    assert base_failed.size == 0
+
+
+def test_only_bins_of_the_calm_start_and_answerable_phases_are_compared() -> None:
+    schedule = (
+        Phase("down", 1.0),
+        Phase("churn", 1.0, answerable=True),
+        Phase("down", 1.0),
+    )
+    started = [1.0, 2.0, 3.0, 4.0]  # and all removed at 4 s
+
+    assert answerable_windows(started, schedule) == [(0.0, 1.0), (2.0, 3.0)]
+    base = replace(calm_round(), phases_started_s=started)
+    cand = replace(base, failed_per_bin=[20] * BINS)  # fails everything, everywhere
+
+    base_failed, base_requests, cand_failed, _ = paired_bins([base], [cand], schedule)
+
+    assert base_requests.size == 4  # 0-0.5, 0.5-1, 2-2.5 and 2.5-3 s
+    assert cand_failed.sum() == 80
+    assert base_failed.sum() == 0
 
 
 def test_the_schedule_is_the_same_for_a_seed_and_differs_between_seeds() -> None:
     assert fault_schedule(7) == fault_schedule(7)
     assert fault_schedule(7) != fault_schedule(8)
     assert all(phase.duration_s > 0 for phase in fault_schedule(7))
+    assert any(phase.answerable for phase in fault_schedule(7))
 
 
 def test_side_figures_counts_late_and_failed_requests_per_bin() -> None:
@@ -155,7 +190,7 @@ def test_side_figures_counts_late_and_failed_requests_per_bin() -> None:
 
 def test_the_table_names_every_row_and_its_rule() -> None:
     sides = [calm_round(FAULTS)] * 2
-    table = format_rows(compare_sides(sides, sides), rounds=2, seed=20)
+    table = format_rows(compare_sides(sides, sides, WHOLE_ROUND), rounds=2, seed=20)
 
     for metric in ("lost writes", "dup writes", "500s", "err%", "late%", "recovery s"):
         assert f"resilience  {metric}" in table
