@@ -11,6 +11,7 @@ from chaos.history import RequestRecord
 from chaos.workload import History
 from stackbench.gate_resilience import (
     BIN_S,
+    DEADLINE_S,
     LATE_AFTER_S,
     Phase,
     RoundClock,
@@ -194,3 +195,15 @@ def test_the_table_names_every_row_and_its_rule() -> None:
 
     for metric in ("lost writes", "dup writes", "500s", "err%", "late%", "recovery s"):
         assert f"resilience  {metric}" in table
+
+
+def test_the_deadline_judged_is_fixed_not_read_from_the_candidate() -> None:
+    # The gate process runs the candidate's code: a deadline read from reference_app would
+    # let a candidate that raised its own deadline move the bar with it.
+    import inspect
+
+    import stackbench.gate_resilience as stage
+    from reference_app.settings import DEFAULT_REQUEST_DEADLINE_MS
+
+    assert DEFAULT_REQUEST_DEADLINE_MS == 1000 * DEADLINE_S  # the documented default
+    assert "reference_app" not in inspect.getsource(stage)
