@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.cli import make_names, run
+from harness.cli import debugging, make_names, run
 from harness.hdr import AGGREGATED
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
 from harness.settings import (
@@ -66,8 +66,10 @@ from stackbench.gate_resilience import (
     run_rounds,
 )
 from stackbench.gate_stats import (
+    METRICS,
     MIN_REQUESTS,
     Comparison,
+    Status,
     Trial,
     compare,
     format_comparisons,
@@ -93,6 +95,8 @@ TRIALS_PER_SIDE = 8
 TARGET_REQUESTS = 2 * MIN_REQUESTS
 MAX_TRIAL_S = 40  # a slow machine gets longer blocks, up to this per trial
 MIN_ACTIVE_S = 0.1
+# Their gaps and shortest blocks alone must fit in MAX_TRIAL_S.
+MAX_CYCLES = int((MAX_TRIAL_S - LEAD_S) // (len(ROUTES) * (GAP_S + MIN_ACTIVE_S)))
 MIN_TRIALS = 6  # fewer paired trials cannot give an exact 95% interval
 FILE_BASE = "file"
 EXIT_FAIL, EXIT_ERROR, EXIT_NOT_COMPARABLE = 1, 2, 3
@@ -116,6 +120,14 @@ def stages(text: str) -> tuple[str, ...]:
     return tuple(stage for stage in STAGES if stage in asked)
 
 
+def cycles(text: str) -> int:
+    """Rounds per trial: each round has a gap per route, and a trial lasts MAX_TRIAL_S at most."""
+    value = positive_int(text)
+    if value > MAX_CYCLES:
+        raise argparse.ArgumentTypeError(f"{value}: at most {MAX_CYCLES} rounds per trial")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
         prog="gate",
@@ -130,9 +142,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--trials", type=at_least_min_trials, default=TRIALS_PER_SIDE)
     parser.add_argument(
         "--cycles",
-        type=positive_int,
+        type=cycles,
         default=DEFAULT_CYCLES,
-        help=f"rounds through every route per trial ({DEFAULT_BLOCK_S:g} s per route each)",
+        help="rounds through every route per trial (blocks sized from the warm-up)",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument(
@@ -310,6 +322,11 @@ def report(
     if not judged_latency(comparisons):
         failing.append(f"{NOTHING_JUDGED} {MIN_REQUESTS} requests per trial: longer trials?")
     outcome = "PASS" if passed else f"FAIL ({', '.join(failing)})"
+    if unjudged := sorted(
+        {c.endpoint for c in comparisons if c.metric in METRICS and c.status == Status.NOT_JUDGED}
+    ):
+        # Never silent: the gate promises every route, and these it could not judge.
+        outcome += f"; not judged, under {MIN_REQUESTS} requests a trial: {', '.join(unjudged)}"
     print(f"gate: {stage}{outcome} ({elapsed_s:.0f}s)")
     return {"passed": passed, "verdict": outcome, "verdict_table": table}
 
@@ -343,6 +360,9 @@ def file_gate(args: argparse.Namespace, settings: HarnessSettings, out_dir: Path
     except (OSError, ValueError) as error:
         print(f"gate: cannot read the baseline {path}: {one_line(error)}", file=sys.stderr)
         return EXIT_ERROR
+    if not isinstance(stored, dict) or not isinstance(stored.get("load", {}), dict):
+        print(f"gate: {path} is not a baseline `make baseline` wrote", file=sys.stderr)
+        return EXIT_ERROR
     reasons = differences(stored, {**before, "transport": settings.transport})
     if (workload := stored.get("load", {}).get("workload")) != GATE_LOAD.workload:
         reasons.append(f"workload: baseline {workload}, now {GATE_LOAD.workload}")
@@ -371,6 +391,13 @@ def main(argv: list[str] | None = None) -> int:
             # The stack is stopped by now; too few trials to judge or to keep as a baseline.
             print("gate: interrupted; stack stopped; nothing judged or written", file=sys.stderr)
             return INTERRUPTED_EXIT_CODE
+        except Exception as error:
+            # Exit 1 means FAIL: a crash must not read as a regression (nor, in
+            # bench-quality, as a false alarm).
+            if debugging():
+                raise
+            print(f"gate: error, no verdict: {one_line(error)}", file=sys.stderr)
+            return EXIT_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:

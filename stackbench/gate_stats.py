@@ -25,6 +25,8 @@ from functools import cache
 import numpy as np
 from scipy.stats import binomtest, mannwhitneyu, wilcoxon
 
+from harness.hdr import AGGREGATED
+
 ALPHA = 0.05
 MIN_EFFECT = 0.15  # relative latency or CPU shift that fails the gate (with p < ALPHA)
 MIN_ERROR_RISE = 0.001  # +0.1 percentage point of error rate (with p < ALPHA)
@@ -264,8 +266,10 @@ def compare_errors(
     if any("errors" not in t[endpoint] for t in [*baseline, *candidate] if endpoint in t):
         return _absent(endpoint, ("errors",), Status.NO_DATA)[0]
     base, cand = _rates(baseline, endpoint), _rates(candidate, endpoint)
-    if _has_nan(base) or _has_nan(cand):
+    if _has_nan(cand):  # the candidate served none in some trial: never a pass
         return _absent(endpoint, ("errors",), Status.NO_DATA)[0]
+    if _has_nan(base):  # the baseline served none in some trial: nothing to pair with
+        return _absent(endpoint, ("errors",), Status.NOT_JUDGED)[0]
     p = paired_more_errors_p_value(base, cand) if paired else more_errors_p_value(base, cand)
     base_rate, cand_rate = _pooled_rate(baseline, endpoint), _pooled_rate(candidate, endpoint)
     rise = cand_rate - base_rate
@@ -334,9 +338,13 @@ def compare_cpu(
 
 
 def judged_latency(comparisons: Sequence[Comparison]) -> bool:
-    """Whether any latency figure had enough requests to be judged."""
+    """Whether any route's latency had enough requests to be judged (the Aggregated row
+    always has: it alone is not a judgement of the routes)."""
     return any(
-        c.metric in METRICS and c.status in (Status.OK, Status.REGRESSED) for c in comparisons
+        c.metric in METRICS
+        and c.status in (Status.OK, Status.REGRESSED)
+        and c.endpoint != AGGREGATED
+        for c in comparisons
     )
 
 

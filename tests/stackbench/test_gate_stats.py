@@ -358,3 +358,27 @@ def test_cpu_figures_the_candidate_lost_never_pass() -> None:
         comparisons = by_metric(compare(base, lost, paired=True))
         assert comparisons[("Aggregated", "app_cpu_us")].status is Status.NO_DATA
         assert not verdict(list(comparisons.values()))
+
+
+def test_the_aggregated_row_alone_is_not_a_judgement() -> None:
+    # Every route under the floor, the Aggregated row (their sum) over it: the old rule
+    # counted Aggregated and passed a doubled route it never judged.
+    def with_aggregate(sparse: list) -> list:
+        return [{**t, "Aggregated": {**t["GET /x"], "requests": 900}} for t in sparse]
+
+    base = with_aggregate(trials(10, 20, n=8, requests=90, seed=40))
+    cand = with_aggregate(trials(20, 40, n=8, requests=90, seed=41))
+
+    assert not verdict(compare(base, cand, paired=True))
+
+
+def test_a_trial_without_the_route_is_not_judged_on_the_baselines_side_only() -> None:
+    base, cand = trials(10, 20, seed=42), trials(10, 20, seed=43)
+    del base[3]["GET /x"]
+    errors = by_metric(compare(base, cand))[("GET /x", "errors")]
+    assert errors.status is Status.NOT_JUDGED
+
+    base, cand = trials(10, 20, seed=42), trials(10, 20, seed=43)
+    del cand[3]["GET /x"]
+    errors = by_metric(compare(base, cand))[("GET /x", "errors")]
+    assert errors.status is Status.NO_DATA
