@@ -41,6 +41,10 @@ class AlternatingClient:
         self.next_side = next(self.order)
         self.last_side = self.next_side
 
+    def skip(self) -> None:
+        """Pass the next side over: its request would have nothing to do."""
+        self.next_side = next(self.order)
+
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
         self.last_side, self.next_side = self.next_side, next(self.order)
         return self.sessions[self.last_side].request(method, url, **kwargs)

@@ -138,11 +138,13 @@ def baseline_median(record: Mapping[str, Any], endpoint: str, metric: str) -> fl
 def sized(cell: str, target: str, calibration: Mapping[str, Any]) -> Injection | None:
     """The cell's regression, sized from the last unchanged run's baseline figures."""
     if cell == ROUTE:
-        p95 = min(baseline_median(calibration, row, "p95_ms") for row in TARGETS[target].rows)
-        return Injection(target, delay_ms=REGRESSION * p95)
+        p95s = [baseline_median(calibration, row, "p95_ms") for row in TARGETS[target].rows]
+        if any(math.isnan(p95) for p95 in p95s):
+            return None  # not measured in that run: nothing to size it from
+        return Injection(target, delay_ms=REGRESSION * min(p95s))
     if cell == CPU:
         cpu_us = baseline_median(calibration, CPU_TARGET, "app_cpu_us")
-        return Injection(CPU_TARGET, cpu_us=CPU_REGRESSION * cpu_us)
+        return None if math.isnan(cpu_us) else Injection(CPU_TARGET, cpu_us=CPU_REGRESSION * cpu_us)
     return None
 
 

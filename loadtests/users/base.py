@@ -58,6 +58,10 @@ class PostsUser(FastHttpUser):
     def side_of_next_request(self) -> str:
         return self.client.next_side if isinstance(self.client, AlternatingClient) else "A"
 
+    def skip_next_side(self) -> None:
+        if isinstance(self.client, AlternatingClient):
+            self.client.skip()
+
     def wait_time(self) -> float:
         return float(self.environment.parsed_options.think_ms) / 1000
 

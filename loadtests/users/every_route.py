@@ -82,7 +82,10 @@ class EveryRoute(PostsUser):
     def delete_own(self) -> None:
         mine = self.created[self.side_of_next_request()]
         if not mine:
-            gevent.sleep(IDLE_S)  # nothing of ours left on that side: no busy loop
+            if any(self.created.values()):
+                self.skip_next_side()  # the other side still has posts of ours to delete
+            else:
+                gevent.sleep(IDLE_S)  # none left anywhere: no busy loop
             return
         self.client.delete(f"/posts/{mine.pop()}", name="/posts/{id}")
 

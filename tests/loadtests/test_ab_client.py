@@ -39,6 +39,20 @@ def test_requests_alternate_abba_so_each_side_goes_first_as_often() -> None:
     assert "".join(sent) == "ABBAABBA"
 
 
+def test_the_client_says_where_requests_went_and_go_and_can_pass_a_side_over() -> None:
+    sent: list[str] = []
+    client = AlternatingClient({s: FakeSession(s, sent) for s in "AB"})  # type: ignore[misc]
+
+    assert client.next_side == "A"
+    client.get("/x")
+    assert (client.last_side, client.next_side) == ("A", "B")
+    client.skip()  # B had nothing to do: the next request goes where B's would have followed
+    assert client.next_side == "B"
+    client.get("/x")
+    assert sent == ["A", "B"]
+    assert client.last_side == "B"
+
+
 def test_side_label_prefixes_the_name_and_passes_the_rest() -> None:
     event = FakeEvent()
 
