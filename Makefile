@@ -155,8 +155,8 @@ locust-ui: setup
 
 # The A/B latency and error gate: the working tree against BASE (a commit; default the merge
 # base with main), both run here, trials interleaved. BASE=file: against results/baseline.json,
-# which `baseline` writes. TRIALS per side, each CYCLES rounds through every route (1 s per
-# route per round); both sides over TRANSPORT.
+# which `baseline` writes. TRIALS per side, each CYCLES rounds through every route (blocks
+# sized from a warm-up; CYCLES at most 12); both sides over TRANSPORT.
 # STAGES: latency, resilience (the same seeded faults on both database links), or both.
 BASE ?=
 TRIALS ?= 8
