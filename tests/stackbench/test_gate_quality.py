@@ -56,12 +56,15 @@ def test_a_detection_counts_only_in_the_injected_routes_rows() -> None:
     right = {"comparisons": [comparison("PATCH /posts/{id}", "p95_ms", 1, "REGRESSED")]}
     wrong = {"comparisons": [comparison("POST /posts", "p95_ms", 1, "REGRESSED")]}
 
+    both = {"comparisons": [*right["comparisons"], *wrong["comparisons"]]}
+
     tally = Tally()
     assert score(tally, 1, right, injection).startswith("FAIL (PATCH")
     assert score(tally, 1, wrong, injection).startswith("FAIL elsewhere")
+    assert score(tally, 1, both, injection).startswith("FAIL elsewhere")
     assert score(tally, 0, {}, injection) == "PASS"
     assert score(tally, 2, {}, injection) == "error 2"
-    assert (tally.runs, tally.flagged, tally.elsewhere, tally.errors) == (3, 1, 1, 1)
+    assert (tally.runs, tally.flagged, tally.elsewhere, tally.errors) == (4, 1, 2, 1)
     cpu_rows = expected_rows(Injection("POST /posts", cpu_us=100.0))
     assert cpu_rows == {("POST /posts", "app_cpu_us")}
 
