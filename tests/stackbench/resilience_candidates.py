@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.settings import HarnessSettings, new_run_id
 from tests.stackbench.throwaway import Change, Throwaway, replace_in, throwaway
 
 
@@ -115,13 +116,17 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def measure(name: str, runs: int, work: Path, say: Callable[[str], None] = _say) -> Counter[str]:
-    """`runs` gates of one case on one throwaway repository; how often each row failed."""
+def measure(
+    name: str, runs: int, work: Path, kept: Path, say: Callable[[str], None] = _say
+) -> tuple[Counter[str], int]:
+    """`runs` gates of one case on one throwaway repository (each run's record kept under
+    `kept`); how often each row failed, and in how many runs the rows were not the case's."""
     case = CASES[name]
     repo, base = prepared(case, work / name / "repo")
     failed: Counter[str] = Counter()
+    unexpected = 0
     for n in range(1, runs + 1):
-        out = work / name / f"run-{n}"
+        out = kept / name / f"run-{n}"
         started = time.perf_counter()
         result = repo.gate(base, out, "--stages", "resilience")
         took_s = time.perf_counter() - started
@@ -129,23 +134,36 @@ def measure(name: str, runs: int, work: Path, say: Callable[[str], None] = _say)
         stage = stage_record(out)
         rows = failing_rows(stage)
         failed.update(rows)
+        unexpected += rows != case.failing
         expected = "as expected" if rows == case.failing else f"EXPECTED {sorted(case.failing)}"
         say(f"{name} run {n}: exit {result.returncode}, failing {sorted(rows)} {expected}"
             f" (gate {took_s:.0f}s, stage {stage.get('wall_s', 0):.0f}s)")  # fmt: skip
         for line in table:
             say(f"    {line}")
-    return failed
+    return failed, unexpected
 
 
 def main(argv: list[str]) -> int:
+    """Exit 0 when every run failed in exactly its case's rows, 1 when not, 2 on bad input."""
+    if (argv and not argv[0].isdigit()) or argv[:1] == ["0"]:
+        print(f"resilience_candidates: {argv[0]!r} is not a number of runs", file=sys.stderr)
+        return 2
     runs = int(argv[0]) if argv else 3
     names = argv[1:] or list(CASES)
+    if unknown := [name for name in names if name not in CASES]:
+        print(f"resilience_candidates: no case {unknown[0]!r}; one of {', '.join(CASES)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    kept = HarnessSettings().results_dir / "gate-resilience-candidates" / new_run_id()
+    unexpected = 0
     with tempfile.TemporaryDirectory(prefix="gate-resilience-") as work:
         for name in names:
-            failed = measure(name, runs, Path(work))
+            failed, missed = measure(name, runs, Path(work), kept)
+            unexpected += missed
             summary = ", ".join(f"{row} {k}/{runs}" for row, k in sorted(failed.items()))
             print(f"== {name}: {summary or f'no row failed in {runs}/{runs}'}", flush=True)
-    return 0
+    print(f"records kept in {kept}")
+    return 1 if unexpected else 0
 
 
 if __name__ == "__main__":
