@@ -175,8 +175,10 @@ baseline: setup
 	$(PY) -m stackbench.gate --write-baseline --trials $(TRIALS) --cycles $(CYCLES) \
 		--transport '$(TRANSPORT)'
 
-# How good the gate is: detection of a +20% p95 and false alarms, idle and with a busy loop
-# on one core. RUNS whole gate runs per cell (each ~2-3 min, so the defaults take hours).
+# How good the gate is: detection of +20% p95 on each route (rotating) and of +25% CPU on
+# POST /posts, false alarms, and each route's minimum detectable effect; idle and with a busy
+# loop on one core. RUNS whole latency-stage gate runs per cell, three cells (each run
+# ~3-4 min, so the defaults take hours).
 RUNS ?= 20
 CONDITIONS ?= idle,noisy
 bench-quality: setup
