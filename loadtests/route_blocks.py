@@ -9,6 +9,7 @@ in aggregate. Pure (no Locust), so the harness computes the same blocks from the
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -70,13 +71,18 @@ class RouteBlocks:
     def first_s(self) -> float:
         return self.started_s + LEAD_S
 
-    @property
+    @functools.cached_property
     def lengths(self) -> tuple[float, ...]:
         return tuple(self.block_s) * (len(self.routes) // len(self.block_s))
 
+    @functools.cached_property
+    def ends_in_cycle_s(self) -> list[float]:
+        """Where each route's block ends, from its round's start."""
+        return list(itertools.accumulate(self.lengths))
+
     @property
     def cycle_s(self) -> float:
-        return sum(self.lengths)
+        return self.ends_in_cycle_s[-1]
 
     @property
     def count(self) -> int:
@@ -98,7 +104,7 @@ class RouteBlocks:
         cycle, into_s = divmod(now_s - self.first_s, self.cycle_s)
         if cycle >= self.cycles:
             return None, min(self.lengths)  # done: idle until Locust stops
-        position = bisect.bisect_right(list(itertools.accumulate(self.lengths)), into_s)
+        position = bisect.bisect_right(self.ends_in_cycle_s, into_s)
         block = self.block(int(cycle) * len(self.routes) + position)
         if now_s >= block.active_until_s:
             return None, block.end_s - now_s

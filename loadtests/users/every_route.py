@@ -6,6 +6,7 @@ gate the same power on each; a realistic mix is `make bench`'s job, not the gate
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -44,14 +45,17 @@ class EveryRoute(PostsUser):
             self.comment,
         )
 
-    @task
-    def step(self) -> None:
+    @functools.cached_property
+    def blocks(self) -> RouteBlocks:
+        """Built at the first step, once Locust's test start (every user's clock) is known."""
         options = self.environment.parsed_options
-        # The blocks start from Locust's test start, which every user of this process shares.
-        blocks = RouteBlocks(
+        return RouteBlocks(
             RECORDER.started_s or time.time(), options.route_block_s, options.route_cycles
         )
-        route, wait_s = blocks.at(time.time())
+
+    @task
+    def step(self) -> None:
+        route, wait_s = self.blocks.at(time.time())
         if route is None:
             gevent.sleep(wait_s)
             return
