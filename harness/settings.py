@@ -30,7 +30,9 @@ class HarnessSettings(BaseSettings):
     turso_database_url: str | None = Field(
         default=None, description="Real Turso or sqld; unset means start the local server."
     )
-    turso_auth_token: str | None = None
+    turso_auth_token: str | None = Field(
+        default=None, description="The token for `TURSO_DATABASE_URL`."
+    )
     sqld_bin: Path | None = Field(
         default=None,
         description="A sqld binary (the real Turso server): the stack runs it instead of the"
@@ -50,12 +52,22 @@ class HarnessSettings(BaseSettings):
         default=Path("/usr/bin/redis-server"),
         description="Debian's redis-server (`make setup` installs it): the app's shared cache.",
     )
-    results_dir: Path = PROJECT_ROOT / "results"
-    # CI systems set CI=true: there a test that cannot run (no Chromium, say) fails, not skips.
-    ci: bool = False
-    # Written by `make setup`: a self-signed certificate for 127.0.0.1 and its key.
-    tls_cert: Path = PROJECT_ROOT / ".certs" / "localturso.pem"
-    tls_key: Path = PROJECT_ROOT / ".certs" / "localturso-key.pem"
+    results_dir: Path = Field(
+        default=PROJECT_ROOT / "results", description="Where every run's figures and reports go."
+    )
+    ci: bool = Field(
+        default=False,
+        description="CI systems set `CI=true`: there a test that cannot run (no Chromium, no"
+        " sqld where CI has one) fails instead of being skipped.",
+    )
+    tls_cert: Path = Field(
+        default=PROJECT_ROOT / ".certs" / "localturso.pem",
+        description="The local server's certificate for 127.0.0.1 (`make setup` writes it).",
+    )
+    tls_key: Path = Field(
+        default=PROJECT_ROOT / ".certs" / "localturso-key.pem",
+        description="Its private key.",
+    )
 
     @field_validator("sqld_bin", mode="before")
     @classmethod
