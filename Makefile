@@ -10,7 +10,7 @@ TOXIPROXY_SERVER := $(BIN)/toxiproxy-server
 ACTIONLINT_VERSION ?= v1.7.12
 ACTIONLINT := $(BIN)/actionlint
 
-.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate gate-resilience-candidates baseline bench-quality locust-ui
+.PHONY: setup test lint format toxiproxy actionlint certs browser redis compose-cli clean chaos bench bench-localturso bench-app bench-app-profiles bench-micro bench-replica bench-write-lock gate gate-resilience-candidates baseline bench-quality locust-ui docs docs-serve
 
 setup: $(VENV)/.installed toxiproxy actionlint certs browser redis compose-cli
 
@@ -185,6 +185,14 @@ bench-quality: setup
 	$(PY) -m stackbench.gate_quality --runs $(RUNS) --trials $(TRIALS) --cycles $(CYCLES) \
 		--conditions $(CONDITIONS)
 
+# The documentation site (MkDocs with Material) into site/, every warning an error; docs-serve
+# rebuilds it as you edit, on 127.0.0.1:8000.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -197,4 +205,4 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) $(BIN) $(CERTS) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(BIN) $(CERTS) site .pytest_cache .ruff_cache .import_linter_cache
