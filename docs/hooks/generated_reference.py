@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from harness.settings import PROJECT_ROOT
+from harness.toxiproxy import attributes_text
 
 MARKER = re.compile(r"^<!-- generated: (?P<what>[a-z ]+) -->$", re.MULTILINE)
 # Which settings object each marker names, and how its fields are also given on a command line.
@@ -28,19 +29,6 @@ SETTINGS_OBJECTS = {
     "settings localturso": ("localturso.settings", "Settings", "--"),
     "settings harness": ("harness.settings", "HarnessSettings", None),
 }
-# Units of the toxic attributes the scenarios use, as Toxiproxy's README gives them.
-TOXIC_UNITS = {
-    "latency": "ms",
-    "jitter": "ms",
-    "rate": "KB/s",
-    "delay": "ms",
-    "timeout": "ms",
-    "bytes": "bytes",
-    "average_size": "bytes",
-    "size_variation": "bytes",
-}
-# The slicer's delay is in microseconds, unlike slow_close's.
-TOXIC_UNIT_OVERRIDES = {("slicer", "delay"): "µs"}
 
 
 def env_names(settings: type[BaseSettings], name: str, field: FieldInfo) -> list[str]:
@@ -116,12 +104,7 @@ def settings_table(module: str, attribute: str, flag_prefix: str | None) -> str:
 
 
 def _toxic(toxic: Any) -> str:
-    def unit(key: str) -> str:
-        return TOXIC_UNIT_OVERRIDES.get((toxic.type, key), TOXIC_UNITS.get(key, ""))
-
-    attributes = ", ".join(
-        f"{key} {value} {unit(key)}".strip() for key, value in toxic.attributes.items()
-    )
+    attributes = attributes_text(toxic.type, toxic.attributes)
     share = "" if toxic.toxicity >= 1 else f", on {toxic.toxicity:.0%} of connections"
     return (
         f"`{toxic.type}` toxic, {toxic.stream}" + (f": {attributes}" if attributes else "") + share
