@@ -227,3 +227,21 @@ def test_the_settings_reference_names_every_variable_and_its_default() -> None:
     assert "| `--port`<br>`LOCALTURSO_PORT` | int ≥ 0, ≤ 65535 | `8080` |" in flags
     with pytest.raises(ValueError, match="unknown generated section"):
         _hook().generated("settings nobody")
+
+
+def fields_documented(page: Path) -> set[str]:
+    """The field names in the first column of a reference page's tables."""
+    rows = re.findall(r"^\| ([^|]+) \|", page.read_text(), re.MULTILINE)
+    return {name for row in rows for name in re.findall(r"`([a-z][a-z0-9_]*)`", row)}
+
+
+def test_every_summary_field_documented_is_written_by_the_code() -> None:
+    source = "\n".join(
+        path.read_text()
+        for package in ("stackbench", "chaos", "harness", "reports")
+        for path in (PROJECT_ROOT / package).rglob("*.py")
+    )
+    documented = fields_documented(DOCS / "reference" / "summary-json.md")
+    assert {"run_id", "cpu_per_request", "invariants", "baseline_commit"} <= documented
+    missing = sorted(name for name in documented if not re.search(rf"\b{name}\b", source))
+    assert missing == []
