@@ -138,11 +138,15 @@ def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
     return note + table(("endpoint", "metric", "baseline ms", "this run ms", "change"), cells)
 
 
-def no_comparable_baseline(reasons: Sequence[str]) -> str:
+def no_comparable_baseline(reasons: Sequence[str], modes: Sequence[str]) -> str:
+    """Why no change against results/baseline.json is shown; `modes` names the ones it
+    concerns when others were compared (empty: all of them)."""
     items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    which = f" for {escape(', '.join(modes))}" if modes else ""
     return (
-        '<p class="note">No comparable baseline: results/baseline.json was measured under'
-        f' other conditions, so no change is shown.</p><ul class="note">{items}</ul>'
+        f"<p><strong>No comparable baseline{which}</strong>: results/baseline.json was"
+        " measured under other conditions, so no change against it is shown.</p>"
+        f'<ul class="note">{items}</ul>'
     )
 
 
