@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged
+from reports.chaos_verdicts import LEGEND, closing_lines, compact_table, judged, run_label
 from reports.data import BaselineRow
 
 STYLE = """
@@ -20,8 +20,11 @@ th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; ver
 th:first-child, td:first-child { text-align: left; }
 td.fail { color: #b71c1c; font-weight: 600; } td.ok { color: #2e7d32; }
 img { max-width: 100%; border: 1px solid #eee; }
-td small { font-size: 11px; display: block; max-width: 180px; text-align: left; }
-pre { font-size: 12px; background: #f7f7f7; padding: 8px; overflow-x: auto; }
+td small { font-size: 11px; display: block; text-align: left; }
+/* Every report fits a 1,400 px screen: long lines (the gate's rule) wrap rather than scroll,
+   and the chaos run's many invariant columns are set tighter. */
+pre { font-size: 12px; background: #f7f7f7; padding: 8px; white-space: pre-wrap; }
+table.invariants { font-size: 12px; } table.invariants :is(th, td) { padding: 3px 4px; }
 .note { color: #555; }
 .verdict { font-size: 16px; font-weight: 600; }
 .verdict.ok { color: #2e7d32; } .verdict.fail { color: #b71c1c; }
@@ -40,11 +43,19 @@ def _number(value: Any, digits: int = 1) -> str:
     return "—" if math.isnan(value) else f"{value:.{digits}f}"
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table from already-escaped cells."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+    """A table from already-escaped cells; `css`, its class."""
+    head = "".join(f"<th>{breakable(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    classes = f' class="{css}"' if css else ""
+    return f"<table{classes}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def breakable(text: str) -> str:
+    """Escaped, with a line break allowed after each underscore, so a long name
+    (during_success_rate, rate_limited_retry_after) wraps within its column instead of
+    widening the table past the screen."""
+    return escape(text).replace("_", "_<wbr>")
 
 
 def _cell(cell: str) -> str:
@@ -138,11 +149,15 @@ def baseline_table(rows: Sequence[BaselineRow], load: Mapping[str, Any]) -> str:
     return note + table(("endpoint", "metric", "baseline ms", "this run ms", "change"), cells)
 
 
-def no_comparable_baseline(reasons: Sequence[str]) -> str:
+def no_comparable_baseline(reasons: Sequence[str], modes: Sequence[str]) -> str:
+    """Why no change against results/baseline.json is shown; `modes` names the ones it
+    concerns when others were compared (empty: all of them)."""
     items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
+    which = f" for {escape(', '.join(modes))}" if modes else ""
     return (
-        '<p class="note">No comparable baseline: results/baseline.json was measured under'
-        f' other conditions, so no change is shown.</p><ul class="note">{items}</ul>'
+        f"<p><strong>No comparable baseline{which}</strong>: results/baseline.json was"
+        " measured under other conditions, so no change against it is shown.</p>"
+        f'<ul class="note">{items}</ul>'
     )
 
 
@@ -162,11 +177,12 @@ def fault_log_table(events: Sequence[Mapping[str, Any]], origin: float) -> str:
 
 
 def invariant_table(scenarios: Sequence[Mapping[str, Any]]) -> str:
-    """One row per scenario and mode, one column per invariant: ok or FAIL, figures on hover."""
+    """One row per scenario and mode (and transport), one column per invariant: ok or FAIL,
+    its figures below."""
     names = list(dict.fromkeys(n for s in scenarios for n in s["invariants"]))
     rows = []
     for s in scenarios:
-        cells = [escape(s["scenario"]), escape(s["mode"])]
+        cells = [breakable(s["scenario"]), escape(run_label(s))]
         cells += [_invariant_cell(name, s["invariants"].get(name, {})) for name in names]
         verdict = "pass" if s["passed"] else "FAIL"
         if s["mode"] != "hardened" and "expected" in s:
@@ -174,7 +190,7 @@ def invariant_table(scenarios: Sequence[Mapping[str, Any]]) -> str:
             verdict += " (expected)" if as_expected else " (UNEXPECTED)"
         cells.append(f'<td class="{"ok" if s["passed"] else "fail"}">{escape(verdict)}</td>')
         rows.append(cells)
-    return table(("scenario", "mode", *names, "verdict"), rows)
+    return table(("scenario", "mode", *names, "verdict"), rows, css="invariants")
 
 
 def _invariant_cell(name: str, verdict: Mapping[str, Any]) -> str:
@@ -188,9 +204,11 @@ def _invariant_cell(name: str, verdict: Mapping[str, Any]) -> str:
     else:
         mark, css = "ok", "ok"
     figures = ", ".join(
-        f"{k}={v}" for k, v in verdict.items() if k not in ("passed", "example") and v is not None
+        breakable(f"{k}={v}")
+        for k, v in verdict.items()
+        if k not in ("passed", "example") and v is not None
     )
-    return f'<td class="{css}">{mark}<br><small class="note">{escape(figures)}</small></td>'
+    return f'<td class="{css}">{mark}<br><small class="note">{figures}</small></td>'
 
 
 def chaos_summary(scenarios: Sequence[Mapping[str, Any]]) -> str:

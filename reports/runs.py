@@ -99,13 +99,25 @@ def _mode_section(mode: str, summary: Mapping[str, Any], mode_dir: Path) -> str:
     return "".join(parts)
 
 
-def _baseline_section(baseline: Mapping[str, Any], mode_summary: Mapping[str, Any]) -> str:
-    """The comparison with results/baseline.json, only under the same conditions."""
-    reasons = data.baseline_differences(baseline, mode_summary)
-    if reasons:
-        return pages.no_comparable_baseline(reasons)
-    rows = data.baseline_rows(baseline, mode_summary["endpoints"])
-    return pages.baseline_table(rows, baseline.get("load", {}))
+def _baseline_section(baseline: Mapping[str, Any], modes: Mapping[str, Any]) -> str:
+    """One section for results/baseline.json: each mode measured under the baseline's
+    conditions against it, and once, for all the others, why they are not (a comparison's
+    four variants share their conditions, so they would all say the same)."""
+    measured = {mode: s for mode, s in modes.items() if s.get("endpoints")}
+    if not baseline or not measured:
+        return ""
+    reasons = {mode: data.baseline_differences(baseline, s) for mode, s in measured.items()}
+    apart = [mode for mode, why in reasons.items() if why]
+    parts = ["<h2>Against the baseline</h2>"]
+    if apart:
+        every_reason = list(dict.fromkeys(r for mode in apart for r in reasons[mode]))
+        named = apart if len(apart) < len(measured) else []
+        parts.append(pages.no_comparable_baseline(every_reason, named))
+    for mode, s in measured.items():
+        if not reasons[mode]:
+            rows = data.baseline_rows(baseline, s["endpoints"])
+            parts += [f"<h3>{mode}</h3>", pages.baseline_table(rows, baseline.get("load", {}))]
+    return "".join(parts)
 
 
 def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[str, Any]) -> str:
@@ -118,10 +130,7 @@ def bench_report(run_dir: Path, summary: Mapping[str, Any], baseline: Mapping[st
     if summary.get("ablation"):
         parts.append("<h2>Where the difference comes from</h2>")
         parts.append(pages.ablation_table(summary["ablation"], summary.get("not_simulated", "")))
-    for mode, s in modes.items():
-        if baseline and s.get("endpoints"):
-            parts.append(f"<h2>{mode} against the baseline</h2>")
-            parts.append(_baseline_section(baseline, s))
+    parts.append(_baseline_section(baseline, modes))
     kind = "Locust UI run" if summary.get("source") == "locust-ui" else "Bench run"
     return pages.page(f"{kind} {summary.get('run_id', run_dir.name)}", "".join(parts))
 

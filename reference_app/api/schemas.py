@@ -24,7 +24,16 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Example bodies the OpenAPI schema (and so /docs) shows, so a client need not guess a field.
+POST_EXAMPLE = {
+    "title": "Hello, Turso",
+    "content": f"The post's text, up to {CONTENT_MAX_CHARS:,} characters.",
+}
+
+
 class PostIn(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [POST_EXAMPLE]})
+
     title: Title
     content: Content
 
@@ -34,7 +43,13 @@ class PostIn(_Input):
 
 class PostPatch(_Input):
     # "At least one field" in the schema too, so clients (and fuzzers) can know it.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "minProperties": 1,
+            "examples": [{"title": "A better title"}, {"content": "New text; the title stays."}],
+        },
+    )
 
     # Absent means "keep"; an explicit null is no value the schema allows, so it is a 422.
     title: Title = None  # type: ignore[assignment]
@@ -51,10 +66,20 @@ class PostPatch(_Input):
 
 
 class PostBatchIn(_Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"posts": [POST_EXAMPLE, {"title": "Second", "content": "Stored with it."}]}
+            ]
+        }
+    )
+
     posts: list[PostIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
 
 
 class CommentIn(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"body": "A comment's text."}]})
+
     body: str = Field(min_length=1, max_length=COMMENT_MAX_CHARS)
 
 

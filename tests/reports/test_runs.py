@@ -251,3 +251,40 @@ def test_a_chaos_report_of_many_scenarios_draws_each_figure_in_order(tmp_path: P
     assert report.count('<img class="plot"') == len(names)
     titles = [report.index(f'alt="{name} (hardened)"') for name in names]
     assert titles == sorted(titles)
+
+
+def test_no_comparable_baseline_is_said_once_for_every_variant_of_a_comparison(
+    tmp_path: Path,
+) -> None:
+    """`make bench COMPARE=naive` measures four variants under the same conditions: one
+    baseline section says once why none of them is held against the baseline."""
+    run_dir = _with_endpoints(bench_run(tmp_path / "run", with_faults=False))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    mode = summary["modes"]["hardened"]
+    variants = ("hardened", "hardened-no-cache", "hardened-no-batching", "naive")
+    summary["modes"] = {variant: mode for variant in variants}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+
+    report = write_run_report(run_dir, _baseline(tmp_path, "ycsb-e")).read_text()
+
+    assert report.count("No comparable baseline") == 1
+    assert report.count("workload: baseline ycsb-e, this run readers") == 1
+    assert report.count("against the baseline") + report.count("Against the baseline") == 1
+
+
+def test_only_the_variants_measured_like_the_baseline_are_held_against_it(
+    tmp_path: Path,
+) -> None:
+    run_dir = _with_endpoints(bench_run(tmp_path / "run", with_faults=False))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    hardened = summary["modes"]["hardened"]
+    naive = {**hardened, "settings": {"workload": "ycsb-e", "users": 5}}
+    summary["modes"] = {"hardened": hardened, "naive": naive}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+
+    report = write_run_report(run_dir, _baseline(tmp_path, "readers")).read_text()
+
+    assert report.count("No comparable baseline") == 1
+    assert "No comparable baseline for naive" in report
+    assert "workload: baseline readers, this run ycsb-e" in report
+    assert report.count("+50%") == 1  # hardened's p95, 30 ms against 20 ms
