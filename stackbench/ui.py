@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -148,25 +147,19 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         start_new_session=True,
     )
     # Watched: its whole group goes with it, and if we die first the watchdog kills it. A
-    # signal to us is passed on as one SIGINT to the master alone (below): SIGTERM to the
-    # group would kill its workers before they report their last stats.
-    with watched(locust, grace_s=LOCUST_STOP_S, terminate_on_signal=False):
+    # signal to us reaches it first, as one SIGINT to the master alone (SIGTERM to the group
+    # would kill its workers before they report their last stats); the stack stops after.
+    with watched(locust, grace_s=LOCUST_STOP_S):
         assert locust.stdout is not None
         relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
         relay.start()
         try:
             code = locust.wait()
         except KeyboardInterrupt:
-            locust.send_signal(signal.SIGINT)
-            try:
-                locust.wait(timeout=LOCUST_STOP_S)
-            except subprocess.TimeoutExpired:
-                locust.kill()
-                locust.wait()
             # Locust exits 0 on SIGINT; a run stopped by a signal still says so to the caller.
             code = INTERRUPTED_EXIT_CODE
-        relay.join(timeout=LOCUST_STOP_S)
-        return code
+    relay.join(timeout=LOCUST_STOP_S)
+    return code
 
 
 def a_test_was_started(run_dir: Path) -> bool:
