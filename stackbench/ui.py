@@ -19,10 +19,13 @@ from typing import IO, Any, TextIO
 
 from harness.cli import (
     OneLineParser,
+    cannot_listen,
     first_line,
     make_names,
     non_negative_int,
+    port_number,
     positive_int,
+    positive_number,
     run,
 )
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
@@ -71,16 +74,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
     parser.add_argument("--users", type=positive_int, default=20)
-    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--spawn-rate", type=positive_number, default=10.0)
     parser.add_argument("--run-time", type=duration_s, default=None, help="prefills the form")
     parser.add_argument("--mode", choices=MODES, default="hardened")
     parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
-    parser.add_argument("--web-port", type=positive_int, default=8089)
+    parser.add_argument("--web-port", type=port_number, default=8089)
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument("--no-tls", action="store_true", help="no TLS to the local server")
     parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Checked before the stack starts: Locust finds out only once it is up, in a traceback.
+    if reason := cannot_listen(LOOPBACK, args.web_port):
+        parser.error(f"--web-port: cannot listen on {LOOPBACK}:{args.web_port} ({reason})")
+    return args
 
 
 def ui_argv(
