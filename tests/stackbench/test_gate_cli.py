@@ -53,9 +53,9 @@ def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def make(target: str, variable: str) -> subprocess.CompletedProcess[str]:
+def make(target: str, *variables: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "--no-print-directory", "-s", target, variable],
+        ["make", "--no-print-directory", "-s", target, *variables],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -64,31 +64,42 @@ def make(target: str, variable: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("target", "variable", "line"),
+    ("target", "variables", "line"),
     [
-        ("gate", "TRIALS=0", "gate: TRIALS (--trials): '0' is not a positive integer"),
-        ("gate", "TRIALS=3", "gate: TRIALS (--trials): 3: at least 6 trials per side"),
+        ("gate", ("TRIALS=0",), "gate: TRIALS (--trials): '0' is not a positive integer"),
+        ("gate", ("TRIALS=3",), "gate: TRIALS (--trials): 3: at least 6 trials per side"),
         (
             "gate",
-            "CYCLES=99",
+            ("CYCLES=99",),
             f"gate: CYCLES (--cycles): 99: at most {MAX_CYCLES} rounds per trial",
         ),
         (
             "gate",
-            "STAGES=speed",
+            ("STAGES=speed",),
             f"gate: STAGES (--stages): 'speed': give some of {','.join(STAGES)}",
         ),
-        ("baseline", "TRIALS=0", "gate: TRIALS (--trials): '0' is not a positive integer"),
-        ("bench-quality", "RUNS=0", "bench-quality: RUNS (--runs): '0' is not a positive integer"),
+        (
+            "gate",
+            ("BASE=file", "STAGES=resilience"),
+            "gate: STAGES (--stages): resilience alone needs a baseline commit in BASE (--base)",
+        ),
+        ("baseline", ("TRIALS=0",), "gate: TRIALS (--trials): '0' is not a positive integer"),
         (
             "bench-quality",
-            "TRIALS=3",
+            ("RUNS=0",),
+            "bench-quality: RUNS (--runs): '0' is not a positive integer",
+        ),
+        (
+            "bench-quality",
+            ("TRIALS=3",),
             "bench-quality: TRIALS (--trials): 3: at least 6 trials per side",
         ),
     ],
 )
-def test_make_names_the_variable_the_user_typed(target: str, variable: str, line: str) -> None:
-    result = make(target, variable)
+def test_make_names_the_variable_the_user_typed(
+    target: str, variables: tuple[str, ...], line: str
+) -> None:
+    result = make(target, *variables)
 
     assert result.returncode == EXIT_ERROR
     # make's own line ("make: *** ... Error 2") follows ours.
