@@ -28,8 +28,10 @@ def make_locust_ui(variable: str, results: Path) -> subprocess.CompletedProcess[
 
 def refused_in_one_line(done: subprocess.CompletedProcess[str], line: str) -> bool:
     # make adds its own line ("make: *** ... Error 2") after ours.
-    return done.returncode == 2 and line in done.stderr.splitlines() and "Traceback" not in (
-        done.stderr + done.stdout
+    return (
+        done.returncode == 2
+        and line in done.stderr.splitlines()
+        and "Traceback" not in (done.stderr + done.stdout)
     )
 
 
