@@ -8,8 +8,10 @@ project's packages (`run make setup`).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
+import socket
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
@@ -18,6 +20,7 @@ DEBUG_ENV = "HARNESS_DEBUG"  # read before any settings object can exist: a fail
 USAGE_ERROR = 2
 INTERRUPTED = 130
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+MAX_PORT = 65535
 SETUP_HINT = "run `make setup`, then use .venv/bin/python (or `source .venv/bin/activate`)"
 
 
@@ -72,6 +75,47 @@ def non_negative_int(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
     return int(text)
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """A rate such as Locust's spawn rate: Locust itself takes 0 and then never starts."""
+    if _number(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return float(text)
+
+
+def non_negative_number(text: str) -> float:
+    if _number(text) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative number")
+    return float(text)
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-{MAX_PORT})")
+    return int(text)
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not listen on host:port right now ("Address already in use"), or
+    None. With SO_REUSEADDR, as servers bind, so a port in TIME_WAIT is free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
 
 
 def first_line(error: BaseException) -> str:

@@ -5,8 +5,10 @@ Every child the harness starts leads its own process group, which its own childr
 program. The watchdog reads a pipe whose write end only the program holds: when the
 program dies, however it dies (kill -9 included), the pipe reads end-of-file and the
 watchdog SIGKILLs every group still registered. `stop_on_signals` turns SIGTERM and SIGHUP
-into KeyboardInterrupt, as Ctrl-C is, after sending SIGTERM to every watched group at once,
-so the programs' `finally` blocks stop everything quickly and write what they have.
+into KeyboardInterrupt, as Ctrl-C is, after stopping the load first: the load generators
+get one SIGINT each, and every other watched group (the stack they load) gets SIGTERM at
+once when the last of them has exited, so the programs' `finally` blocks stop everything
+quickly, write what they have, and no request meets a server that is already stopping.
 """
 
 from __future__ import annotations
@@ -83,36 +85,58 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
-# Watched groups a signal to the program leaves to the program to stop its own way.
-_stopped_by_program: set[int] = set()
+# Watched groups that are load generators, and those of them already sent their SIGINT.
+_load: set[int] = set()
+_interrupted_load: set[int] = set()
+_stopping = False  # a signal arrived: the other groups follow the last load generator out
 
 
-def watch_group(pgid: int, *, terminate_on_signal: bool = True) -> None:
+def watch_group(pgid: int, *, load: bool = False) -> None:
     """Kill this process group if the program dies before `release_group`.
 
-    `terminate_on_signal=False`: a signal to the program does not SIGTERM the group too,
-    for a child that must be stopped its own way (Locust's master, which stops its workers
-    and collects their last stats on one SIGINT).
+    `load`: a load generator (Locust), stopped before every other group on a signal, with
+    one SIGINT to its leader: Locust's master then stops its users and workers and writes
+    its results, all against a stack still serving.
     """
     _watchdog.watch(pgid)
-    if not terminate_on_signal:
-        _stopped_by_program.add(pgid)
+    if load:
+        _load.add(pgid)
 
 
 def release_group(pgid: int) -> None:
-    _stopped_by_program.discard(pgid)
+    was_load = pgid in _load
+    _load.discard(pgid)
+    _interrupted_load.discard(pgid)
     _watchdog.release(pgid)
+    if _stopping and was_load and not _load:
+        terminate_watched_groups()  # the load is gone: the stack may stop now
+
+
+def interrupt_load(pgid: int) -> None:
+    """One SIGINT to a load generator's leader; never a second, which would cut short
+    Locust's writing of its results."""
+    if pgid in _interrupted_load:
+        return
+    _interrupted_load.add(pgid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pgid, signal.SIGINT)
 
 
 def terminate_watched_groups() -> None:
-    """SIGTERM to every watched group at once, so stopping them in turn waits only once."""
-    for pgid in list(_watchdog.groups - _stopped_by_program):
+    """SIGTERM to every watched group but the load generators, at once, so stopping them in
+    turn waits only once."""
+    for pgid in list(_watchdog.groups - _load):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
-    terminate_watched_groups()
+    global _stopping
+    _stopping = True
+    for pgid in list(_load):
+        interrupt_load(pgid)
+    if not _load:
+        terminate_watched_groups()
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
@@ -120,17 +144,20 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 def stop_on_signals() -> Iterator[None]:
     """For a program's `main`: SIGINT, SIGTERM, SIGHUP and its parent's death all stop it.
 
-    Each signal first sends SIGTERM to every watched group, then raises KeyboardInterrupt
-    where the program is, so its `finally` blocks run (stack stopped, partial results
-    written). The parent's death (make killed with -9, say) arrives as SIGTERM through
-    Linux's parent-death signal. Handlers are restored on the way out.
+    Each signal first stops the load (see `watch_group`), or, with none running, sends
+    SIGTERM to every watched group, then raises KeyboardInterrupt where the program is, so
+    its `finally` blocks run (stack stopped, partial results written). The parent's death
+    (make killed with -9, say) arrives as SIGTERM through Linux's parent-death signal.
+    Handlers are restored on the way out.
     """
+    global _stopping
     handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, _interrupt) for sig in handled}
     _set_parent_death_signal(signal.SIGTERM)
     try:
         yield
     finally:
+        _stopping = False
         _set_parent_death_signal(0)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

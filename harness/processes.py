@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.lifecycle import release_group, watch_group
+from harness.lifecycle import interrupt_load, release_group, watch_group
 
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -188,24 +188,23 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
 
 
 @contextlib.contextmanager
-def watched(
-    popen: subprocess.Popen[bytes], grace_s: float, *, terminate_on_signal: bool = True
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A one-shot child started with `start_new_session=True`, stopped with its group on exit.
+def watched(popen: subprocess.Popen[bytes], grace_s: float) -> Iterator[subprocess.Popen[bytes]]:
+    """A load generator (Locust) started with `start_new_session=True`, stopped with its
+    group on exit, and on a signal before the stack it loads (`watch_group`'s `load`).
 
-    If it is still running on the way out (an interrupt, say), its group gets SIGTERM and
-    `grace_s` to finish writing what it has, then SIGKILL; and if this program dies first,
-    the watchdog kills the group. `terminate_on_signal`: as for `watch_group`.
+    If it is still running on the way out (an interrupt, say), its leader gets one SIGINT
+    and `grace_s` to stop its workers and write its results, then the group gets SIGKILL;
+    and if this program dies first, the watchdog kills the group.
     """
-    watch_group(popen.pid, terminate_on_signal=terminate_on_signal)
+    watch_group(popen.pid, load=True)
     try:
         yield popen
     finally:
+        if popen.poll() is None:
+            interrupt_load(popen.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                popen.wait(grace_s)
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            if popen.poll() is None:
-                os.killpg(popen.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    popen.wait(grace_s)
-            os.killpg(popen.pid, signal.SIGKILL)
+            os.killpg(popen.pid, signal.SIGKILL)  # its workers, should any be left
         popen.wait()
         release_group(popen.pid)

@@ -1,8 +1,9 @@
 """Command line: `python -m localturso --host H --port P --db PATH`.
 
 Every flag falls back to its LOCALTURSO_* environment variable. A mistake (a bad flag or
-value, a port in use, a Python without the project's packages) is one line on stderr and
-exit status 2; HARNESS_DEBUG=1 shows tracebacks.
+value, a port in use, a database file that cannot be opened, a Python without the
+project's packages) is one line on stderr and exit status 2; HARNESS_DEBUG=1 shows
+tracebacks.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 try:
+    import apsw
     import uvicorn
     from pydantic import ValidationError
 
@@ -83,6 +86,15 @@ def check_port_free(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port} ({error.strerror}); pick another --port")
 
 
+def why_unopenable(path: Path, error: Exception) -> str:
+    """SQLite says only "unable to open database file"; the usual causes, named."""
+    if not path.parent.is_dir():
+        return f"no such directory: {path.parent}"
+    if path.is_dir():
+        return "it is a directory"
+    return str(error)
+
+
 def parse_args(argv: list[str]) -> dict[str, Any]:
     parser = _OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--host")
@@ -121,8 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         app = create_app(settings)
+    except apsw.CantOpenError as error:
+        fail(f"cannot open --db {settings.db} ({why_unopenable(Path(settings.db), error)})")
     except (OSError, ValueError) as error:
-        sys.exit(f"localturso: {error}")  # a bad key file or database path: one line, exit 1
+        sys.exit(f"localturso: {error}")  # a bad key file: one line, exit 1
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -43,7 +43,15 @@ from stackbench.ablation import (
     format_ablation,
     not_simulated,
 )
-from stackbench.cli import SETUP_ERRORS, OneLineParser, non_negative_int, one_line, positive_int
+from stackbench.cli import (
+    SETUP_ERRORS,
+    OneLineParser,
+    non_negative_int,
+    non_negative_number,
+    one_line,
+    positive_int,
+    positive_number,
+)
 from stackbench.provenance import provenance
 from stackbench.runner import LoadConfig, bench_stack, run_locust
 from stackbench.seeding import seed
@@ -81,13 +89,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
     parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
     parser.add_argument("--users", type=positive_int, default=20)
-    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--spawn-rate", type=positive_number, default=10.0)
     parser.add_argument("--duration", type=duration_s, default=30, help="30s, 2m, ...")
     parser.add_argument("--mode", choices=MODES, default="hardened")
     parser.add_argument("--compare", choices=("", *MODES), default="", help="a second app mode")
     parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
-    parser.add_argument("--think-ms", type=float, default=50.0)
-    parser.add_argument("--arrival-rate", type=float, default=50.0, help="open-readers: req/s")
+    parser.add_argument("--think-ms", type=non_negative_number, default=50.0)
+    parser.add_argument(
+        "--arrival-rate", type=positive_number, default=50.0, help="open-readers: req/s"
+    )
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
     parser.add_argument("--commented-posts", type=non_negative_int, default=200)
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)

@@ -40,7 +40,7 @@ def resolve_base(rev: str | None) -> str:
     """
     if not rev:
         branch = next(
-            (b for b in (MAIN_BRANCH, f"origin/{MAIN_BRANCH}") if _exists(b)),
+            (b for b in (MAIN_BRANCH, f"origin/{MAIN_BRANCH}") if is_commit(b)),
             None,
         )
         if branch is None:
@@ -49,7 +49,8 @@ def resolve_base(rev: str | None) -> str:
     return git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
 
 
-def _exists(ref: str) -> bool:
+def is_commit(ref: str) -> bool:
+    """Whether `ref` names a commit of this repository (false too without git)."""
     try:
         git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except GitError:

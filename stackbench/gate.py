@@ -51,6 +51,7 @@ from stackbench.ab import (
     GitError,
     baseline_worktree,
     describe,
+    is_commit,
     resolve_base,
     serves_tls,
 )
@@ -132,7 +133,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
         prog="gate",
         description=__doc__.splitlines()[0],
-        make_variables=make_names("--transport"),
+        make_variables=make_names("--base", "--trials", "--cycles", "--transport", "--stages"),
     )
     parser.add_argument(
         "--base", default="", help="baseline commit; default the merge base with main; 'file'"
@@ -154,7 +155,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"A/B stages to run; default {','.join(STAGES)}",
     )
     parser.add_argument("--out", type=Path, default=None, help="default results/gate")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.base not in ("", FILE_BASE) and not is_commit(args.base):
+        parser.error(f"--base: {args.base!r} is not a commit of this repository")
+    if (args.write_baseline or args.base == FILE_BASE) and LATENCY not in args.stages:
+        parser.error("--stages: resilience alone needs a baseline commit in --base")
+    return args
 
 
 def _figures(trial: Trial) -> str:
@@ -405,9 +411,6 @@ def _run(args: argparse.Namespace) -> int:
     out_dir = args.out or settings.results_dir / "gate" / new_run_id()
     try:
         if args.write_baseline or args.base == FILE_BASE:
-            if LATENCY not in args.stages:
-                print("gate: --stages resilience needs the A/B mode (BASE=<rev>)", file=sys.stderr)
-                return EXIT_ERROR
             if RESILIENCE in args.stages:
                 print("gate: latency only: the resilience stage needs a baseline commit to run")
             return file_gate(args, settings, out_dir)

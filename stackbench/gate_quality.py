@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from harness.cli import run
+from harness.cli import make_names, run
 from harness.hdr import AGGREGATED
 from harness.settings import HarnessSettings
 from loadtests.route_blocks import ROUTES
 from stackbench.cli import OneLineParser, positive_int
 from stackbench.comparable import machine_load
-from stackbench.gate import EXIT_FAIL, MIN_TRIALS
+from stackbench.gate import EXIT_FAIL, at_least_min_trials, cycles
 from stackbench.gate_stats import METRICS, Status, compare_latency
 from stackbench.injection import TARGETS, Injection, inject, restore
 from stackbench.throwaway import throwaway_repository
@@ -76,18 +76,22 @@ class Tally:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = OneLineParser(
-        prog="python -m stackbench.gate_quality", description=__doc__.splitlines()[0]
+        prog="bench-quality",
+        description=__doc__.splitlines()[0],
+        make_variables=make_names("--runs", "--trials", "--cycles", "--conditions"),
     )
     parser.add_argument("--runs", type=positive_int, default=20, help="gate runs per cell")
-    parser.add_argument("--trials", type=positive_int, default=8, help="per side, per gate run")
-    parser.add_argument("--cycles", type=positive_int, default=2, help="rounds through the routes")
+    parser.add_argument(
+        "--trials", type=at_least_min_trials, default=8, help="per side, per gate run"
+    )
+    parser.add_argument("--cycles", type=cycles, default=2, help="rounds through the routes")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="idle,noisy")
     args = parser.parse_args(argv)
     args.conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
     if unknown := set(args.conditions) - set(CONDITIONS):
-        parser.error(f"unknown condition(s) {sorted(unknown)}; known: {', '.join(CONDITIONS)}")
-    if args.trials < MIN_TRIALS:
-        parser.error(f"--trials {args.trials}: at least {MIN_TRIALS}")
+        parser.error(
+            f"--conditions: unknown {', '.join(sorted(unknown))}; known: {', '.join(CONDITIONS)}"
+        )
     return args
 
 

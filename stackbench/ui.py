@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -20,10 +19,13 @@ from typing import IO, Any, TextIO
 
 from harness.cli import (
     OneLineParser,
+    cannot_listen,
     first_line,
     make_names,
     non_negative_int,
+    port_number,
     positive_int,
+    positive_number,
     run,
 )
 from harness.lifecycle import INTERRUPTED_EXIT_CODE, stop_on_signals
@@ -72,16 +74,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--shape", choices=SHAPE_NAMES, default="constant")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="edge")
     parser.add_argument("--users", type=positive_int, default=20)
-    parser.add_argument("--spawn-rate", type=float, default=10.0)
+    parser.add_argument("--spawn-rate", type=positive_number, default=10.0)
     parser.add_argument("--run-time", type=duration_s, default=None, help="prefills the form")
     parser.add_argument("--mode", choices=MODES, default="hardened")
     parser.add_argument("--workers", type=non_negative_int, default=0, help="Locust workers")
-    parser.add_argument("--web-port", type=positive_int, default=8089)
+    parser.add_argument("--web-port", type=port_number, default=8089)
     parser.add_argument("--seed-posts", type=positive_int, default=1000)
     parser.add_argument("--transport", choices=TRANSPORTS, default=None, help=TRANSPORT_HELP)
     parser.add_argument("--no-tls", action="store_true", help="no TLS to the local server")
     parser.add_argument("--out", type=Path, default=None, help="default results/<run-id>")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Checked before the stack starts: Locust finds out only once it is up, in a traceback.
+    if reason := cannot_listen(LOOPBACK, args.web_port):
+        parser.error(f"--web-port: cannot listen on {LOOPBACK}:{args.web_port} ({reason})")
+    return args
 
 
 def ui_argv(
@@ -148,25 +154,19 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         start_new_session=True,
     )
     # Watched: its whole group goes with it, and if we die first the watchdog kills it. A
-    # signal to us is passed on as one SIGINT to the master alone (below): SIGTERM to the
-    # group would kill its workers before they report their last stats.
-    with watched(locust, grace_s=LOCUST_STOP_S, terminate_on_signal=False):
+    # signal to us reaches it first, as one SIGINT to the master alone (SIGTERM to the group
+    # would kill its workers before they report their last stats); the stack stops after.
+    with watched(locust, grace_s=LOCUST_STOP_S):
         assert locust.stdout is not None
         relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
         relay.start()
         try:
             code = locust.wait()
         except KeyboardInterrupt:
-            locust.send_signal(signal.SIGINT)
-            try:
-                locust.wait(timeout=LOCUST_STOP_S)
-            except subprocess.TimeoutExpired:
-                locust.kill()
-                locust.wait()
             # Locust exits 0 on SIGINT; a run stopped by a signal still says so to the caller.
             code = INTERRUPTED_EXIT_CODE
-        relay.join(timeout=LOCUST_STOP_S)
-        return code
+    relay.join(timeout=LOCUST_STOP_S)
+    return code
 
 
 def a_test_was_started(run_dir: Path) -> bool:

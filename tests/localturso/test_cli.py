@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,18 @@ def test_a_python_without_the_packages_says_run_make_setup() -> None:
     assert done.stderr.startswith("localturso: no module named ")
     assert "run `make setup`, then use .venv/bin/python -m localturso" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("db", "reason"),
+    [("missing/x.db", "no such directory: {tmp}/missing"), (".", "it is a directory")],
+)
+def test_a_database_that_cannot_be_opened_is_one_line_with_its_path(
+    tmp_path: Path, db: str, reason: str
+) -> None:
+    path = tmp_path / db
+
+    done = localturso("--port", "0", "--db", str(path))
+
+    assert done.returncode == 2
+    assert done.stderr == f"localturso: cannot open --db {path} ({reason.format(tmp=tmp_path)})\n"

@@ -24,6 +24,11 @@ from stackbench.__main__ import duration_s, parse_args
         ["--compare", "hardened"],
         ["--workers", "-1"],
         ["--commented-posts", "5000"],
+        ["--spawn-rate", "0"],
+        ["--spawn-rate", "-2"],
+        ["--spawn-rate", "nan"],
+        ["--arrival-rate", "0"],
+        ["--think-ms", "-1"],
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -100,3 +105,17 @@ def test_every_stack_command_takes_transport_from_make(target: str, prog: str) -
     line = f"{prog}: TRANSPORT (--transport): invalid choice: 'wss' (choose from {choices})"
     assert line in done.stderr.splitlines()
     assert "Traceback" not in done.stderr
+
+
+def test_a_zero_spawn_rate_is_one_line_before_any_stack(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+
+    done = _command(
+        ["make", "--no-print-directory", "-s", "bench", "SPAWN_RATE=0"], RESULTS_DIR=str(results)
+    )
+
+    assert done.returncode == 2
+    line = "bench: SPAWN_RATE (--spawn-rate): '0' is not a positive number"
+    assert line in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
+    assert not results.exists()  # no stack started, no run directory

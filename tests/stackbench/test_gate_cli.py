@@ -15,7 +15,9 @@ from loadtests.route_blocks import GAP_S, ROUTES, RouteBlocks
 from stackbench.gate import (
     EXIT_ERROR,
     EXIT_NOT_COMPARABLE,
+    MAX_CYCLES,
     MAX_TRIAL_S,
+    STAGES,
     TARGET_REQUESTS,
     block_lengths,
     conditions,
@@ -51,13 +53,68 @@ def test_bad_flags_are_one_line_and_exit_2(argv: list[str]) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.skipif(not (PROJECT_ROOT / ".git").exists(), reason="not a git checkout")
-def test_an_unknown_base_commit_is_one_line_and_exit_2() -> None:
-    result = gate("--base", "no-such-commit-anywhere")
+def make(target: str, *variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-s", target, *variables],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "variables", "line"),
+    [
+        ("gate", ("TRIALS=0",), "gate: TRIALS (--trials): '0' is not a positive integer"),
+        ("gate", ("TRIALS=3",), "gate: TRIALS (--trials): 3: at least 6 trials per side"),
+        (
+            "gate",
+            ("CYCLES=99",),
+            f"gate: CYCLES (--cycles): 99: at most {MAX_CYCLES} rounds per trial",
+        ),
+        (
+            "gate",
+            ("STAGES=speed",),
+            f"gate: STAGES (--stages): 'speed': give some of {','.join(STAGES)}",
+        ),
+        (
+            "gate",
+            ("BASE=file", "STAGES=resilience"),
+            "gate: STAGES (--stages): resilience alone needs a baseline commit in BASE (--base)",
+        ),
+        ("baseline", ("TRIALS=0",), "gate: TRIALS (--trials): '0' is not a positive integer"),
+        (
+            "bench-quality",
+            ("RUNS=0",),
+            "bench-quality: RUNS (--runs): '0' is not a positive integer",
+        ),
+        (
+            "bench-quality",
+            ("TRIALS=3",),
+            "bench-quality: TRIALS (--trials): 3: at least 6 trials per side",
+        ),
+    ],
+)
+def test_make_names_the_variable_the_user_typed(
+    target: str, variables: tuple[str, ...], line: str
+) -> None:
+    result = make(target, *variables)
 
     assert result.returncode == EXIT_ERROR
-    assert result.stderr.startswith("gate: git rev-parse")
-    assert len(result.stderr.strip().splitlines()) == 1
+    # make's own line ("make: *** ... Error 2") follows ours.
+    assert line in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not (PROJECT_ROOT / ".git").exists(), reason="not a git checkout")
+def test_an_unknown_base_commit_names_base_in_one_line() -> None:
+    result = make("gate", "BASE=nonexistent-rev")
+
+    assert result.returncode == EXIT_ERROR
+    line = "gate: BASE (--base): 'nonexistent-rev' is not a commit of this repository"
+    assert line in result.stderr.splitlines()
+    assert len(result.stderr.strip().splitlines()) == 2  # ours and make's "Error 2"
 
 
 def test_a_baseline_from_another_machine_is_not_judged(tmp_path: Path) -> None:
