@@ -36,7 +36,8 @@ MIN_REQUESTS = 100
 CI_LEVEL = 0.95
 METRICS = ("p50_ms", "p95_ms")
 # CPU per request of each side's own processes, from their kernel counters over the trial:
-# steadier than latency on a shared machine (docs/measurements/cpu-per-request.md), so judged beside it.
+# steadier than latency on a shared machine (docs/measurements/cpu-per-request.md), so judged
+# beside it.
 CPU_METRICS = ("app_cpu_us", "database_cpu_us")
 _CPU_LABELS = {"app_cpu_us": "app cpu", "database_cpu_us": "db cpu"}
 

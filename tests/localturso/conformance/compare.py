@@ -34,8 +34,9 @@ class NearFloat(float):
     """A float equal to any other within a few units in the last place.
 
     sqld reads JSON floats with serde_json's fast parser, which can be off by one unit in the
-    last place (docs/guides/local-server.md, known differences). Rounding both sides to 15 digits is not enough:
-    two values one unit apart can straddle a rounding boundary and still differ.
+    last place (docs/guides/local-server.md, known differences). Rounding both sides to 15
+    digits is not enough: two values one unit apart can straddle a rounding boundary and
+    still differ.
     """
 
     ULPS = 4

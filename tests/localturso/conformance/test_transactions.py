@@ -123,8 +123,9 @@ def test_an_idle_stream_expires(pair: Pair, table: str) -> None:
 
 
 def test_body_size_limit_is_a_known_difference(pair: Pair) -> None:
-    """docs/guides/local-server.md, known differences: the local server refuses bodies over 10 MiB (413); sqld
-    reads an 11 MiB body and runs the statement (here failing it as too big)."""
+    """docs/guides/local-server.md, known differences: the local server refuses bodies over
+    10 MiB (413); sqld reads an 11 MiB body and runs the statement (here failing it as too
+    big)."""
     sql = "SELECT length('" + "x" * (11 * 1024 * 1024) + "')"
     real, local = pair.request("POST", "/v1/execute", {"stmt": {"sql": sql}})
     assert local.status == 413
