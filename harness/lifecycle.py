@@ -132,6 +132,10 @@ def terminate_watched_groups() -> None:
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
     global _stopping
+    if _stopping and _load:
+        # A second Ctrl-C while the load writes its results: raised in the middle of that
+        # wait, it would skip the wait and stop the stack under the load. Its grace bounds it.
+        return
     _stopping = True
     for pgid in list(_load):
         interrupt_load(pgid)
@@ -146,7 +150,8 @@ def stop_on_signals() -> Iterator[None]:
 
     Each signal first stops the load (see `watch_group`), or, with none running, sends
     SIGTERM to every watched group, then raises KeyboardInterrupt where the program is, so
-    its `finally` blocks run (stack stopped, partial results written). The parent's death
+    its `finally` blocks run (stack stopped, partial results written); another signal while
+    the load is still stopping changes nothing (`watched`'s grace bounds it). The parent's death
     (make killed with -9, say) arrives as SIGTERM through Linux's parent-death signal.
     Handlers are restored on the way out.
     """
