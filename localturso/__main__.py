@@ -95,7 +95,8 @@ def why_unopenable(path: Path, error: Exception) -> str:
     return str(error)
 
 
-def parse_args(argv: list[str]) -> dict[str, Any]:
+def build_parser() -> argparse.ArgumentParser:
+    """A flag for every setting (each also a LOCALTURSO_* variable, which the flag overrides)."""
     parser = _OneLineParser(prog=PROG, description=__doc__)
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -103,22 +104,29 @@ def parse_args(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--auth-token", help="prefer LOCALTURSO_AUTH_TOKEN: flags show in ps")
     parser.add_argument("--auth-jwt-key-file", help="PEM Ed25519 public key; accepts EdDSA JWTs")
     parser.add_argument("--stream-expiry-s", type=float)
+    parser.add_argument("--expired-stream-retention-s", type=float)
     parser.add_argument("--max-body-bytes", type=int)
     parser.add_argument("--max-concurrent-requests", type=int)
     parser.add_argument(
         "--retry-after-s", type=int, help="Retry-After on 429 and refused upgrades (sqld: none)"
     )
     parser.add_argument("--max-connections", type=int)
+    parser.add_argument("--max-ws-pending-requests", type=int)
     parser.add_argument("--ws-silent-after-s", type=float, help="each WebSocket then goes silent")
     parser.add_argument("--ws-close-after-s", type=float, help="each WebSocket is then closed")
     parser.add_argument(
         "--ws-refuse-after-close-s", type=float, help="then upgrades are refused with 503"
     )
     parser.add_argument("--busy-timeout-ms", type=int)
+    parser.add_argument("--shutdown-timeout-s", type=float)
     parser.add_argument("--log-level")
     parser.add_argument("--tls-cert", help="PEM certificate; with --tls-key serves HTTPS")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
-    args = vars(parser.parse_args(argv))
+    return parser
+
+
+def parse_args(argv: list[str]) -> dict[str, Any]:
+    args = vars(build_parser().parse_args(argv))
     return {key: value for key, value in args.items() if value is not None}
 
 

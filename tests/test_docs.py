@@ -219,6 +219,11 @@ def test_every_setting_has_a_description_for_the_reference() -> None:
         del sys.modules["undescribed_settings"]
 
 
+def test_a_setting_the_command_line_lacks_fails_the_reference() -> None:
+    with pytest.raises(ValueError, match="has no --no-such-setting"):
+        _hook().flag_of("localturso.__main__", "no_such_setting")
+
+
 def test_the_settings_reference_names_every_variable_and_its_default() -> None:
     table = _hook().generated("settings app")
     assert "| `APP_REQUEST_DEADLINE_MS` | int > 0, ≤ 300000 | `2000` |" in table

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import typing
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
@@ -23,10 +24,10 @@ from harness.settings import PROJECT_ROOT
 from harness.toxiproxy import attributes_text
 
 MARKER = re.compile(r"^<!-- generated: (?P<what>[a-z ]+) -->$", re.MULTILINE)
-# Which settings object each marker names, and how its fields are also given on a command line.
+# Which settings object each marker names, and the command line parser that also sets it.
 SETTINGS_OBJECTS = {
     "settings app": ("reference_app.settings", "Settings", None),
-    "settings localturso": ("localturso.settings", "Settings", "--"),
+    "settings localturso": ("localturso.settings", "Settings", "localturso.__main__"),
     "settings harness": ("harness.settings", "HarnessSettings", None),
 }
 
@@ -80,23 +81,34 @@ def _type(field: FieldInfo) -> str:
     annotation = field.annotation
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return " \\| ".join(f"`{member.value}`" for member in annotation)
+    if typing.get_origin(annotation) is typing.Literal:
+        return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
     text = getattr(annotation, "__name__", None) or str(annotation)
     text = re.sub(r"\b(typing|pathlib|pydantic\.types)\.", "", text)
     text = text.replace("Literal[", "").replace("]", "").replace("'", "`")
     return text.replace("|", "\\|")
 
 
-def settings_table(module: str, attribute: str, flag_prefix: str | None) -> str:
+def flag_of(cli_module: str, name: str) -> str:
+    """The field's flag in the program's real parser; a setting without one fails the build,
+    so the reference cannot promise a flag the program refuses."""
+    flag = f"--{name.replace('_', '-')}"
+    if flag not in importlib.import_module(cli_module).build_parser()._option_string_actions:
+        raise ValueError(f"{cli_module} has no {flag} for its setting {name}")
+    return flag
+
+
+def settings_table(module: str, attribute: str, cli_module: str | None) -> str:
     """One row per field: its variable(s), flag, type, default, bounds and description."""
     settings = getattr(importlib.import_module(module), attribute)
-    title = "flag / variable" if flag_prefix else "variable"
+    title = "flag / variable" if cli_module else "variable"
     rows = [f"| {title} | type | default | meaning |", "|---|---|---|---|"]
     for name, field in settings.model_fields.items():
         if not field.description:
             raise ValueError(f"{module}.{attribute}.{name} has no description")
         names = [f"`{env}`" for env in env_names(settings, name, field)]
-        if flag_prefix:
-            names.insert(0, f"`{flag_prefix}{name.replace('_', '-')}`")
+        if cli_module:
+            names.insert(0, f"`{flag_of(cli_module, name)}`")
         kind = " ".join(filter(None, (_type(field), _bounds(field))))
         text = field.description.replace("|", "\\|").replace("\n", " ")
         rows.append(f"| {'<br>'.join(names)} | {kind} | {_default(field)} | {text} |")

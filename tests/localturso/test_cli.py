@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.settings import PROJECT_ROOT
+from localturso.__main__ import build_parser, parse_args
+from localturso.settings import Settings
 
 
 def localturso(
@@ -80,3 +82,16 @@ def test_a_database_that_cannot_be_opened_is_one_line_with_its_path(
 
     assert done.returncode == 2
     assert done.stderr == f"localturso: cannot open --db {path} ({reason.format(tmp=tmp_path)})\n"
+
+
+def test_every_setting_is_a_flag_too() -> None:
+    flags = build_parser()._option_string_actions
+    missing = [name for name in Settings.model_fields if f"--{name.replace('_', '-')}" not in flags]
+    assert missing == []
+
+
+def test_the_last_settings_to_get_flags_reach_the_settings() -> None:
+    args = ["--expired-stream-retention-s", "1.5", "--max-ws-pending-requests", "4"]
+    settings = Settings(**parse_args([*args, "--shutdown-timeout-s", "3"]))
+    assert (settings.expired_stream_retention_s, settings.max_ws_pending_requests) == (1.5, 4)
+    assert settings.shutdown_timeout_s == 3
