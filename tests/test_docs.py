@@ -18,6 +18,7 @@ import pytest
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from chaos.scenarios import SCENARIOS
 from harness.cli import DEBUG_ENV
 from harness.settings import PROJECT_ROOT
 
@@ -40,9 +41,18 @@ CODE_SPAN = re.compile(r"`([^`\n]+)`")
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 # `make bench-*` names a family of targets.
 MAKE_TARGET = re.compile(r"\bmake ([a-z][a-z0-9-]*\*?)")
-# `NAME=value` anywhere, and `NAME` alone in a code span, when it has an underscore.
+# `NAME=value` anywhere; `NAME` alone in a code span; and, in prose too, any name with the
+# prefix of one of our programs' settings.
 ASSIGNED = re.compile(r"(?<![\w$({])([A-Z][A-Z0-9_]{2,})=")
-UNDERSCORED = re.compile(r"^([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=.*)?$")
+SPANNED = re.compile(r"^([A-Z][A-Z0-9_]{2,})(?:=.*)?$")
+PREFIXED = re.compile(r"\b((?:APP|LOCALTURSO|TURSO|TOXIPROXY|SQLD|HARNESS)_[A-Z0-9_]+)")
+# Capitals in code spans that are no variable: HTTP and SQL words, signals, git's HEAD, the
+# gate's statuses, and a placeholder in a command line.
+NOT_VARIABLES = {
+    *("GET", "POST", "PATCH", "DELETE", "HEAD", "HTTP", "SELECT", "WITH", "VALUES", "BEGIN"),
+    *("COMMIT", "SIGSTOP", "SIGCONT", "SIGTERM", "SIGINT", "SIGKILL", "SIGHUP"),
+    *("MISSING", "REGRESSED", "PASS", "FAIL", "APP_PID"),
+}
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -68,15 +78,17 @@ def code_of(text: str) -> list[str]:
 
 
 def make_targets_named(text: str) -> set[str]:
-    return {target for code in code_of(text) for target in MAKE_TARGET.findall(code)}
+    """Targets in code, and hyphenated ones in prose too (plain "make sure" is English)."""
+    in_code = {target for code in code_of(text) for target in MAKE_TARGET.findall(code)}
+    return in_code | {t for t in MAKE_TARGET.findall(text) if "-" in t}
 
 
 def variables_named(text: str) -> set[str]:
-    names = set(ASSIGNED.findall(text))
+    names = set(ASSIGNED.findall(text)) | set(PREFIXED.findall(text))
     for span in CODE_SPAN.findall(FENCE.sub("", text)):
-        if match := UNDERSCORED.match(span):
+        if match := SPANNED.match(span):
             names.add(match.group(1))
-    return {name for name in names if not ERROR_CODE.match(name)}
+    return {name for name in names if not ERROR_CODE.match(name)} - NOT_VARIABLES
 
 
 def makefile_targets() -> set[str]:
@@ -150,7 +162,19 @@ def test_the_site_builds_with_no_warning(tmp_path: Path) -> None:
     assert "WARNING" not in built.stderr, built.stderr
     settings_page = (tmp_path / "site" / "reference" / "settings" / "index.html").read_text()
     assert "APP_REQUEST_DEADLINE_MS" in settings_page
-    assert "<!-- generated" not in settings_page
+    assert "LOCALTURSO_PORT" in settings_page
+    assert "TOXIPROXY_URL" in settings_page
+    scenarios_page = (tmp_path / "site" / "guides" / "chaos-scenarios" / "index.html").read_text()
+    assert all(f'id="{name}"' in scenarios_page for name in SCENARIOS)
+
+
+def test_every_generated_section_is_asked_for_with_a_marker_the_hook_knows() -> None:
+    """A misspelt marker would leave its page without the section, and no build warns."""
+    for page in DOCS.rglob("*.md"):
+        for line in page.read_text().splitlines():
+            if "generated" in line and line.startswith("<!--"):
+                assert _hook().MARKER.match(line), f"{page.name}: {line}"
+                _hook().generated(_hook().MARKER.match(line)["what"])
 
 
 def test_a_broken_link_or_anchor_fails_the_build(tmp_path: Path) -> None:
@@ -195,8 +219,14 @@ def test_a_renamed_setting_or_target_is_caught() -> None:
     text = (
         "Set `APP_REQUEST_DEADLINE` (was `APP_REQUEST_DEADLINE_MS`), run\n"
         "```sh\nTRIAL=3 make gate-all\n```\nand `SQLITE_BUSY` is an error code.\n"
+        "| `DURATON` | `30s` |\nor set APP_BATCH_WINDOW to 5, and `GET` is a method.\n"
     )
-    assert unknown(variables_named(text), known_variables()) == ["APP_REQUEST_DEADLINE", "TRIAL"]
+    assert unknown(variables_named(text), known_variables()) == [
+        "APP_BATCH_WINDOW",
+        "APP_REQUEST_DEADLINE",
+        "DURATON",
+        "TRIAL",
+    ]
     assert unknown(make_targets_named(text), makefile_targets()) == ["gate-all"]
 
 
