@@ -186,11 +186,11 @@ bench-quality: setup
 		--conditions $(CONDITIONS)
 
 # The documentation site (MkDocs with Material) into site/, every warning an error; docs-serve
-# rebuilds it as you edit, on 127.0.0.1:8000.
-docs: setup
+# rebuilds it as you edit, on 127.0.0.1:8000. Only the Python packages are needed, not Go.
+docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
-docs-serve: setup
+docs-serve: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 lint: setup

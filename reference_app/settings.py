@@ -95,7 +95,9 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_BODY_BYTES,
         gt=0,
         description="The longest request body; a longer one is a 413 before it is read (or as"
-        " soon as it passes this, sent chunked). The largest valid body is 61.2 MB.",
+        " soon as it passes this, sent chunked). The largest valid one, a batch of 500 posts"
+        " at every field's maximum, is 61.2 MB even with every character an emoji that"
+        " `json.dumps` escapes to 12 bytes.",
     )
 
     timeouts_enabled: bool = Field(
@@ -141,8 +143,10 @@ class Settings(BaseSettings):
     breaker_failure_threshold: int = Field(
         default=DEFAULT_BREAKER_FAILURE_THRESHOLD,
         ge=1,
-        description="Consecutive transient failures that open the breaker (the calls one"
-        " dropped WebSocket takes down count once).",
+        description="Consecutive transient failures that open the breaker. Over ws, the calls"
+        " one dropped or silent socket takes down count once; if its fresh replacement times"
+        " out too before answering, the silent socket's timeouts count after all (a blackhole"
+        " opens it within one deadline).",
     )
     breaker_cooldown_ms: int = Field(
         default=DEFAULT_BREAKER_COOLDOWN_MS,
@@ -154,8 +158,10 @@ class Settings(BaseSettings):
     db_max_concurrency: int = Field(
         default=DEFAULT_DB_MAX_CONCURRENCY,
         ge=1,
-        description="DB slots; callers wait within their deadline, then 503. A 429 or a"
-        " dropped WebSocket halves them; they grow back by one per 250 ms of queueing.",
+        description="DB slots; callers wait within their deadline, then 503. The server's"
+        " signs of overload, a 429 (http) or a dropped WebSocket, halve them, once for calls in"
+        " flight together; they grow back by one per 250 ms in which calls queued"
+        " (`app_db_slots_limit` in `/metrics`).",
     )
 
     batch_enabled: bool = Field(default=True, description="Batch concurrent single creates.")
