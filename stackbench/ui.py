@@ -19,6 +19,7 @@ from typing import IO, Any, TextIO
 
 from harness.cli import (
     OneLineParser,
+    UserError,
     cannot_listen,
     first_line,
     make_names,
@@ -88,6 +89,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if reason := cannot_listen(LOOPBACK, args.web_port):
         parser.error(f"--web-port: cannot listen on {LOOPBACK}:{args.web_port} ({reason})")
     return args
+
+
+def check_web_port_still_free(port: int) -> None:
+    """Checked again once the stack is up: the port may have been taken while it started,
+    and Locust would say so only in a traceback."""
+    if reason := cannot_listen(LOOPBACK, port):
+        raise UserError(
+            f"WEB_PORT (--web-port): cannot listen on {LOOPBACK}:{port} ({reason});"
+            " it was taken while the stack started"
+        )
 
 
 def ui_argv(
@@ -209,6 +220,7 @@ def _run(args: argparse.Namespace) -> int:
                 }
                 ids = seed(live, config.seed_posts, config.commented_posts)
                 base = locust_common_argv(config, live.api_url, ids, run_dir)
+                check_web_port_still_free(args.web_port)
                 terminal.say(
                     f"locust-ui: http://{LOOPBACK}:{args.web_port} (chaos panel at /chaos)"
                 )

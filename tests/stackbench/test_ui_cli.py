@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import UserError
+from harness.processes import free_port
 from harness.settings import PROJECT_ROOT
-from stackbench.ui import parse_args
+from stackbench.ui import check_web_port_still_free, parse_args
 
 
 def make_locust_ui(variable: str, results: Path) -> subprocess.CompletedProcess[str]:
@@ -78,3 +80,13 @@ def test_bad_flags_are_one_line_and_exit_2(
 
     assert exit_info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_web_port_taken_while_the_stack_started_is_one_line_naming_web_port() -> None:
+    port = free_port()
+    check_web_port_still_free(port)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with pytest.raises(UserError, match=rf"WEB_PORT \(--web-port\): cannot listen on .*{port}"):
+            check_web_port_still_free(port)
