@@ -267,16 +267,30 @@ def token_rotation(
     rejecting_from_s: float | None,
     readiness_status: int | None,
     codes: Sequence[str],
+    *,
+    rotating_from_s: float | None,
 ) -> Verdict:
     """From the server's return with a new key on, every failure is a 503 with one of `codes`
     (the token refused, or the breaker that opened on it), some show the refusal itself
-    (so the rotation really happened), and readiness said 503 before the new token came."""
+    (so the rotation really happened), and readiness said 503 before the new token came.
+
+    A refusal counts from the moment the server was stopped (`rotating_from_s`): requests
+    that waited out the restart meet the new key as soon as the server listens, before the
+    harness has seen it answer, and the breaker they open may answer every later request.
+    """
     after = [
         r for r in requests if rejecting_from_s is not None and r.started_s >= rejecting_from_s
     ]
     failures = [r for r in after if not r.succeeded]
     other = [r for r in failures if r.status != 503 or (codes and r.error_code not in codes)]
-    refused = sum(r.error_code == codes[0] for r in failures) if codes else len(failures)
+    since_rotation = [
+        r
+        for r in requests
+        if rotating_from_s is not None and r.finished_s >= rotating_from_s and not r.succeeded
+    ]
+    refused = (
+        sum(r.error_code == codes[0] for r in since_rotation) if codes else len(since_rotation)
+    )
     passed = rejecting_from_s is not None and refused > 0 and not other and readiness_status == 503
     return Verdict(
         "token_rotation",

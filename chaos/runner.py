@@ -134,7 +134,11 @@ def verdicts(
         seen = rotation or RotationSeen()
         rotated = [
             checker.token_rotation(
-                requests, seen.rejecting_from_s, seen.readiness_status, expect.failure_codes
+                requests,
+                seen.rejecting_from_s,
+                seen.readiness_status,
+                expect.failure_codes,
+                rotating_from_s=seen.rotating_from_s,
             )
         ]
     updated, deleted = history.titles_sent(Step.UPDATE), history.titles_sent(Step.DELETE)

@@ -34,6 +34,7 @@ class TokenRotation:
 class RotationSeen:
     """What happened when, on the workload's clock (seconds from its start)."""
 
+    rotating_from_s: float | None = None  # the server is stopped, to come back with a new key
     rejecting_from_s: float | None = None  # the server is back, refusing the old token
     token_written_s: float | None = None
     readiness_status: int | None = None  # GET /readyz while the token was refused
@@ -71,6 +72,7 @@ async def _rotate(
 ) -> None:
     await asyncio.sleep(rotation.start_s)
     token = target.server.rotate_key()
+    seen.rotating_from_s = now_s()
     try:
         # In a thread that runs to its end even if this task is cancelled: a stack is never
         # left with its server down.

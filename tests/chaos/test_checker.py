@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chaos.checker import (
@@ -544,7 +546,7 @@ class TestTokenRotation:
     def test_refusals_and_the_breaker_they_open_after_the_rotation_pass(self) -> None:
         requests = [request(0.5, 504), self.refused(1.5), self.refused(1.6, "circuit_open")]
 
-        verdict = token_rotation(requests, 1.0, 503, self.CODES)
+        verdict = token_rotation(requests, 1.0, 503, self.CODES, rotating_from_s=0.9)
 
         assert verdict.passed
         assert verdict.figures["refused"] == 1
@@ -557,15 +559,38 @@ class TestTokenRotation:
     ) -> None:
         requests = [self.refused(1.5), request(1.6, status, error_code=code)]
 
-        assert not token_rotation(requests, 1.0, 503, self.CODES).passed
+        assert not token_rotation(requests, 1.0, 503, self.CODES, rotating_from_s=0.9).passed
 
     def test_no_refusal_seen_means_no_rotation_and_fails(self) -> None:
         requests = [request(1.5, 200), self.refused(1.6, "circuit_open")]
 
-        assert not token_rotation(requests, 1.0, 503, self.CODES).passed
+        assert not token_rotation(requests, 1.0, 503, self.CODES, rotating_from_s=0.9).passed
 
     def test_a_ready_app_while_its_token_is_refused_fails(self) -> None:
-        assert not token_rotation([self.refused(1.5)], 1.0, 200, self.CODES).passed
+        assert not token_rotation(
+            [self.refused(1.5)], 1.0, 200, self.CODES, rotating_from_s=0.9
+        ).passed
 
     def test_a_rotation_that_never_happened_fails(self) -> None:
-        assert not token_rotation([self.refused(1.5)], None, 503, self.CODES).passed
+        assert not token_rotation(
+            [self.refused(1.5)], None, 503, self.CODES, rotating_from_s=None
+        ).passed
+
+    def test_refusals_of_requests_sent_while_the_server_restarted_count(self) -> None:
+        """As on sqld: requests waiting out the restart are refused the moment it listens,
+        before the harness has seen it answer; the breaker they open fails the rest."""
+        waited = request(0.7, 503, retry_after=True, error_code="database_auth_rejected")
+        waited = replace(waited, finished_s=1.02)
+        requests = [waited, self.refused(1.5, "circuit_open"), self.refused(2.0, "circuit_open")]
+
+        verdict = token_rotation(requests, 1.05, 503, self.CODES, rotating_from_s=0.6)
+
+        assert verdict.passed
+        assert verdict.figures["refused"] == 1
+
+    def test_a_refusal_answered_before_the_rotation_began_does_not_count(self) -> None:
+        early = replace(self.refused(0.2), finished_s=0.3)
+
+        verdict = token_rotation([early], 1.05, 503, self.CODES, rotating_from_s=0.6)
+
+        assert not verdict.passed
