@@ -85,27 +85,27 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
-# Watched groups that are load generators, and those of them already sent their SIGINT.
-_load: set[int] = set()
+# Watched groups that are load generators, with the signal that stops each gracefully, and
+# those of them already sent it.
+_load: dict[int, signal.Signals] = {}
 _interrupted_load: set[int] = set()
 _stopping = False  # a signal arrived: the other groups follow the last load generator out
 
 
-def watch_group(pgid: int, *, load: bool = False) -> None:
+def watch_group(pgid: int, *, load_stop: signal.Signals | None = None) -> None:
     """Kill this process group if the program dies before `release_group`.
 
-    `load`: a load generator (Locust), stopped before every other group on a signal, with
-    one SIGINT to its leader: Locust's master then stops its users and workers and writes
-    its results, all against a stack still serving.
+    `load_stop`: the group is a load generator (Locust), stopped before every other group
+    on a signal, with this one signal to its leader: Locust's master then stops its users
+    and workers and writes its results, all against a stack still serving.
     """
     _watchdog.watch(pgid)
-    if load:
-        _load.add(pgid)
+    if load_stop is not None:
+        _load[pgid] = load_stop
 
 
 def release_group(pgid: int) -> None:
-    was_load = pgid in _load
-    _load.discard(pgid)
+    was_load = _load.pop(pgid, None) is not None
     _interrupted_load.discard(pgid)
     _watchdog.release(pgid)
     if _stopping and was_load and not _load:
@@ -113,19 +113,19 @@ def release_group(pgid: int) -> None:
 
 
 def interrupt_load(pgid: int) -> None:
-    """One SIGINT to a load generator's leader; never a second, which would cut short
-    Locust's writing of its results."""
-    if pgid in _interrupted_load:
+    """Its stop signal to a load generator's leader, once; never a second, which would cut
+    short Locust's writing of its results."""
+    if pgid in _interrupted_load or pgid not in _load:
         return
     _interrupted_load.add(pgid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pgid, signal.SIGINT)
+        os.kill(pgid, _load[pgid])
 
 
 def terminate_watched_groups() -> None:
     """SIGTERM to every watched group but the load generators, at once, so stopping them in
     turn waits only once."""
-    for pgid in list(_watchdog.groups - _load):
+    for pgid in list(_watchdog.groups - _load.keys()):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
 

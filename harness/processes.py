@@ -188,15 +188,17 @@ def running(process: ManagedProcess) -> Iterator[ManagedProcess]:
 
 
 @contextlib.contextmanager
-def watched(popen: subprocess.Popen[bytes], grace_s: float) -> Iterator[subprocess.Popen[bytes]]:
+def watched(
+    popen: subprocess.Popen[bytes], grace_s: float, stop: signal.Signals = signal.SIGINT
+) -> Iterator[subprocess.Popen[bytes]]:
     """A load generator (Locust) started with `start_new_session=True`, stopped with its
-    group on exit, and on a signal before the stack it loads (`watch_group`'s `load`).
+    group on exit, and on a signal before the stack it loads (`watch_group`'s `load_stop`).
 
-    If it is still running on the way out (an interrupt, say), its leader gets one SIGINT
-    and `grace_s` to stop its workers and write its results, then the group gets SIGKILL;
-    and if this program dies first, the watchdog kills the group.
+    If it is still running on the way out (an interrupt, say), its leader gets one `stop`
+    signal and `grace_s` to stop its workers and write its results, then the group gets
+    SIGKILL; and if this program dies first, the watchdog kills the group.
     """
-    watch_group(popen.pid, load=True)
+    watch_group(popen.pid, load_stop=stop)
     try:
         yield popen
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -165,9 +166,12 @@ def run_ui(argv: list[str], terminal: Terminal) -> int:
         start_new_session=True,
     )
     # Watched: its whole group goes with it, and if we die first the watchdog kills it. A
-    # signal to us reaches it first, as one SIGINT to the master alone (SIGTERM to the group
+    # signal to us reaches it first, as one SIGTERM to the master alone (to the group it
     # would kill its workers before they report their last stats); the stack stops after.
-    with watched(locust, grace_s=LOCUST_STOP_S):
+    # SIGTERM, not SIGINT: with the web UI Locust handles SIGTERM in a greenlet of its own,
+    # while a SIGINT's KeyboardInterrupt lands in whichever greenlet runs, and 1 stop in 4
+    # it was lost there, leaving the master waiting until its SIGKILL, with no results.
+    with watched(locust, grace_s=LOCUST_STOP_S, stop=signal.SIGTERM):
         assert locust.stdout is not None
         relay = threading.Thread(target=_relay, args=(locust.stdout, terminal), daemon=True)
         relay.start()
