@@ -5,6 +5,7 @@ and the docs name exists, so a renamed one cannot leave the docs behind."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib.util
 import re
 import shutil
@@ -56,6 +57,7 @@ NOT_VARIABLES = {
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
+@functools.cache
 def _hook() -> ModuleType:
     path = DOCS / "hooks" / "generated_reference.py"
     spec = importlib.util.spec_from_file_location("generated_reference", path)

@@ -7,6 +7,7 @@ marker fails the build.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import re
@@ -89,11 +90,16 @@ def _type(field: FieldInfo) -> str:
     return text.replace("|", "\\|")
 
 
+@functools.cache
+def _flags(cli_module: str) -> frozenset[str]:
+    return frozenset(importlib.import_module(cli_module).build_parser()._option_string_actions)
+
+
 def flag_of(cli_module: str, name: str) -> str:
     """The field's flag in the program's real parser; a setting without one fails the build,
     so the reference cannot promise a flag the program refuses."""
     flag = f"--{name.replace('_', '-')}"
-    if flag not in importlib.import_module(cli_module).build_parser()._option_string_actions:
+    if flag not in _flags(cli_module):
         raise ValueError(f"{cli_module} has no {flag} for its setting {name}")
     return flag
 
